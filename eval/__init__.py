@@ -1,0 +1,1 @@
+"""Evaluation: gold Q&A, grounded-answer metrics and reports."""

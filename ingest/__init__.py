@@ -1,0 +1,1 @@
+"""Ingest: files -> sentences with offsets -> chunks -> embeddings -> Chroma."""

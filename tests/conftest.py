@@ -1,0 +1,87 @@
+"""Shared fixtures: no network in any test, a fast fake embedder, and real indexes on demand."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import socket
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.settings import PROJECT_ROOT, Settings
+
+ARTICLE = PROJECT_ROOT / "data" / "article.txt"
+
+
+@pytest.fixture(autouse=True)
+def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs offline: connecting anywhere but loopback raises."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and (host in ("localhost", "::1") or host.startswith("127.")
+                                      or self.family == getattr(socket, "AF_UNIX", None)):
+            return real_connect(self, address)
+        raise RuntimeError(f"network access blocked in tests: {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words hashing vectors: fast, no model, similar texts are close."""
+
+    dim = 384
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        from assistant.text import content_terms
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for term in content_terms(t) or ["\x00"]:
+                h = int(hashlib.md5(term.encode()).hexdigest(), 16)
+                out[i, h % self.dim] += 1.0
+            out[i] /= max(float(np.linalg.norm(out[i])), 1e-9)
+        return out
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def article_text() -> str:
+    return ARTICLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def tmp_settings(tmp_path: Path) -> Settings:
+    """Settings pointing at an empty index in a temporary folder."""
+    return replace(Settings.from_env(), index_dir=tmp_path / "index", chroma_host="")
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The shipped article ingested with the real model into a session-wide temporary index."""
+    from ingest.pipeline import Ingestor
+
+    root = tmp_path_factory.mktemp("real-index")
+    settings = replace(Settings.from_env(), index_dir=root / "index", chroma_host="")
+    data = root / "data"
+    data.mkdir()
+    shutil.copy(ARTICLE, data / "article.txt")
+    report = Ingestor(settings).ingest_paths([data])
+    assert not report.errors, report.errors
+    return settings
+
+
+@pytest.fixture(scope="session")
+def real_assistant(real_index: Settings):
+    """An ``Assistant`` over the real article index, shared by the whole session."""
+    from assistant import Assistant
+
+    return Assistant(real_index)

@@ -1,0 +1,123 @@
+"""Ingest: idempotency, replace-on-change, and failures that leave the index untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+from assistant.store import read_snapshot
+from ingest.chunk import make_chunks
+from ingest.loaders import load_file
+from ingest.pipeline import Ingestor
+
+
+def _ingestor(settings: Settings, fake_embedder) -> Ingestor:  # noqa: ANN001
+    return Ingestor(settings, embedder=fake_embedder, with_entities=False)
+
+
+def _snapshot_rows(settings: Settings) -> list[tuple]:
+    snap = read_snapshot(settings)
+    return [(s.doc_id, s.sentence_id, s.text, s.start, s.end) for s in snap.sentences]
+
+
+def test_reingest_adds_nothing(tmp_path: Path, tmp_settings: Settings, fake_embedder, article_text: str) -> None:
+    f = tmp_path / "a.txt"
+    f.write_text(article_text, encoding="utf-8")
+    ing = _ingestor(tmp_settings, fake_embedder)
+    first = ing.ingest_paths([f])
+    assert first.added == ["a.txt"] and first.sentences == 38
+    counts = ing.counts()
+    second = ing.ingest_paths([f])
+    assert second.unchanged == ["a.txt"] and second.added == [] and second.sentences == 0
+    assert ing.counts() == counts == {"sentences": 38, "chunks": counts["chunks"], "documents": 1}
+
+
+def test_changed_file_replaces_its_sentences(tmp_path: Path, tmp_settings: Settings, fake_embedder) -> None:
+    f = tmp_path / "notes.txt"
+    f.write_text("Alpha is first. Beta is second. Gamma is third.", encoding="utf-8")
+    ing = _ingestor(tmp_settings, fake_embedder)
+    ing.ingest_paths([f])
+    f.write_text("Delta replaced everything.", encoding="utf-8")
+    report = ing.ingest_paths([f])
+    assert report.replaced == ["notes.txt"]
+    rows = _snapshot_rows(tmp_settings)
+    assert [r[2] for r in rows] == ["Delta replaced everything."]
+    assert ing.counts()["documents"] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.md", b"   \n\n  ", "empty"),
+        ("bin.txt", b"\x00\x01\x02binary\x00", "binary"),
+        ("image.png", b"\x89PNG\r\n", "unsupported"),
+        ("fake.pdf", b"not a pdf at all", "not a PDF"),
+    ],
+)
+def test_bad_files_leave_the_index_exactly_as_it_was(
+    tmp_path: Path, tmp_settings: Settings, fake_embedder, name: str, content: bytes, reason: str
+) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("The index holds this sentence. And this one.", encoding="utf-8")
+    ing = _ingestor(tmp_settings, fake_embedder)
+    ing.ingest_paths([good])
+    before = _snapshot_rows(tmp_settings)
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    report = ing.ingest_paths([bad])
+    assert len(report.errors) == 1
+    message = str(report.errors[0])
+    assert name in message and reason in message
+    assert "\n" not in message
+    assert _snapshot_rows(tmp_settings) == before
+
+
+def test_missing_and_unreadable_files(tmp_path: Path, tmp_settings: Settings, fake_embedder) -> None:
+    report = _ingestor(tmp_settings, fake_embedder).ingest_paths([tmp_path / "nope.txt"])
+    assert "does not exist" in str(report.errors[0])
+
+
+def test_html_loader_drops_scripts(tmp_path: Path) -> None:
+    f = tmp_path / "page.html"
+    f.write_text("<html><body><h1>Title</h1><script>alert(1)</script><p>Body text here.</p></body></html>")
+    doc = load_file(f)
+    assert "alert" not in doc.text and "Title" in doc.text and "Body text here." in doc.text
+
+
+def test_chunks_record_their_sentences(article_text: str) -> None:
+    from assistant.types import Document
+    from ingest.sentences import split_sentences
+
+    doc = Document("a", article_text)
+    sents = split_sentences(article_text, "a")
+    chunks = make_chunks(doc, sents, size=3, overlap=1)
+    covered = sorted({i for c in chunks for i in c.sentence_ids})
+    assert covered == list(range(len(sents)))
+    for c in chunks:
+        assert article_text[c.start:c.end] == c.text
+        assert c.start == sents[c.sentence_ids[0]].start and c.end == sents[c.sentence_ids[-1]].end
+
+
+def test_cli_twice_keeps_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, article_text: str,
+                                fake_embedder) -> None:
+    """``python -m ingest`` run twice: the second run changes nothing."""
+    import ingest.__main__ as cli
+    import ingest.pipeline as pipeline
+
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "idx"))
+    original = pipeline.Ingestor.__init__
+
+    def init(self, settings=None, embedder=None, client=None, with_entities=True):  # noqa: ANN001
+        original(self, settings, fake_embedder, client, False)
+
+    monkeypatch.setattr(pipeline.Ingestor, "__init__", init)
+    f = tmp_path / "article.txt"
+    f.write_text(article_text, encoding="utf-8")
+    assert cli.main([str(f), "--quiet"]) == 0
+    assert cli.main([str(f), "--quiet"]) == 0
+    settings = Settings.from_env()
+    assert len(read_snapshot(settings).sentences) == 38
+    assert cli.main([str(tmp_path / "missing.txt"), "--quiet"]) == 1
