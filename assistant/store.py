@@ -54,7 +54,8 @@ def get_collections(client: Any, settings: Settings, create: bool) -> tuple[Any,
         if meta.get("model", MODEL_NAME) != MODEL_NAME or int(meta.get("schema", 1)) != SCHEMA_VERSION:
             raise IndexCorruptError(
                 f"collection {col.name!r} was built with model={meta.get('model')!r} "
-                f"schema={meta.get('schema')!r}; rebuild it: rm -r {settings.index_dir} && make ingest")
+                f"schema={meta.get('schema')!r}; rebuild it: "
+                f"rm -r {settings.index_dir} && python -m ingest data/")
     return cols
 
 
@@ -83,6 +84,9 @@ def read_snapshot(settings: Settings, client: Any | None = None) -> IndexSnapsho
     Raises ``IndexMissingError`` when nothing was ingested and ``IndexCorruptError`` when
     the stored rows are unreadable or disagree with their documents.
     """
+    if client is None and not settings.chroma_host and not (settings.index_dir / "chroma.sqlite3").exists():
+        # Checked before opening: PersistentClient would create an empty index as a side effect.
+        raise IndexMissingError(f"no index at {settings.index_dir}; build it with: python -m ingest data/")
     try:
         client = client or open_client(settings)
         sent_col, _chunks, doc_col = get_collections(client, settings, create=False)
@@ -114,7 +118,8 @@ def read_snapshot(settings: Settings, client: Any | None = None) -> IndexSnapsho
         doc = documents.get(doc_id)
         if doc is None or doc.text[s.start:s.end] != s.text:
             raise IndexCorruptError(f"sentence {doc_id}#{s.sentence_id} does not match its document; "
-                                    f"rebuild the index: rm -r {settings.index_dir} && python -m ingest data/")
+                                    f"rebuild the index: rm -r {settings.index_dir} "
+                                    "&& python -m ingest data/")
         rows.append((s, np.asarray(emb, dtype=np.float32)))
     rows.sort(key=lambda r: r[0].key)
     sentences = [r[0] for r in rows]
