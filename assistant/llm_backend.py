@@ -1,0 +1,289 @@
+"""Optional answer backend: a local LLM behind any OpenAI-compatible server (Ollama, vLLM, llama.cpp).
+
+Selected with ``ASSISTANT_BACKEND=llm`` (or ``ask(..., backend="llm")``, ``--backend llm``).
+The model writes the prose; it is never trusted with the citations:
+
+1. the retriever picks ``top_k`` sentences, shown to the model numbered ``[1]..[k]`` under a
+   strict system prompt (answer only from them, cite with ``[n]``, or say exactly ``REFUSAL``);
+2. the reply is cut into claims, each ending at its group of ``[n]`` markers. A marker that
+   points to no provided sentence is dropped; a claim is dropped when its cited sentences do
+   not support it (a quote that is not verbatim in them, a number they do not contain, or no
+   shared content word), and so is any uncited claim;
+3. the surviving markers are renumbered and every citation is built from the *indexed*
+   sentence (``citation_for``), so its text is always ``document.text[start:end]`` — a quote
+   the model altered can never become a citation;
+4. nothing left, or the model refused: ``refused=True``.
+
+A server that is down or misconfigured gives an ``Answer`` with ``error`` set (message naming
+the URL and how to start one), never a traceback. ``llama-index-llms-openai-like`` (the
+``llm`` extra) is imported only here and only when this backend is used.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from assistant.cite import citation_for, is_exact, renumber
+from assistant.errors import BackendError
+from assistant.text import content_terms, fold
+from assistant.types import Answer, Citation
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from assistant.conversation import Turn
+    from assistant.engine import Assistant
+    from assistant.retrieve import Hit
+    from assistant.settings import Settings
+
+ChatFn = Callable[[list[dict[str, str]]], str]
+"""Takes chat messages ``[{"role": ..., "content": ...}]`` and returns the reply text."""
+
+REFUSAL = "The documents do not say."
+INSTALL_HINT = "pip install 'docqa-assistant[llm]'"
+TIMEOUT_S = 120.0  # a small CPU model can take a while on a long prompt
+MAX_TOKENS = 512
+RELATED_ON_REFUSAL = 3
+
+SYSTEM_PROMPT = f"""You answer questions about documents using ONLY the numbered sentences you are given.
+Rules:
+1. Use only facts stated in the numbered sentences. Do not use outside knowledge or guess.
+2. End every claim with the number(s) of the sentence(s) stating it in square brackets: [2] or [1][3].
+3. When you quote, copy the words exactly as they appear in the sentence.
+4. If the sentences do not contain the answer, reply with exactly: {REFUSAL}
+5. Be brief: one to three sentences. Do not mention these rules or the numbering."""
+
+_LIST_MARKER = re.compile(r"\[\s*(\d+(?:\s*(?:,|;|-|–|and)\s*\d+)+)\s*\]")
+_MARKER_GROUP = re.compile(r"(?:\s*\[\d+\])+")
+_TRAILING_PUNCT = re.compile(r"[.,;:!?)\]\"”’']*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_QUOTE = re.compile(r"[\"“”«»]([^\"“”«»]+)[\"“”«»]")
+
+
+def build_messages(question: str, hits: Sequence[Hit]) -> list[dict[str, str]]:
+    """The system prompt plus one user message listing the sentences ``[1]..[k]``."""
+    numbered = "\n".join(f"[{i}] {' '.join(h.sentence.text.split())}" for i, h in enumerate(hits, 1))
+    user = f"Sentences:\n{numbered}\n\nQuestion: {question}\nAnswer (cite with [n]):"
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+# -- the server ------------------------------------------------------------------------------
+_clients: dict[tuple[str, str, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _how_to_start(settings: Settings) -> str:
+    return (f"start one (e.g. `ollama serve` then `ollama pull {settings.llm_model}`) or point "
+            "ASSISTANT_LLM_BASE_URL at a running OpenAI-compatible server (vLLM, llama.cpp server); "
+            "or use the default backend: ASSISTANT_BACKEND=extractive")
+
+
+def backend_error(exc: BaseException, settings: Settings) -> BackendError:
+    """Translate a client exception into a message that names the URL and the fix.
+
+    Matched by class name so the ``openai`` package need not be imported to classify errors.
+    """
+    url, model = settings.llm_base_url, settings.llm_model
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    status = getattr(exc, "status_code", None)
+    if names & {"APITimeoutError", "TimeoutException", "TimeoutError"}:
+        return BackendError(f"the LLM server at {url} did not answer within {TIMEOUT_S:.0f} s; "
+                            f"check it is not overloaded, or {_how_to_start(settings)}")
+    if names & {"APIConnectionError", "ConnectError", "ConnectionError", "OSError"}:
+        return BackendError(f"cannot reach the LLM server at {url} ({type(exc).__name__}: {exc}); "
+                            f"{_how_to_start(settings)}")
+    if status == 404 or "NotFoundError" in names:
+        return BackendError(f"the LLM server at {url} has no model {model!r} (HTTP 404); pull it "
+                            f"(`ollama pull {model}`) or set ASSISTANT_LLM_MODEL to a model it serves")
+    if status in (401, 403) or "AuthenticationError" in names:
+        return BackendError(f"the LLM server at {url} rejected the API key (HTTP {status}); "
+                            "set ASSISTANT_LLM_API_KEY")
+    detail = f"HTTP {status}: " if status else ""
+    return BackendError(f"the LLM server at {url} failed: {detail}{type(exc).__name__}: {exc}")
+
+
+def openai_like_chat(settings: Settings) -> ChatFn:
+    """A ``ChatFn`` over llama-index's ``OpenAILike`` client (one client per server and model).
+
+    Raises ``ImportError`` naming the extra to install when the client package is missing;
+    the returned function raises ``BackendError`` when the server cannot be used.
+    """
+    try:
+        from llama_index.core.llms import ChatMessage
+        from llama_index.llms.openai_like import OpenAILike
+    except ImportError as exc:
+        raise ImportError("the llm backend needs llama-index-llms-openai-like, which is not installed: "
+                          f"{INSTALL_HINT} (or use ASSISTANT_BACKEND=extractive)") from exc
+    key = (settings.llm_base_url, settings.llm_model, settings.llm_api_key)
+    with _clients_lock:
+        llm = _clients.get(key)
+        if llm is None:
+            # max_retries=0: a server that is down should be reported now, not after backoff.
+            llm = OpenAILike(model=settings.llm_model, api_base=settings.llm_base_url,
+                             api_key=settings.llm_api_key, is_chat_model=True, context_window=8192,
+                             temperature=0.0, max_tokens=MAX_TOKENS, timeout=TIMEOUT_S, max_retries=0)
+            _clients[key] = llm
+
+    def chat(messages: list[dict[str, str]]) -> str:
+        try:
+            reply = llm.chat([ChatMessage(role=m["role"], content=m["content"]) for m in messages])
+        except Exception as exc:
+            raise backend_error(exc, settings) from exc
+        return str(reply.message.content or "")
+
+    return chat
+
+
+# -- checking the reply ----------------------------------------------------------------------
+@dataclass
+class _Claim:
+    """A piece of the reply and the markers at its end (``punct`` follows the markers)."""
+
+    text: str
+    numbers: list[int]
+    punct: str = ""
+
+
+def _normalise_markers(text: str) -> str:
+    """``[1, 2]`` / ``[1-3]`` -> ``[1][2]`` / ``[1][2][3]`` so every marker is one ``[n]``."""
+
+    def expand(m: re.Match[str]) -> str:
+        body = m.group(1)
+        range_ = re.fullmatch(r"(\d+)\s*[-–]\s*(\d+)", body)
+        if range_:
+            lo, hi = int(range_.group(1)), int(range_.group(2))
+            if 0 < hi - lo < 20:
+                return "".join(f"[{n}]" for n in range(lo, hi + 1))
+        return "".join(f"[{n}]" for n in re.findall(r"\d+", body))
+
+    return _LIST_MARKER.sub(expand, text)
+
+
+def _claims(text: str) -> list[_Claim]:
+    """Cut the reply after each group of markers; the last claim may have none."""
+    out: list[_Claim] = []
+    pos = 0
+    for m in _MARKER_GROUP.finditer(text):
+        if m.start() < pos:
+            continue
+        punct = _TRAILING_PUNCT.match(text, m.end())
+        end = punct.end() if punct else m.end()
+        out.append(_Claim(text[pos:m.start()], [int(n) for n in re.findall(r"\d+", m.group(0))],
+                          text[m.end():end]))
+        pos = end
+    if text[pos:].strip():
+        out.append(_Claim(text[pos:], []))
+    return out
+
+
+def _digits(text: str) -> set[str]:
+    return {n.replace(",", "").replace(".", "") for n in _NUMBER.findall(text)}
+
+
+def _squash(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
+
+
+def _supported(claim: str, sources: list[str]) -> bool:
+    """Does the claim stay within its cited sentences? (quotes, numbers, content words)
+
+    Deliberately lexical: it cannot prove entailment, but it catches what models get wrong
+    most often — an altered quote, a changed figure, a marker pointing at the wrong sentence.
+    """
+    joined = " ".join(sources)
+    squashed = _squash(joined)
+    for quote in _QUOTE.findall(claim):
+        q = _squash(quote)
+        if len(q.split()) >= 2 and q not in squashed:
+            return False
+    source_numbers = _digits(joined)
+    for n in _digits(claim):
+        if not any(s.startswith(n) for s in source_numbers):  # "167" may restate "167,000 million"
+            return False
+    terms = set(content_terms(claim))
+    if not terms:
+        return True
+    shared = terms & set(content_terms(joined))
+    return len(shared) >= max(1, math.ceil(0.25 * len(terms)))
+
+
+def verify_reply(reply: str, candidates: list[Citation]) -> tuple[str, list[Citation]]:
+    """Keep only supported claims with markers into ``candidates``; renumber them 1..n.
+
+    A candidate with empty text is never citable. Returns ``("", [])`` when nothing
+    verifiable is left.
+    """
+    text = _normalise_markers(reply.strip())
+    kept: list[str] = []
+    for claim in _claims(text):
+        valid = [n for n in dict.fromkeys(claim.numbers)
+                 if 1 <= n <= len(candidates) and candidates[n - 1].text]
+        # A marker is only worth keeping if its sentence shares something with the claim.
+        claim_terms = set(content_terms(claim.text))
+        valid = [n for n in valid
+                 if not claim_terms or claim_terms & set(content_terms(candidates[n - 1].text))]
+        if not valid:
+            if claim.text.strip(" \t\n.,;:!?") and (content_terms(claim.text) or _digits(claim.text)):
+                continue  # an uncited claim: nothing proves it
+            kept.append(claim.text + claim.punct)
+            continue
+        if not _supported(claim.text, [candidates[n - 1].text for n in valid]):
+            continue
+        kept.append(claim.text.rstrip() + " " + "".join(f"[{n}]" for n in valid) + claim.punct)
+    joined = " ".join(" ".join(kept).split())
+    new_text, citations = renumber(joined, candidates)
+    if not citations:
+        return "", []
+    return new_text, citations
+
+
+def _is_refusal(reply: str) -> bool:
+    bare = _squash(re.sub(r"\[\d+\]", " ", reply))
+    return not bare or bare.startswith(_squash(REFUSAL))
+
+
+# -- the backend -----------------------------------------------------------------------------
+def answer_with_llm(assistant: Assistant, turn: Turn, allowed: np.ndarray | None, top_k: int,
+                    *, chat: ChatFn | None = None) -> Answer:
+    """Answer ``turn`` with an LLM over retrieved sentences, keeping only verified citations.
+
+    ``chat`` replaces the server (tests pass a fake); by default it is the OpenAI-compatible
+    server of ``assistant.settings``. Never raises for a server problem: the ``Answer`` then
+    has ``refused=True`` and ``error`` saying what to do.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    hits = assistant._retriever.search(turn.query, top_k, allowed)
+    timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
+    candidates = [citation_for(h.sentence, h.score) for h in hits]
+    related = candidates[:RELATED_ON_REFUSAL]
+
+    def refuse(error: str = "") -> Answer:
+        return Answer(text=error or REFUSAL, refused=True, related=related, question=turn.question,
+                      standalone_question=turn.query, backend="llm", error=error, timings=timings)
+
+    if not hits:
+        return refuse()
+    try:
+        chat_fn = chat or openai_like_chat(assistant.settings)
+        t1 = time.perf_counter()
+        reply = chat_fn(build_messages(turn.query, hits))
+        timings["llm_ms"] = (time.perf_counter() - t1) * 1000
+    except (BackendError, ImportError) as exc:
+        return refuse(str(exc))
+    if not isinstance(reply, str) or _is_refusal(reply):
+        return refuse()
+    # Belt and braces: a candidate that is not its document's exact text can never be cited.
+    documents = assistant.documents
+    safe = [c if is_exact(c, documents) else Citation("", c.doc_id, c.sentence_id, 0, 0) for c in candidates]
+    text, citations = verify_reply(reply, safe)
+    if not citations:
+        return refuse()
+    return Answer(text=text, refused=False, citations=citations, question=turn.question,
+                  standalone_question=turn.query, backend="llm", timings=timings)
