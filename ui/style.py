@@ -1,0 +1,120 @@
+"""The look of the web chat: a system-font theme, inline CSS and the scroll-to-citation script.
+
+Everything here is inline on purpose: the page must not fetch fonts or scripts from any CDN
+(the product runs offline and on private documents). Gradio 6 takes theme and CSS at
+``launch()``, so ``launch_options()`` is what both ``python -m ui`` and the tests pass there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+SYSTEM_FONTS = ("ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue",
+                "Arial", "sans-serif")
+MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+
+
+def theme() -> gr.themes.Base:
+    """A calm theme that uses only fonts already on the machine (no Google Fonts request)."""
+    return gr.themes.Soft(primary_hue="indigo", neutral_hue="slate",
+                          font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+
+
+CSS = """
+.gradio-container { max-width: 1380px !important; margin: 0 auto !important; }
+footer { display: none !important; }
+#dq-header { padding: 6px 4px 2px; }
+#dq-header h1 { font-size: 1.65rem; font-weight: 700; margin: 0; letter-spacing: -0.01em; }
+#dq-header p { margin: 4px 0 0; color: var(--body-text-color-subdued); font-size: 0.98rem; }
+#dq-chat { border-radius: 12px; }
+#dq-examples { gap: 6px !important; flex-wrap: wrap; }
+#dq-examples button { flex: 0 1 auto !important; min-width: 0 !important; font-weight: 400;
+  font-size: 0.85rem; padding: 4px 12px; border-radius: 999px; }
+.dq-label { font-size: 0.8rem; color: var(--body-text-color-subdued); margin: 4px 2px 0; }
+
+/* answers */
+.dq-answer { line-height: 1.55; }
+.dq-text { font-size: 0.98rem; }
+.dq-answer sup.ref { color: #4338ca; font-weight: 700; font-size: 0.72em; margin-left: 1px; }
+.dq-head { font-weight: 700; margin-bottom: 4px; }
+.dq-refused { border-left: 4px solid #d97706; background: #fffbeb; color: #78350f;
+  padding: 8px 12px; border-radius: 8px; }
+.dq-refused .dq-head { color: #92400e; }
+.dq-invalid { border-left: 4px solid #94a3b8; background: #f1f5f9; color: #334155;
+  padding: 8px 12px; border-radius: 8px; }
+.dq-foot { font-size: 0.72rem; color: #64748b; margin-top: 6px; }
+
+/* citation cards */
+.dq-cards { margin-top: 10px; display: flex; flex-direction: column; gap: 6px; }
+.dq-cards-title { font-size: 0.72rem; text-transform: uppercase; letter-spacing: 0.06em;
+  font-weight: 700; color: #64748b; }
+.dq-card { border: 1px solid #e2e8f0; border-left: 4px solid #6366f1; border-radius: 8px;
+  background: #ffffff; padding: 6px 10px; color: #1e293b; }
+.dq-card.dq-related { border-left-color: #d97706; background: #fffdf7; }
+.dq-card-head { display: flex; gap: 8px; align-items: center; font-size: 0.75rem; color: #64748b;
+  flex-wrap: wrap; }
+.dq-num { display: inline-flex; align-items: center; justify-content: center; min-width: 18px;
+  height: 18px; border-radius: 9px; background: #6366f1; color: #fff; font-weight: 700;
+  font-size: 0.7rem; padding: 0 5px; }
+.dq-related .dq-num { background: #d97706; }
+.dq-doc { font-weight: 600; color: #334155; }
+.dq-kind { margin-left: auto; text-transform: uppercase; letter-spacing: 0.05em; font-size: 0.65rem;
+  font-weight: 700; color: #6366f1; }
+.dq-related .dq-kind { color: #b45309; }
+.dq-quote { font-size: 0.88rem; margin-top: 3px; font-style: italic; color: #1e293b; }
+
+/* the source panel */
+.dq-source { border: 1px solid var(--border-color-primary); border-radius: 12px;
+  background: var(--block-background-fill); overflow: hidden; }
+.dq-source-head { padding: 10px 14px; border-bottom: 1px solid var(--border-color-primary);
+  display: flex; flex-direction: column; gap: 2px; }
+.dq-source-title { font-weight: 700; }
+.dq-source-meta { font-size: 0.78rem; color: var(--body-text-color-subdued); }
+.dq-source-body { position: relative; white-space: pre-wrap; overflow-y: auto; height: 520px;
+  padding: 12px 16px; font-size: 0.9rem; line-height: 1.65; }
+.dq-source-empty { padding: 24px; color: var(--body-text-color-subdued); }
+mark.dq-mark { background: #fef08a; color: #1e293b; border-radius: 3px; padding: 1px 2px;
+  scroll-margin: 80px; transition: box-shadow 0.2s; }
+mark.dq-mark-related { background: #ffedd5; border-bottom: 2px dotted #d97706; }
+mark.dq-active { background: #fde047; box-shadow: 0 0 0 2px #6366f1; }
+mark.dq-mark-related.dq-active { box-shadow: 0 0 0 2px #d97706; }
+.dq-mark-n { display: inline-block; font-size: 0.65rem; font-weight: 700; color: #fff;
+  background: #6366f1; border-radius: 7px; padding: 0 5px; margin-right: 4px;
+  vertical-align: 2px; font-style: normal; }
+.dq-mark-related .dq-mark-n { background: #d97706; }
+.dq-gap { display: block; text-align: center; color: #94a3b8; }
+
+/* documents */
+.dq-docs ul { list-style: none; padding: 0; margin: 6px 0 0; }
+.dq-docs li { padding: 6px 0; border-bottom: 1px solid var(--border-color-primary);
+  display: flex; flex-direction: column; }
+.dq-docs-title { font-weight: 700; font-size: 0.9rem; }
+.dq-doc-title { font-weight: 600; }
+.dq-doc-meta { font-size: 0.78rem; color: var(--body-text-color-subdued); }
+.dq-docs-empty { color: var(--body-text-color-subdued); }
+.dq-upload { list-style: none; padding: 0; margin: 4px 0; font-size: 0.88rem; }
+.dq-upload li { padding: 3px 0; }
+.dq-up-icon { display: inline-block; width: 1.2em; font-weight: 700; }
+.dq-up-ok .dq-up-icon { color: #16a34a; }
+.dq-up-err { color: #b91c1c; }
+"""
+
+# Runs in the browser after the source panel re-renders: bring the chosen sentence into view
+# inside the panel's own scroll box (not the whole page), after the DOM has caught up.
+SCROLL_JS = """
+() => { setTimeout(() => {
+  const box = document.getElementById('dq-source-body');
+  if (!box) return;
+  const mark = box.querySelector('mark.dq-active') || box.querySelector('mark.dq-mark');
+  if (!mark) { box.scrollTop = 0; return; }
+  box.scrollTo({top: Math.max(0, mark.offsetTop - 80), behavior: 'smooth'});
+}, 80); }
+"""
+
+
+def launch_options() -> dict[str, Any]:
+    """Keyword arguments for ``Blocks.launch`` that give the page its look and keep it offline."""
+    return {"theme": theme(), "css": CSS, "ssr_mode": False, "footer_links": [],
+            "mcp_server": False, "show_error": True}
