@@ -1,15 +1,378 @@
-"""Extractive, grounded answer composition (placeholder: top sentence)."""
+"""The default answerer: extractive, grounded, and willing to say "the documents don't say".
+
+Flow: analyse the question -> score every sentence (hybrid retrieval) -> re-score the top
+candidates for *support* (terms, names, the kind of fact asked for) -> refuse, correct a
+false premise, or compose an answer from source sentences with [n] markers and a short
+direct answer first (a name, a figure, a list, a computed difference). Citations are the
+minimal set of sentences that carry the answer, each exact to its document.
+"""
 
 from __future__ import annotations
 
-from assistant.cite import citation_for
+import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.analysis import QuestionInfo, analyze, entity_keys
+from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
-from assistant.types import Answer
+from assistant.extract import best_entity, entity_answers, figure_answer, readable
+from assistant.numbers import Figure, find_figures, format_value
+from assistant.retrieve import SentenceRetriever
+from assistant.support import ANAPHORIC_START, Evidence, SentenceContext, score_evidence
+from assistant.text import fold, words
+from assistant.types import Answer, Citation, Document, Sentence
+
+CANDIDATES = 12
+MIN_SCORE = 0.62  # support score below which the documents are taken not to answer
+MIN_DENSE = 0.18
+MIN_PREDICATE = 0.2  # share of the question's non-name terms the evidence must hold ...
+PARAPHRASE_DENSE = 0.5  # ... unless it is this close in meaning (a paraphrase)
+MAX_OOV_SLOT = 0.3  # slot questions (who/when/...) whose key verb the documents never use
+CORROBORATE_MARGIN = 0.12  # a second sentence is cited only if it scores this close to the best
+
+REFUSAL_NOT_STATED = "The documents do not say"
 
 
-def answer_question(turn, retriever, documents, allowed, top_k):  # noqa: ANN001
-    hits = retriever.search(turn.query, top_k, allowed)
-    if not hits or hits[0].dense < 0.3:
-        return Answer(text="The documents do not say.", refused=True, standalone_question=turn.query)
-    c = citation_for(hits[0].sentence, hits[0].score)
-    return Answer(text=f"{c.text} [1]", refused=False, citations=[c], standalone_question=turn.query)
+@dataclass
+class Draft:
+    """An answer being composed: text with [n] markers that index ``sentences``."""
+
+    text: str = ""
+    sentences: list[Sentence] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    short: str = ""
+
+    def cite(self, s: Sentence, score: float) -> int:
+        for i, have in enumerate(self.sentences):
+            if have.key == s.key:
+                return i + 1
+        self.sentences.append(s)
+        self.scores.append(score)
+        return len(self.sentences)
+
+
+def _context(retriever: SentenceRetriever) -> SentenceContext:
+    ctx = getattr(retriever, "_support_ctx", None)
+    if ctx is None or ctx.sentences is not retriever.sentences:
+        ctx = SentenceContext(retriever.sentences)
+        retriever._support_ctx = ctx  # type: ignore[attr-defined]
+    return ctx
+
+
+def _refuse(turn: Turn, info: QuestionInfo, reason: str, related: list[Evidence]) -> Answer:
+    rel = [citation_for(e.sentence, e.score) for e in related[:3] if not e.sentence.is_heading]
+    return Answer(text=reason, refused=True, citations=[], standalone_question=turn.query,
+                  kind=info.kind, related=rel)
+
+
+def _neighbour(ctx: SentenceContext, i: int, step: int) -> int | None:
+    j = i + step
+    if 0 <= j < len(ctx.sentences) and ctx.sentences[j].doc_id == ctx.sentences[i].doc_id \
+            and not ctx.sentences[j].is_heading:
+        return j
+    return None
+
+
+def _with_context(ctx: SentenceContext, ev: Evidence, kind: str) -> list[int]:
+    """The best sentence plus the neighbour it leans on (anaphora, a quote that continues)."""
+    i = ev.index
+    idxs = [i]
+    s = ctx.sentences[i]
+    prev = _neighbour(ctx, i, -1)
+    nxt = _neighbour(ctx, i, +1)
+    if prev is not None and ANAPHORIC_START.match(s.text) and kind in ("what", "why", "quote", "yesno", "who"):
+        idxs.insert(0, prev)
+    if nxt is not None and kind in ("why", "quote", "what"):
+        n_text = ctx.sentences[nxt].text
+        opens_quote = s.text.count("“") > s.text.count("”")
+        if opens_quote or re.match(r"^\W*(that is why|this is why|because|so that|which is why)\b",
+                                   n_text, re.IGNORECASE) or len(words(s.text)) < 7:
+            idxs.append(nxt)
+    return idxs
+
+
+def _figure_of(ctx: SentenceContext, keys: tuple[str, ...], cands: list[Evidence]) -> tuple[Figure, Sentence] | None:
+    """The figure that follows a mention of the entity ``keys`` in the best candidates."""
+    best: tuple[float, Figure, Sentence] | None = None
+    for rank, ev in enumerate(cands[:6]):
+        s = ev.sentence
+        toks = [(m.start(), m.group(0)) for m in re.finditer(r"[\w’']+", s.text)]
+        mentions = [pos for pos, tok in toks if any(k in entity_keys(tok) for k in keys)]
+        if not mentions:
+            continue
+        figs = [f for f in find_figures(s.text) if not f.is_year and not any(
+            e.label in ("DATE", "TIME") and e.start <= f.start and f.end <= e.end for e in s.entities)]
+        for pos in mentions:
+            for f in figs:
+                dist = f.start - pos
+                cost = dist if dist >= 0 else 3 * -dist + 40
+                cost += rank * 30
+                if best is None or cost < best[0]:
+                    best = (cost, f, s)
+    return (best[1], best[2]) if best else None
+
+
+def _arithmetic(info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence], draft: Draft) -> bool:
+    """Compute a difference, sum or share of figures the documents state; True if done."""
+    found: list[tuple[str, Figure, Sentence]] = []
+    for name, keys in zip(info.entities, info.entity_keys, strict=True):
+        got = _figure_of(ctx, keys, cands)
+        if got and all(got[0] is not f for _, f, _ in found):
+            found.append((name, got[0], got[1]))
+    if info.operation == "share" and len(found) == 1:
+        name, f, s = found[0]
+        peers = [g for g in find_figures(s.text) if not g.is_year and g.scale_word == f.scale_word
+                 and (g.unit == f.unit or not g.unit or not f.unit)]
+        total = sum(g.value for g in peers)
+        if len(peers) < 2 or total <= 0:
+            return False
+        n = draft.cite(s, 1.0)
+        share = 100 * f.value / total
+        parts = " + ".join(g.text for g in peers)
+        draft.short = f"about {share:.0f}%"
+        draft.text = (f"About {share:.0f}%: {name} accounts for {f.text} of the {format_value(total, peers)} "
+                      f"stated in total ({f.text} / ({parts})) [{n}].")
+        return True
+    if len(found) < 2:
+        return False
+    (n1, f1, s1), (n2, f2, s2) = found[0], found[1]
+    m1, m2 = draft.cite(s1, 1.0), draft.cite(s2, 1.0)
+    figs = [f1, f2]
+    if info.operation == "difference":
+        big, small = (found[0], found[1]) if f1.value >= f2.value else (found[1], found[0])
+        diff = big[1].value - small[1].value
+        value = format_value(diff, figs)
+        draft.short = value
+        draft.text = (f"{value} more for {big[0]}: {big[0]} {big[1].text} [{m1 if big is found[0] else m2}] "
+                      f"minus {small[0]} {small[1].text} [{m2 if big is found[0] else m1}] = {value}.")
+    elif info.operation == "sum":
+        total = f1.value + f2.value
+        value = format_value(total, figs)
+        draft.short = value
+        draft.text = (f"{value} in total: {n1} {f1.text} [{m1}] plus {n2} {f2.text} [{m2}] = {value}.")
+    else:  # share of the first in the two
+        share = 100 * f1.value / (f1.value + f2.value)
+        draft.short = f"about {share:.0f}%"
+        draft.text = (f"About {share:.0f}%: {n1} {f1.text} [{m1}] out of {f1.text} + {f2.text} [{m2}].")
+    return True
+
+
+def _list_labels(info: QuestionInfo) -> frozenset[str]:
+    q = fold(info.text)
+    if re.search(r"\b(countries|nations|states|governments|allies|capitals)\b", q):
+        return frozenset({"GPE"})
+    if re.search(r"\b(leaders|people|persons|politicians|presidents|ministers)\b", q):
+        return frozenset({"PERSON"})
+    return frozenset({"GPE", "ORG", "NORP", "PERSON", "LOC"})
+
+
+def _premise_problem(info: QuestionInfo, ctx: SentenceContext, idxs: list[int]) -> str:
+    """Why the question's presupposition is not what the documents say ('' when it is)."""
+    window = set().union(*(ctx.terms[j] for j in idxs))
+    text = " ".join(ctx.sentences[j].text for j in idxs)
+    if info.negative_premise and not any(v in window for v in info.negative_premise):
+        if not re.search(r"\b(not|no|never|nor|n't|without)\b", fold(text)):
+            return "negative"
+    if info.numbers:
+        figs = [f.value for j in idxs for f in find_figures(ctx.sentences[j].text)]
+        if figs and not any(abs(n - v) < 1e-6 for n in info.numbers for v in figs):
+            return "number"
+    return ""
+
+
+def answer_question(turn: Turn, retriever: SentenceRetriever, documents: dict[str, Document],
+                    allowed: np.ndarray | None, top_k: int) -> Answer:
+    """Answer ``turn`` from the documents, or refuse; see the module docstring."""
+    t0 = time.perf_counter()
+    info = analyze(turn.query)
+    ctx = _context(retriever)
+    if info.injection:
+        return _refuse(turn, info, "I can only answer questions about the documents, from what they say; "
+                       "I won't follow instructions that ask me to do something else.", [])
+    if not retriever.sentences:
+        return _refuse(turn, info, "No documents are indexed yet: add some and ask again.", [])
+
+    if turn.wants_next and turn.previous_keys:
+        nxt = _next_after(turn, ctx, allowed)
+        if nxt is not None:
+            draft = Draft()
+            n = draft.cite(ctx.sentences[nxt], 1.0)
+            draft.text = f"{readable(ctx.sentences[nxt].text)} [{n}]"
+            return _finish(turn, info, draft, documents, t0)
+
+    fused, dense, _bm25 = retriever.score_all(turn.query, allowed=allowed)
+    if turn.context:  # a follow-up: the earlier topic helps find candidates, at a lower weight
+        f2, _d2, _b2 = retriever.score_all(f"{turn.query} {turn.context}", allowed=allowed)
+        fused = np.maximum(fused, 0.8 * f2)
+    order = [int(i) for i in np.argsort(-fused, kind="stable")[: max(CANDIDATES, top_k)]
+             if np.isfinite(fused[i])]
+    if turn.previous_keys:  # a follow-up: stay near what the last answer was about
+        prev = {k for k in turn.previous_keys}
+        for i, s in enumerate(ctx.sentences):
+            if s.key in prev and i not in order:
+                order.append(i)
+    cands = sorted((score_evidence(info, ctx, i, float(fused[i]), float(dense[i])) for i in order),
+                   key=lambda e: -e.score)
+    cands = [c for c in cands if not c.sentence.is_heading] or cands
+    if not cands:
+        return _refuse(turn, info, f"{REFUSAL_NOT_STATED} anything about that.", [])
+
+    missing = [name for name, ks in zip(info.entities, info.entity_keys, strict=True)
+               if ks and not ctx.in_corpus(ks)]
+    if missing:
+        return _refuse(turn, info, f"{REFUSAL_NOT_STATED} anything about {', '.join(missing)}: "
+                       "it is not mentioned in the documents.", cands)
+
+    if info.kind == "arithmetic":
+        draft = Draft()
+        if _arithmetic(info, ctx, cands, draft):
+            return _finish(turn, info, draft, documents, t0)
+
+    best = cands[0]
+    if info.expected:
+        typed = [c for c in cands if c.type_ok and c.entities_found >= 1.0]
+        if typed and typed[0].score >= best.score - 0.25:
+            best = typed[0]
+    if info.negative_premise and info.kind in ("why", "yesno") and info.entities \
+            and best.entities_found >= 1.0 and best.dense >= MIN_DENSE:
+        idxs = [best.index] + [j for j in [_neighbour(ctx, best.index, 1)] if j is not None
+                               and ANAPHORIC_START.match(ctx.sentences[j].text)]
+        if _premise_problem(info, ctx, idxs) == "negative":
+            draft = Draft()
+            marks = " ".join(f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]"
+                             for j in idxs)
+            lead = "No." if info.kind == "yesno" else "The documents do not say that; they say the opposite."
+            draft.text = f"{lead} {marks}"
+            draft.short = "No" if info.kind == "yesno" else ""
+            return _finish(turn, info, draft, documents, t0)
+    if (best.entities_found < 1.0 or best.score < MIN_SCORE or best.dense < MIN_DENSE
+            or (best.predicate < MIN_PREDICATE and best.dense < PARAPHRASE_DENSE)
+            or (info.kind in ("who", "when", "where") and best.oov >= MAX_OOV_SLOT
+                and best.dense < PARAPHRASE_DENSE + 0.1)
+            or (info.expected and not best.type_ok)):
+        return _refuse(turn, info, _not_stated_text(info), cands)
+
+    draft = Draft()
+    idxs = _with_context(ctx, best, info.kind)
+    problem = _premise_problem(info, ctx, idxs) if info.kind in ("why", "yesno", "what", "how_many",
+                                                                  "how_much") else ""
+    if problem:
+        marks = " ".join(f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]"
+                         for j in idxs)
+        lead = "No." if info.kind == "yesno" else "The documents do not support the premise of the question."
+        draft.text = f"{lead} What they say is: {marks}"
+        draft.short = "No" if info.kind == "yesno" else ""
+        return _finish(turn, info, draft, documents, t0)
+
+    lead = ""
+    if info.kind in ("how_many", "how_much"):
+        fig = figure_answer(info, best.sentence)
+        src = best.sentence
+        if fig is None:
+            for j in ctx.window(best.index, 0, 1):
+                fig = figure_answer(info, ctx.sentences[j])
+                if fig:
+                    src = ctx.sentences[j]
+                    idxs = sorted(set(idxs) | {j})
+                    break
+        if fig is not None:
+            noun = info.head_noun if info.head_noun and info.head_noun not in fold(fig.text) else ""
+            draft.short = f"{fig.text} {noun}".strip()
+            lead = f"{draft.short[0].upper()}{draft.short[1:]} [{draft.cite(src, best.score)}]."
+            idxs = [j for j in idxs if ctx.sentences[j].key != src.key] + [ctx.sentences.index(src)] \
+                if src is not best.sentence else idxs
+    elif info.kind in ("who", "where", "when"):
+        ent = best_entity(info, best.sentence, info.expected)
+        if ent is not None:
+            draft.short = ent.text
+            lead = f"{ent.text} [{draft.cite(best.sentence, best.score)}]."
+    elif info.kind == "list":
+        labels = _list_labels(info)
+        names: list[str] = []
+        holders: list[Evidence] = []
+        for c in cands[:6]:
+            if c.score < best.score - CORROBORATE_MARGIN or c.entities_found < 1.0:
+                continue
+            got = [e.text for e in entity_answers(info, c.sentence, labels)]
+            if got:
+                holders.append(c)
+                names += [g for g in got if fold(g) not in {fold(n) for n in names}]
+        if names and best in holders:
+            holders = [best] + [h for h in holders if h is not best]
+            for h in holders:
+                draft.cite(h.sentence, h.score)
+            draft.short = ", ".join(names)
+            lead = f"{_join(names)} [" + "][".join(str(i + 1) for i in range(len(holders))) + "]."
+            idxs = [h.index for h in holders]
+    elif info.kind == "yesno":
+        if _polarity_differs(info, best.sentence):
+            lead = "No."
+        else:
+            lead = "Yes." if best.own_coverage >= 0.6 else "The documents say:"
+        draft.short = lead.rstrip(".:") if lead != "The documents say:" else ""
+
+    body = " ".join(f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]"
+                    for j in idxs)
+    # Corroborate a figure with a second sentence that states the same value.
+    if info.kind in ("how_many", "how_much") and draft.short:
+        value = next((f.value for f in find_figures(draft.short)), None)
+        for c in cands[1:4]:
+            if c.index in idxs or c.score < best.score - CORROBORATE_MARGIN or c.entities_found < 1.0:
+                continue
+            if value is not None and any(abs(f.value - value) < 1e-6 for f in find_figures(c.sentence.text)):
+                body += f" {readable(c.sentence.text)} [{draft.cite(c.sentence, c.score)}]"
+                break
+    draft.text = f"{lead}\n\n{body}" if lead else body
+    return _finish(turn, info, draft, documents, t0)
+
+
+_NEGATION = re.compile(r"\b(not|no|never|nor|none|neither|n't|without|cannot)\b")
+
+
+def _polarity_differs(info: QuestionInfo, s: Sentence) -> bool:
+    """The clause of ``s`` that best matches the question is negated and the question is not
+    (or the reverse): the yes/no answer is then "No"."""
+    clauses = re.split(r"[,;:–—]", fold(s.text))
+    terms = set(info.terms)
+    from assistant.text import content_terms
+
+    best = max(clauses, key=lambda c: len(terms & set(content_terms(c))))
+    q_neg = bool(_NEGATION.search(fold(info.text)))
+    return bool(_NEGATION.search(best)) != q_neg
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _not_stated_text(info: QuestionInfo) -> str:
+    what = {"who": "who that is", "where": "where that is", "when": "when that is or was",
+            "how_many": "that number", "how_much": "that amount", "why": "why",
+            "list": "which ones"}.get(info.kind, "that")
+    return f"{REFUSAL_NOT_STATED} {what}. The closest passages are listed as related, not as sources."
+
+
+def _next_after(turn: Turn, ctx: SentenceContext, allowed: np.ndarray | None) -> int | None:
+    last = max((i for i, s in enumerate(ctx.sentences) if s.key in set(turn.previous_keys)), default=None)
+    if last is None:
+        return None
+    j = _neighbour(ctx, last, +1)
+    while j is not None and ctx.sentences[j].is_heading:
+        j = _neighbour(ctx, j, +1)
+    if j is not None and allowed is not None and not allowed[j]:
+        return None
+    return j
+
+
+def _finish(turn: Turn, info: QuestionInfo, draft: Draft, documents: dict[str, Document], t0: float) -> Answer:
+    cites: list[Citation] = [citation_for(s, sc) for s, sc in zip(draft.sentences, draft.scores, strict=True)]
+    text, cites = renumber(draft.text, cites)
+    exact = verify(cites, documents)
+    if len(exact) != len(cites):  # never show a citation that is not exact
+        text, cites = renumber(text, [c if c in exact else None for c in cites])  # type: ignore[list-item]
+    return Answer(text=text, refused=False, citations=cites, standalone_question=turn.query,
+                  short_answer=draft.short, kind=info.kind,
+                  timings={"answer_ms": (time.perf_counter() - t0) * 1000})

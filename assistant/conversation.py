@@ -1,9 +1,21 @@
-"""Turn a follow-up into a standalone question using the conversation so far."""
+"""Turn a follow-up into a standalone question using the conversation so far.
+
+Three kinds of follow-up, resolved before retrieval:
+* elliptical — "And the Americans?", "What about Italy?": the previous question with its
+  name swapped for the new one ("How much did the Americans provide?");
+* pronoun / role — "What did he say next?", "What did the Italian one clarify?": pronouns are
+  replaced by the person the last answer was about, and the previous topic is kept;
+* continuation — "next", "after that", "what else": the answer moves on from the sentences
+  the last answer cited (found by matching its text back to the documents).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from assistant.analysis import question_entities
+from assistant.text import STOPWORDS, content_terms, fold, is_alias
 from assistant.types import Message, Sentence
 
 
@@ -12,12 +24,97 @@ class Turn:
     """The question as the answerer sees it, after resolving the conversation."""
 
     question: str  # what the user typed (cleaned)
-    query: str  # the standalone question used for retrieval and answering
+    query: str  # the standalone question used for answering
+    context: str = ""  # extra topic words from earlier turns, used for retrieval only
     previous_keys: tuple[tuple[str, int], ...] = ()  # sentences the last answer relied on
     follow_up: bool = False
     wants_next: bool = False
     notes: list[str] = field(default_factory=list)
 
 
+_ELLIPSIS = re.compile(r"^\s*(and|what about|how about|and what about|same for|what of|and for|also)\b",
+                       re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(he|she|him|her|his|hers|they|them|their|it|its|this|that|these|those|"
+                      r"there|then|the (?:latter|former)|the \w+ one)\b", re.IGNORECASE)
+_NEXT = re.compile(r"\b(next|after that|afterwards|then|else|more|further|continue|go on|"
+                   r"what followed)\b", re.IGNORECASE)
+_SUBJECT_PRONOUN = re.compile(r"\b(he|she|him|his|her)\b", re.IGNORECASE)
+
+
+def _cited_sentences(answer_text: str, sentences: list[Sentence]) -> list[Sentence]:
+    """Sentences the previous answer quoted (exact text), else those it overlaps most."""
+    folded = fold(" ".join(answer_text.split()))
+    exact = [s for s in sentences if len(s.text) > 12 and fold(" ".join(s.text.split()))[1:-1] in folded]
+    if exact:
+        return exact
+    a_terms = set(content_terms(answer_text))
+    if not a_terms:
+        return []
+    scored = []
+    for s in sentences:
+        st = set(content_terms(s.text))
+        if st:
+            overlap = len(st & a_terms) / len(st)
+            if overlap >= 0.6:
+                scored.append((overlap, s))
+    scored.sort(key=lambda x: -x[0])
+    return [s for _, s in scored[:2]]
+
+
+def _last_person(texts: list[str], cited: list[Sentence]) -> str:
+    for s in reversed(cited):
+        people = [e.text for e in s.entities if e.label == "PERSON"]
+        if people:
+            return people[-1]
+    for t in reversed(texts):
+        names = [n for n in question_entities(t) if not is_alias(fold(n))]
+        if names:
+            return names[-1]
+    return ""
+
+
+def _swap_entity(prev_q: str, new_names: list[str]) -> str:
+    """Replace the name(s) in ``prev_q`` with ``new_names`` (or append them)."""
+    old = question_entities(prev_q)
+    if old and new_names:
+        out = prev_q
+        for o, n in zip(old, new_names, strict=False):
+            out = re.sub(rf"\b(the\s+)?{re.escape(o)}\b", n, out, count=1)
+        return out
+    return f"{prev_q.rstrip('?')} {' '.join(new_names)}?"
+
+
 def resolve(question: str, history: list[Message], sentences: list[Sentence]) -> Turn:
-    return Turn(question=question, query=question)
+    """Return the standalone ``Turn`` for ``question`` given earlier ``history``."""
+    users = [m.content for m in history if m.role == "user" and m.content.strip()]
+    assistants = [m.content for m in history if m.role == "assistant" and m.content.strip()]
+    if not users and not assistants:
+        return Turn(question=question, query=question)
+    prev_q = users[-1] if users else ""
+    prev_a = assistants[-1] if assistants else ""
+    cited = _cited_sentences(prev_a, sentences) if prev_a else []
+    keys = tuple(s.key for s in cited)
+    q_terms = [t for t in content_terms(question) if t not in STOPWORDS]
+    names = question_entities(question)
+    short = len(q_terms) <= 3
+
+    if _ELLIPSIS.match(question) and short and prev_q:
+        rest = _ELLIPSIS.sub("", question).strip(" ?.!")
+        new = names or ([rest] if rest else [])
+        query = _swap_entity(prev_q, new) if new else prev_q
+        return Turn(question, query, previous_keys=keys, follow_up=True, notes=[f"ellipsis over: {prev_q}"])
+
+    wants_next = bool(_NEXT.search(question)) and short
+    has_pronoun = bool(_PRONOUN.search(question))
+    if not (has_pronoun or wants_next or (short and not names)):
+        return Turn(question=question, query=question)
+
+    query = question
+    person = _last_person([prev_a, prev_q], cited)
+    if person and _SUBJECT_PRONOUN.search(question):
+        query = _SUBJECT_PRONOUN.sub(lambda m: person + ("'s" if m.group(1).lower() in ("his",) else ""),
+                                     question, count=1)
+    # Keep the topic of the previous question for retrieval ("the Italian one" -> Italy + topic).
+    topic = " ".join(t for t in content_terms(prev_q) if not t.startswith("@"))
+    return Turn(question, query, previous_keys=keys, follow_up=True, wants_next=wants_next,
+                context=topic if not wants_next else "", notes=[f"resolved with: {prev_q}"])

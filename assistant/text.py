@@ -13,18 +13,11 @@ import unicodedata
 from functools import lru_cache
 
 STOPWORDS = frozenset(
-    """a an the and or but if then than so as of at by for with about against between into through
-    during before after above below to from up down in out on off over under again further once here
-    there when where why how all any both each few more most other some such no nor not only own same
-    too very can will just should now is are was were be been being have has had having do does did
-    doing would could might must shall may i me my we our you your he him his she her it its they them
-    their what which who whom this that these those am also s t don't didn't doesn't isn't aren't
-    wasn't weren't won't there's it's let's tell please according article text say says said
-    document documents""".split()
+    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "as", "of", "at", "by", "for", "with", "about", "against", "between", "into", "through", "during", "before", "after", "above", "below", "to", "from", "up", "down", "in", "out", "on", "off", "over", "under", "again", "further", "once", "here", "there", "when", "where", "why", "how", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no", "nor", "not", "only", "own", "same", "too", "very", "can", "will", "just", "should", "now", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had", "having", "do", "does", "did", "doing", "would", "could", "might", "must", "shall", "may", "i", "me", "my", "we", "our", "you", "your", "he", "him", "his", "she", "her", "it", "its", "they", "them", "their", "what", "which", "who", "whom", "this", "that", "these", "those", "am", "also", "s", "t", "don't", "didn't", "doesn't", "isn't", "aren't", "wasn't", "weren't", "won't", "there's", "it's", "let's", "tell", "please", "according", "article", "text", "say", "says", "said", "document", "documents"]
 )
 
 # Question words and light verbs that carry no topic.
-QUESTION_WORDS = frozenset("what which who whom whose when where why how many much".split())
+QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "many", "much"])
 
 _WORD = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:['’][A-Za-z]+)?|\d+(?:[.,]\d+)*")
 
@@ -35,13 +28,30 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
 
+IRREGULAR = {
+    "began": "begin", "begun": "begin", "said": "say", "says": "say", "told": "tell", "gave": "give",
+    "given": "give", "went": "go", "gone": "go", "took": "take", "taken": "take", "made": "make",
+    "held": "hold", "met": "meet", "meeting": "meet", "sent": "send", "lost": "lose", "won": "win",
+    "paid": "pay", "spent": "spend", "brought": "bring", "bought": "buy", "sold": "sell", "led": "lead",
+    "fought": "fight", "thought": "think", "knew": "know", "known": "know", "saw": "see", "seen": "see",
+    "came": "come", "became": "become", "left": "leave", "kept": "keep", "felt": "feel", "found": "find",
+    "got": "get", "gotten": "get", "ran": "run", "chose": "choose", "chosen": "choose", "spoke": "speak",
+    "spoken": "speak", "wrote": "write", "written": "write", "rose": "rise", "risen": "rise",
+    "fell": "fall", "fallen": "fall", "struck": "strike", "withdrew": "withdraw", "loss": "lose", "losses": "lose", "men": "man",
+    "women": "woman", "people": "person", "children": "child",
+}
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A deliberately light English suffix stripper (predictable, no dictionary)."""
-    w = word
+    w = IRREGULAR.get(word, word)
+    if w != word:
+        return w
     if len(w) <= 3 or w[0].isdigit():
         return w
-    for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ness", ""), ("ments", "ment"),
+    for suffix, repl in (("ically", "ic"), ("ical", "ic"), ("ations", "ate"), ("ation", "ate"),
+                         ("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ness", ""), ("ments", "ment"),
                          ("ings", ""), ("ing", ""), ("edly", ""), ("ed", ""), ("es", ""), ("s", "")):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             w = w[: -len(suffix)] + repl

@@ -1,0 +1,199 @@
+"""What a question asks for: its kind, the kind of fact that answers it, and its key terms.
+
+Rules are about English question forms (who / how many / why ...), never about one
+document's content, so they carry over to any text a user adds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.text import (
+    NUMBER_WORDS,
+    QUESTION_WORDS,
+    STOPWORDS,
+    content_terms,
+    expand_alias,
+    fold,
+    is_alias,
+    stem,
+    words,
+)
+
+# Entity labels (spaCy/OntoNotes) that can answer each kind of question.
+EXPECTED: dict[str, frozenset[str]] = {
+    "who": frozenset({"PERSON", "ORG"}),
+    "where": frozenset({"GPE", "LOC", "FAC"}),
+    "when": frozenset({"DATE", "TIME"}),
+    "how_many": frozenset({"CARDINAL", "QUANTITY", "PERCENT", "MONEY"}),
+    "how_much": frozenset({"MONEY", "CARDINAL", "QUANTITY", "PERCENT"}),
+    "list": frozenset({"GPE", "NORP", "ORG", "LOC"}),
+}
+
+_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules|guidelines|"
+    r"above|previous|context|documents?)\b"
+    r"|\bsystem prompt\b|\byou are now\b|\bpretend (to be|you)\b|\bact as\b|\bjailbreak|\bdeveloper mode\b"
+    r"|\breveal (your|the) (prompt|instructions|system)\b"
+    r"|\b(write|compose|generate|give me|tell me) (me )?(a|an|some) (poem|story|essay|song|joke|limerick|"
+    r"haiku|recipe|code|script|program)\b"
+    r"|\bno matter what the (document|article|text)s? says?\b|\binstead of answering\b"
+    r"|\b(say|print|output|repeat) (only )?[\"'“].{0,60}[\"'”]",
+)
+_ARITH_DIFF = re.compile(r"\b(how (much|many) (more|less|fewer|higher|lower|bigger|larger|smaller)|"
+                         r"difference|gap between|more than|less than|fewer than|exceed|outweigh|"
+                         r"minus|subtract)\b")
+_ARITH_SUM = re.compile(r"\b(combined|in total|total|sum|together|altogether|in all|add up|added|plus|"
+                        r"both)\b")
+_ARITH_SHARE = re.compile(r"\b(share|percentage|percent|proportion|fraction|ratio|what part|how many times|"
+                          r"times (as|more))\b")
+_NEGATIVE_VERBS = frozenset(stem(w) for w in ["refuse", "refused", "refusing", "reject", "rejected", "decline", "declined", "oppose", "opposed", "withdraw", "withdrew", "withdrawn", "leave", "left", "quit", "boycott", "boycotted", "veto", "vetoed", "cancel", "cancelled", "canceled", "abandon", "abandoned", "deny", "denied", "fail", "failed", "block", "blocked", "stop", "stopped", "ban", "banned", "exclude", "excluded", "condemn", "condemned", "criticise", "criticize", "criticised", "criticized"])
+_AUX = frozenset(["is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "will", "would", "can", "could", "should", "may", "might", "shall", "must", "isn't", "aren't", "wasn't", "weren't", "don't", "doesn't", "didn't", "hasn't", "haven't", "won't"])
+_ROLE_WORDS = frozenset(["president", "minister", "premier", "chancellor", "leader", "chief", "head", "king", "queen", "secretary", "spokesman", "spokeswoman", "spokesperson", "official", "ambassador", "general", "commander", "mayor", "governor", "ceo", "director", "chairman", "chair"])
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """The parts of a question the answerer acts on."""
+
+    text: str
+    kind: str  # who where when how_many how_much list why quote yesno arithmetic what
+    expected: frozenset[str]
+    terms: tuple[str, ...]  # stemmed, alias-expanded content terms
+    entities: tuple[str, ...]  # names in the question (surface form)
+    entity_keys: tuple[tuple[str, ...], ...]  # per entity: its matchable keys
+    numbers: tuple[float, ...]
+    operation: str = ""  # difference | sum | share (arithmetic only)
+    negative_premise: tuple[str, ...] = ()  # stems of contrary verbs the question presupposes
+    injection: bool = False
+    head_noun: str = ""  # "countries" in "how many countries ..."
+    speaker: str = ""  # for quote questions: the name/role whose words are asked for
+
+
+def entity_keys(name: str) -> tuple[str, ...]:
+    """Keys under which a name matches text: alias group keys and folded name tokens."""
+    keys = []
+    for w in words(name):
+        if w in STOPWORDS:
+            continue
+        keys.append(expand_alias(w) if is_alias(w) else w)
+    return tuple(dict.fromkeys(keys))
+
+
+def question_entities(question: str) -> list[str]:
+    """Names in a question: runs of capitalised words (not the opening question word) and
+    country/demonym aliases in any case."""
+    tokens = re.findall(r"[A-Za-z\u00C0-\u024F][\w\u00C0-\u024F.'’-]*|\d[\d,.]*", question)
+    names: list[str] = []
+    run: list[str] = []
+    for idx, tok in enumerate(tokens):
+        low = fold(tok).strip(".'’")
+        capital = tok[0].isupper()
+        first = idx == 0 or low in _AUX or low in QUESTION_WORDS
+        is_name = (capital and not (idx == 0 and (low in STOPWORDS or low in QUESTION_WORDS or low in _AUX))
+                   and low not in QUESTION_WORDS and low not in {"i"}) or (is_alias(low) and not first)
+        if is_name and (tok.isupper() or capital or is_alias(low)):
+            tok = re.sub(r"['’]s$", "", tok).strip(".'’")
+            run.append(tok)
+        else:
+            if run:
+                names.append(" ".join(run))
+            run = []
+    if run:
+        names.append(" ".join(run))
+    cleaned = []
+    for n in names:
+        parts = [p for p in n.split() if fold(p) not in STOPWORDS or is_alias(fold(p))]
+        if parts:
+            cleaned.append(" ".join(parts))
+    return cleaned
+
+
+def parse_number_word(w: str) -> float | None:
+    w = fold(w)
+    if w in NUMBER_WORDS:
+        return float(NUMBER_WORDS[w])
+    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?", w):
+        return float(w.replace(",", ""))
+    return None
+
+
+def _kind(q: str) -> str:
+    if re.search(r"\bwhy\b|\bfor what (reason|purpose)\b|\bwhat (is|was) the (reason|purpose|goal|aim)\b|"
+                 r"\bhow come\b|\bwhat for\b|\bfor what\b|\bwhat (drove|motivated|caused)\b", q):
+        return "why"
+    if re.search(r"\bhow many\b|\bnumber of\b|\bwhat number\b|\bhow large a number\b", q):
+        return "how_many"
+    if re.search(r"\bhow much\b|\bwhat (amount|sum|figure|value)\b|\bhow (large|big)\b", q):
+        return "how_much"
+    if re.search(r"\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
+                 r"\bsince when\b|\bhow long\b|\bby what date\b", q):
+        return "when"
+    if re.search(r"\b(which|what) (countries|nations|states|governments|members|allies|leaders|"
+                 r"missions|countries'|nations')\b|\bname (the|all|some)\b|\blist\b", q):
+        return "list"
+    if re.search(r"\bwhere\b|\b(which|what) (city|place|capital|location|venue|town)\b|"
+                 r"\bin which country\b|\bin what country\b", q):
+        return "where"
+    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b|\b(which|what) (leader|president|person|politician|"
+                 r"minister|official|prime minister|head)\b|\bwhat is the name of\b|\bname of the\b", q):
+        return "who"
+    if re.search(r"\bwhat (did|does|has|had|do|will) .{1,60}\b(say|said|announce|declare|warn|clarify|"
+                 r"claim|recall|assure|state|confirm|add|stress|express|specify|insist|ironi[sz]e|"
+                 r"think|believe|promise|mean)\b|\baccording to\b|\bhow did .{1,40} (describe|"
+                 r"characteri[sz]e|react|respond)\b", q):
+        return "quote"
+    first = q.split()[0] if q.split() else ""
+    if first in _AUX:
+        return "yesno"
+    return "what"
+
+
+def analyze(question: str) -> QuestionInfo:
+    """Classify ``question`` and pull out what the answer must contain."""
+    q = fold(question)
+    injection = bool(_INJECTION.search(q))
+    kind = _kind(q)
+    ents = question_entities(question)
+    numbers = tuple(v for w in words(question) if (v := parse_number_word(w)) is not None
+                    and fold(w) not in {"one"})
+    operation = ""
+    n_ents = len(ents)
+    if kind in ("how_much", "how_many", "what", "yesno") or _ARITH_SHARE.search(q):
+        if re.search(r"\bhow (much|many) (more|less|fewer)\b", q) or (
+                _ARITH_DIFF.search(q) and n_ents >= 2):
+            operation = "difference"
+        elif _ARITH_SHARE.search(q) and kind != "yesno":
+            operation = "share"
+        elif _ARITH_SUM.search(q) and n_ents >= 2:
+            operation = "sum"
+    if operation:
+        kind = "arithmetic"
+    head = ""
+    m = re.search(r"\bhow many ((?:[a-z]+ ){0,2}[a-z]+)", q)
+    if m:
+        run = [w for w in m.group(1).split()]
+        head = run[0] if run and run[0] not in STOPWORDS and run[0] not in _AUX else ""
+        if head and (is_alias(head) or re.search(r"(an|ish|ese|ern|al)$", head)) and len(run) > 1 \
+                and run[1] not in STOPWORDS and run[1] not in _AUX:
+            head = run[1]  # "how many Ukrainian soldiers": skip the adjective
+    stems = [stem(w) for w in words(question)]
+    negative = tuple(s for s in stems if s in _NEGATIVE_VERBS)
+    speaker = ""
+    if kind == "quote":
+        m = re.search(r"\bwhat (?:did|does|has|had|do|will) (.{1,60}?) (?:say|said|announce|declare|warn|"
+                      r"clarify|claim|recall|assure|state|confirm|add|stress|express|specify|insist|"
+                      r"ironi[sz]e|think|believe|promise|mean)\b", q)
+        if m:
+            speaker = m.group(1)
+    return QuestionInfo(
+        text=question, kind=kind, expected=EXPECTED.get(kind, frozenset()),
+        terms=tuple(dict.fromkeys(content_terms(question))), entities=tuple(ents),
+        entity_keys=tuple(entity_keys(e) for e in ents), numbers=numbers, operation=operation,
+        negative_premise=negative, injection=injection, head_noun=head, speaker=speaker,
+    )
+
+
+def is_role_word(word: str) -> bool:
+    return fold(word) in _ROLE_WORDS

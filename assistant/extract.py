@@ -1,0 +1,96 @@
+"""Short direct answers pulled from a cited sentence: a name, a place, a figure, a date, a list."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.analysis import QuestionInfo, entity_keys
+from assistant.numbers import Figure, find_figures
+from assistant.text import content_terms, fold
+from assistant.types import Entity, Sentence
+
+
+def _q_keys(info: QuestionInfo) -> set[str]:
+    return {k for ks in info.entity_keys for k in ks}
+
+
+def _near_terms(s: Sentence, pos: int, info: QuestionInfo) -> float:
+    """How close position ``pos`` is to the question's terms in the sentence (smaller is closer)."""
+    folded = fold(s.text)
+    best = len(folded)
+    for t in info.terms:
+        for m in re.finditer(re.escape(t.lstrip("@")[:5]), folded):
+            best = min(best, abs(m.start() - pos))
+    return best
+
+
+def figure_answer(info: QuestionInfo, s: Sentence) -> Figure | None:
+    """The figure in ``s`` that answers a how-many/how-much question, nearest its key terms."""
+    figs = [f for f in find_figures(s.text) if not f.is_year
+            and not any(e.label in ("DATE", "TIME") and e.start <= f.start and f.end <= e.end
+                        for e in s.entities)]
+    if info.numbers:  # a figure the question already states is not the answer
+        figs = [f for f in figs if f.value not in info.numbers] or figs
+    if not figs:
+        return None
+    if info.head_noun:
+        head = fold(info.head_noun)[:5]
+        with_unit = [f for f in figs if f.unit and fold(f.unit).startswith(head)]
+        if with_unit:
+            return with_unit[0]
+    if info.kind == "how_much":
+        money = [f for f in figs if f.scale_word or f.unit]
+        if money:
+            figs = money
+    return min(figs, key=lambda f: _near_terms(s, f.start, info))
+
+
+def entity_answers(info: QuestionInfo, s: Sentence, labels: frozenset[str]) -> list[Entity]:
+    """Entities of the wanted labels in ``s`` that the question does not already name."""
+    q = _q_keys(info)
+    q_terms = set(info.terms)
+    out: list[Entity] = []
+    seen: set[str] = set()
+    for e in s.entities:
+        if e.label not in labels:
+            continue
+        keys = set(entity_keys(e.text))
+        if keys & q or (keys and keys <= q_terms):
+            continue
+        name = clean_entity(e.text)
+        if fold(name) in seen or not name:
+            continue
+        seen.add(fold(name))
+        out.append(Entity(name, e.label, e.start, e.end))
+    return out
+
+
+def clean_entity(text: str) -> str:
+    """Drop leading articles and role words: "the American Donald Trump" -> "Donald Trump"."""
+    parts = text.split()
+    while parts and fold(parts[0]) in {"the", "a", "an", "american", "french", "russian", "ukrainian",
+                                       "british", "president", "prime", "minister"}:
+        parts = parts[1:]
+    return " ".join(parts) if parts else text
+
+
+def best_entity(info: QuestionInfo, s: Sentence, labels: frozenset[str]) -> Entity | None:
+    cands = entity_answers(info, s, labels)
+    if not cands:
+        return None
+    order = {lab: i for i, lab in enumerate(["PERSON", "GPE", "LOC", "FAC", "DATE", "TIME", "ORG", "NORP"])}
+    return min(cands, key=lambda e: (order.get(e.label, 9), _near_terms(s, e.start, info)))
+
+
+def readable(text: str) -> str:
+    """Tidy a source sentence for the answer text (the citation keeps it exact)."""
+    t = text.strip()
+    t = re.sub(r"^[,;:.\s]+", "", t)
+    if t and t[0].islower():
+        t = t[0].upper() + t[1:]
+    return t
+
+
+def term_overlap(a: str, b: str) -> float:
+    ta, tb = set(content_terms(a)), set(content_terms(b))
+    return len(ta & tb) / max(1, len(ta))

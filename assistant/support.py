@@ -1,0 +1,181 @@
+"""Does a sentence (with its neighbours) hold what the question asks for?
+
+No NLI or reader model ships offline, so support is judged from evidence we can check:
+the question's key terms (IDF-weighted), the names it mentions, the kind of fact it asks
+for (a person, a place, a figure, a date) and the dense similarity. The weights and the
+thresholds below were tuned on the eval set (``python -m eval``) — see README, "Answering".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from assistant.analysis import QuestionInfo, entity_keys
+from assistant.numbers import find_figures
+from assistant.text import content_terms, fold, words
+from assistant.types import Sentence
+
+# A sentence that leans on its neighbour for meaning ("That is the point ...", "It is ...").
+ANAPHORIC_START = re.compile(r"^\W*(that|this|these|those|it|such|they|he|she|there|so|thus|"
+                             r"therefore)\b", re.IGNORECASE)
+ROLE_OR_PRONOUN = re.compile(r"\b(he|his|him|she|her|president|prime minister|head of state|chief|"
+                             r"minister|chancellor|leader)\b", re.IGNORECASE)
+PRONOUN = re.compile(r"\b(he|she|him|her|his|they|them|their)\b", re.IGNORECASE)
+
+W_DENSE = 1.0
+W_COVER = 0.8
+W_TYPE = 0.15
+W_ENTITY_MISS = 0.5
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A candidate sentence scored for one question."""
+
+    index: int  # row in the retriever's sentence list
+    sentence: Sentence
+    retrieval: float
+    dense: float
+    coverage: float  # IDF-weighted share of question terms found in the sentence/window
+    own_coverage: float  # the same, in the sentence alone
+    predicate: float  # coverage of the non-name terms (what is said about the names)
+    oov: float  # share of the question's non-name terms found nowhere in the documents
+    entities_found: float  # share of question names found in the window
+    type_ok: bool  # holds the kind of fact asked for
+    score: float
+
+
+class SentenceContext:
+    """Neighbourhood and term statistics over the indexed sentences."""
+
+    def __init__(self, sentences: list[Sentence]) -> None:
+        self.sentences = sentences
+        self.terms = [set(content_terms(s.text)) for s in sentences]
+        self.names = [self._name_keys(s) for s in sentences]
+        self._resolve_salient_person()
+        df: dict[str, int] = {}
+        for ts in self.terms:
+            for t in ts:
+                df[t] = df.get(t, 0) + 1
+        n = max(1, len(sentences))
+        self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self.default_idf = math.log(1 + n)
+        self.corpus_names: set[str] = set().union(*self.names) if self.names else set()
+        self.corpus_terms: set[str] = set(df)
+
+    def _resolve_salient_person(self) -> None:
+        """Cheap document-level coreference: a sentence that refers to someone only by a
+        role or a pronoun ("the French president", "he") also matches the person its
+        document mentions most often. News reports revolve around one main actor, so this
+        links most such mentions without a coreference model."""
+        by_doc: dict[str, dict[str, int]] = {}
+        for s in self.sentences:
+            counts = by_doc.setdefault(s.doc_id, {})
+            for e in s.entities:
+                if e.label == "PERSON":
+                    key = words(e.text)[-1] if words(e.text) else ""
+                    if key:
+                        counts[key] = counts.get(key, 0) + 1
+        salient = {d: max(c, key=c.get) for d, c in by_doc.items() if c and max(c.values()) >= 3}
+        for i, s in enumerate(self.sentences):
+            main = salient.get(s.doc_id)
+            if not main or main in self.names[i]:
+                continue
+            has_person = any(e.label == "PERSON" for e in s.entities)
+            if ROLE_OR_PRONOUN.search(s.text) and not has_person:
+                self.names[i] = self.names[i] | {main}
+
+    @staticmethod
+    def _name_keys(s: Sentence) -> set[str]:
+        keys = set(content_terms(s.text))
+        for w in words(s.text):
+            keys.add(w)
+        return keys
+
+    def window(self, i: int, before: int = 2, after: int = 1) -> list[int]:
+        """Indices of ``i``'s neighbours in the same document (paragraph breaks allowed back
+        to a heading, since a heading names its section's topic)."""
+        s = self.sentences[i]
+        out = []
+        for j in range(i - before, i + after + 1):
+            if 0 <= j < len(self.sentences) and self.sentences[j].doc_id == s.doc_id:
+                out.append(j)
+        return out
+
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, self.default_idf)
+
+    def coverage(self, terms: tuple[str, ...], idxs: list[int], own: int) -> tuple[float, float]:
+        if not terms:
+            return 1.0, 1.0
+        total = sum(self.weight(t) for t in terms)
+        own_terms = self.terms[own]
+        win_terms = set().union(*(self.terms[j] for j in idxs))
+        own_hit = sum(self.weight(t) for t in terms if t in own_terms)
+        win_hit = sum(self.weight(t) * (1.0 if t in own_terms else 0.6) for t in terms if t in win_terms)
+        return win_hit / total, own_hit / total
+
+    def names_found(self, keys: tuple[tuple[str, ...], ...], idxs: list[int]) -> float:
+        if not keys:
+            return 1.0
+        pool = set().union(*(self.names[j] for j in idxs))
+        hit = sum(1 for ks in keys if any(k in pool for k in ks))
+        return hit / len(keys)
+
+    def in_corpus(self, ks: tuple[str, ...]) -> bool:
+        return any(k in self.corpus_names for k in ks)
+
+
+def has_expected(info: QuestionInfo, s: Sentence) -> bool:
+    """True when ``s`` holds a fact of the kind the question asks for."""
+    if not info.expected:
+        return True
+    labels = {e.label for e in s.entities}
+    if info.kind in ("how_many", "how_much"):
+        figures = [f for f in find_figures(s.text) if not f.is_year and not _in_date(s, f.start, f.end)]
+        if info.kind == "how_much" and figures:
+            return True
+        return bool(figures) or bool(labels & info.expected)
+    if info.kind == "who":
+        q_names = {k for ks in info.entity_keys for k in ks}
+        others = [e for e in s.entities if e.label in info.expected
+                  and not (set(entity_keys(e.text)) & q_names)]
+        return bool(others)
+    if info.kind in ("where", "list"):
+        q_names = {k for ks in info.entity_keys for k in ks}
+        others = [e for e in s.entities if e.label in info.expected
+                  and not (set(entity_keys(e.text)) & q_names)]
+        return bool(others)
+    return bool(labels & info.expected)
+
+
+def _in_date(s: Sentence, a: int, b: int) -> bool:
+    return any(e.label in ("DATE", "TIME") and e.start <= a and b <= e.end for e in s.entities)
+
+
+def score_evidence(info: QuestionInfo, ctx: SentenceContext, index: int, retrieval: float,
+                   dense: float) -> Evidence:
+    """Combine retrieval and support features into one score for a candidate sentence."""
+    s = ctx.sentences[index]
+    idxs = ctx.window(index)
+    cover, own = ctx.coverage(info.terms, idxs, index)
+    names = ctx.names_found(info.entity_keys, idxs)
+    name_keys = {k for ks in info.entity_keys for k in ks}
+    plain = tuple(t for t in info.terms if t not in name_keys and not t.startswith("@"))
+    predicate, _ = ctx.coverage(plain, idxs, index) if plain else (cover, own)
+    oov = sum(1 for t in plain if t not in ctx.corpus_terms) / len(plain) if plain else 0.0
+    type_ok = has_expected(info, s)
+    if not type_ok and info.expected and info.kind in ("how_many", "how_much", "when"):
+        nxt = [j for j in ctx.window(index, 0, 1) if j != index]
+        type_ok = any(has_expected(info, ctx.sentences[j]) for j in nxt) and own > 0.5
+    heading_penalty = 0.3 if s.is_heading else 0.0
+    score = (W_DENSE * dense + W_COVER * (0.5 * cover + 0.5 * own) + W_TYPE * type_ok
+             - W_ENTITY_MISS * (1 - names) - heading_penalty)
+    return Evidence(index=index, sentence=s, retrieval=retrieval, dense=dense, coverage=cover,
+                    own_coverage=own, predicate=predicate, oov=oov, entities_found=names, type_ok=type_ok, score=score)
+
+
+def folded_contains(text: str, phrase: str) -> bool:
+    return fold(phrase) in fold(text)
