@@ -14,8 +14,8 @@ from ui.handlers import BACKENDS, ChatController
 from ui.style import SCROLL_JS
 
 TITLE = "DocQA — ask your documents"
-SUBTITLE = ("Answers quote the exact sentences they come from. Pick a citation to see it "
-            "highlighted in its document; when the documents don't say, the assistant says so.")
+SUBTITLE = ("Every answer quotes the exact sentences it comes from — and says so when the "
+            "documents don't.")
 EXAMPLES = (
     "Where was the meeting held?",
     "How many countries agreed to send troops?",
@@ -40,7 +40,7 @@ def build_app(assistant: Any, ingestor: Any, examples: tuple[str, ...] = EXAMPLE
         gr.HTML(f'<div id="dq-header"><h1>{TITLE}</h1><p>{SUBTITLE}</p></div>')
         with gr.Row(equal_height=False):
             with gr.Column(scale=6, min_width=420):
-                chat = gr.Chatbot(elem_id="dq-chat", height=560, show_label=False, layout="bubble",
+                chat = gr.Chatbot(elem_id="dq-chat", height=470, show_label=False, layout="bubble",
                                   buttons=["copy"], feedback_options=None, sanitize_html=True,
                                   placeholder="**Ask about the documents.** Every answer cites the "
                                               "sentences it relies on.")
@@ -48,12 +48,11 @@ def build_app(assistant: Any, ingestor: Any, examples: tuple[str, ...] = EXAMPLE
                     question = gr.Textbox(placeholder="Ask a question about your documents…",
                                           show_label=False, lines=1, max_lines=4, scale=8,
                                           elem_id="dq-question", autofocus=True, submit_btn=False)
-                    send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="dq-send")
-                gr.HTML('<div class="dq-label">Try one of these</div>')
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="dq-send")
+                    clear = gr.Button("Clear chat", variant="secondary", scale=1, min_width=80,
+                                      elem_id="dq-clear")
                 with gr.Row(elem_id="dq-examples"):
                     example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in examples]
-                with gr.Row():
-                    clear = gr.Button("Clear conversation", size="sm", variant="stop", elem_id="dq-clear")
                 with gr.Accordion("Answer settings", open=False, elem_id="dq-settings"):
                     doc_filter = gr.Dropdown(choices=ctl.doc_choices(), value=[], multiselect=True,
                                              label="Limit questions to these documents",
@@ -92,8 +91,9 @@ def build_app(assistant: Any, ingestor: Any, examples: tuple[str, ...] = EXAMPLE
                         show_progress="hidden").then(None, js=SCROLL_JS)
         viewer.input(ctl.view_document, [viewer, last_answer], source, show_progress="hidden").then(
             None, js=SCROLL_JS)
-        clear.click(ctl.clear, None, [chat, history, last_answer, cite_pick, upload_status, viewer, source],
-                    queue=False)
+        cleared = [chat, history, last_answer, cite_pick, upload_status, viewer, source]
+        clear.click(ctl.clear, None, cleared, queue=False)
+        chat.clear(ctl.clear, None, cleared, queue=False)  # the chatbot's own bin icon forgets too
         def on_upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
             return ctl.upload(files, progress)
 

@@ -84,7 +84,8 @@ def citation_cards(citations: Sequence[Citation], documents: Mapping[str, Docume
 
 def _footer(answer: Answer) -> str:
     total = answer.timings.get("total_ms")
-    bits = [f"{total / 1000:.1f} s" if total else "", answer.backend]
+    took = "" if not total else f"{total:.0f} ms" if total < 1000 else f"{total / 1000:.1f} s"
+    bits = [f"answered in {took}" if took else "", answer.backend]
     text = " · ".join(b for b in bits if b)
     return f'<div class="dq-foot">{esc(text)}</div>' if text else ""
 

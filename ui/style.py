@@ -25,14 +25,13 @@ def theme() -> gr.themes.Base:
 CSS = """
 .gradio-container { max-width: 1380px !important; margin: 0 auto !important; }
 footer { display: none !important; }
-#dq-header { padding: 6px 4px 2px; }
-#dq-header h1 { font-size: 1.65rem; font-weight: 700; margin: 0; letter-spacing: -0.01em; }
+#dq-header { padding: 2px 4px 0; }
+#dq-header h1 { font-size: 1.5rem; font-weight: 700; margin: 0; letter-spacing: -0.01em; }
 #dq-header p { margin: 4px 0 0; color: var(--body-text-color-subdued); font-size: 0.98rem; }
 #dq-chat { border-radius: 12px; }
 #dq-examples { gap: 6px !important; flex-wrap: wrap; }
 #dq-examples button { flex: 0 1 auto !important; min-width: 0 !important; font-weight: 400;
   font-size: 0.85rem; padding: 4px 12px; border-radius: 999px; }
-.dq-label { font-size: 0.8rem; color: var(--body-text-color-subdued); margin: 4px 2px 0; }
 
 /* answers */
 .dq-answer { line-height: 1.55; }
@@ -72,14 +71,14 @@ footer { display: none !important; }
   display: flex; flex-direction: column; gap: 2px; }
 .dq-source-title { font-weight: 700; }
 .dq-source-meta { font-size: 0.78rem; color: var(--body-text-color-subdued); }
-.dq-source-body { position: relative; white-space: pre-wrap; overflow-y: auto; height: 520px;
+.dq-source-body { position: relative; white-space: pre-wrap; overflow-y: auto; height: 480px;
   padding: 12px 16px; font-size: 0.9rem; line-height: 1.65; }
 .dq-source-empty { padding: 24px; color: var(--body-text-color-subdued); }
 mark.dq-mark { background: #fef08a; color: #1e293b; border-radius: 3px; padding: 1px 2px;
   scroll-margin: 80px; transition: box-shadow 0.2s; }
 mark.dq-mark-related { background: #ffedd5; border-bottom: 2px dotted #d97706; }
-mark.dq-active { background: #fde047; box-shadow: 0 0 0 2px #6366f1; }
-mark.dq-mark-related.dq-active { box-shadow: 0 0 0 2px #d97706; }
+mark.dq-active { background: #fde047; box-shadow: inset 0 -2px 0 #6366f1; }
+mark.dq-mark-related.dq-active { background: #fed7aa; box-shadow: none; }
 .dq-mark-n { display: inline-block; font-size: 0.65rem; font-weight: 700; color: #fff;
   background: #6366f1; border-radius: 7px; padding: 0 5px; margin-right: 4px;
   vertical-align: 2px; font-style: normal; }
