@@ -90,7 +90,7 @@ def test_answer_has_sources_cards_and_no_blank_lines() -> None:
     answer = Answer(text="Paris [1].\n\nLeaders met in Paris on Thursday. [1]", refused=False,
                     citations=[_cite("Leaders met in Paris on Thursday.")], timings={"total_ms": 42.0})
     html = render.answer_html(answer)
-    assert 'class="dq-answer dq-ok"' in html and "Sources" in html and "dq-card" in html
+    assert 'class="dq-answer dq-ok dq-done"' in html and "Sources" in html and "dq-card" in html
     assert "\n" not in html  # a blank line would end the HTML block inside the chatbot's markdown
     assert "answered in 42 ms" in html
 
@@ -105,7 +105,7 @@ def test_refusal_looks_different_and_labels_related_not_sources() -> None:
     answer = Answer(text="The documents do not say.", refused=True,
                     related=[_cite("They agreed on troops.", sentence_id=1)])
     html = render.answer_html(answer, {"article.txt": _doc()})
-    assert 'class="dq-answer dq-refused"' in html
+    assert 'class="dq-answer dq-refused dq-done"' in html
     assert render.REFUSAL_HEADING in html
     assert "Related sentences" in html and "Sources" not in html
     assert 'class="dq-card dq-related"' in html and ">related<" in html

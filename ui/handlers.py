@@ -38,6 +38,11 @@ def _chunks(text: str, words: int = STREAM_STEP_WORDS) -> Iterator[str]:
         yield "".join(tokens[:i])
 
 
+def _with_reply(chat: Messages, html: str) -> Messages:
+    """A new chat list whose last (assistant) message is ``html``: each yield is its own value."""
+    return [*chat[:-1], {"role": "assistant", "content": html}]
+
+
 class ChatController:
     """The page's behaviour over one ``Assistant`` and one ``Ingestor``."""
 
@@ -115,16 +120,16 @@ class ChatController:
         yield ("", chat, gr.skip(), *skip)
         answer, failure = self._ask(question, history, doc_ids, top_k, backend)
         if answer is None:
-            chat[-1] = {"role": "assistant", "content": render.error_html(failure)}
+            chat = _with_reply(chat, render.error_html(failure))
             yield (gr.skip(), chat, gr.skip(), *skip)
             return
         docs = self.documents()
         if not answer.error:
             for prefix in _chunks(answer.text):
-                chat[-1] = {"role": "assistant", "content": render.answer_html(answer, docs, partial=prefix)}
+                chat = _with_reply(chat, render.answer_html(answer, docs, partial=prefix))
                 yield (gr.skip(), chat, gr.skip(), *skip)
                 time.sleep(self.stream_delay)
-        chat[-1] = {"role": "assistant", "content": render.answer_html(answer, docs)}
+        chat = _with_reply(chat, render.answer_html(answer, docs))
         if not answer.error:
             history = [*history, {"role": "user", "content": question},
                        {"role": "assistant", "content": answer.text}]

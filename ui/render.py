@@ -98,7 +98,7 @@ def answer_html(answer: Answer, documents: Mapping[str, Document] | None = None,
     appear only with the complete text so they never point at markers not yet on screen.
     """
     if answer.error:
-        return (f'<div class="dq-answer dq-invalid"><div class="dq-head">{INVALID_HEADING}</div>'
+        return (f'<div class="dq-answer dq-invalid dq-done"><div class="dq-head">{INVALID_HEADING}</div>'
                 f'<div class="dq-text">{_lines(answer.error)}</div></div>')
     shown = answer.text if partial is None else partial
     done = partial is None
@@ -106,15 +106,17 @@ def answer_html(answer: Answer, documents: Mapping[str, Document] | None = None,
         body = (f'<div class="dq-head">{REFUSAL_HEADING}</div>'
                 f'<div class="dq-text">{_lines(shown)}</div>')
         extra = citation_cards(answer.related, documents, "related") if done else ""
-        return f'<div class="dq-answer dq-refused">{body}{extra}{_footer(answer) if done else ""}</div>'
+        return (f'<div class="dq-answer dq-refused{" dq-done" * done}">'
+                f'{body}{extra}{_footer(answer) if done else ""}</div>')
     body = f'<div class="dq-text">{answer_text_html(shown, len(answer.citations))}</div>'
     extra = citation_cards(answer.citations, documents, "source") if done else ""
-    return f'<div class="dq-answer dq-ok">{body}{extra}{_footer(answer) if done else ""}</div>'
+    return (f'<div class="dq-answer dq-ok{" dq-done" * done}">'
+            f'{body}{extra}{_footer(answer) if done else ""}</div>')
 
 
 def error_html(message: str) -> str:
     """A failure of the system (not of the question), shown in the chat instead of an answer."""
-    return (f'<div class="dq-answer dq-invalid"><div class="dq-head">Something went wrong</div>'
+    return (f'<div class="dq-answer dq-invalid dq-done"><div class="dq-head">Something went wrong</div>'
             f'<div class="dq-text">{_lines(message)}</div></div>')
 
 
