@@ -1,0 +1,87 @@
+"""``python -m eval``: run the gold set, print the table, write JSON + Markdown + PNG reports.
+
+    python -m eval                                  # default backend, all items
+    python -m eval --backend extractive --backend llm
+    python -m eval --category numeric --limit 5
+    python -m eval --export ragas.jsonl
+    python -m eval --compare eval/reports/A.json eval/reports/B.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from eval.dataset import CATEGORIES, GOLD_PATH, GoldDataError, check_evidence, load_gold, select
+
+DEFAULT_K = 5
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m eval", description=__doc__.split("\n")[0])
+    p.add_argument("--backend", action="append", default=[],
+                   help="answering backend (extractive, llm); repeat to compare side by side")
+    p.add_argument("--category", action="append", default=[], choices=CATEGORIES,
+                   help="only this category (repeatable)")
+    p.add_argument("--limit", type=int, default=None, help="at most this many items")
+    p.add_argument("--k", type=int, default=DEFAULT_K, help="cut-off for retrieval recall@k")
+    p.add_argument("--gold", type=Path, default=GOLD_PATH, help="gold JSONL file")
+    p.add_argument("--out", type=Path, default=None, help="report folder (default eval/reports)")
+    p.add_argument("--export", type=Path, default=None, metavar="FILE.jsonl",
+                   help="also write ragas/TruLens-style records (user_input, retrieved_contexts, ...)")
+    p.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"),
+                   help="print per-metric deltas between two saved reports and exit")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.compare:
+        from eval.compare import compare_files
+
+        print(compare_files(*args.compare))
+        return 0
+    try:
+        items = select(load_gold(args.gold), args.category, args.limit)
+    except (GoldDataError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    from assistant import Assistant, AssistantError
+    from eval.plot import plot_scores
+    from eval.report import REPORTS_DIR, build_report, format_table, scores_from_report, write_report
+    from eval.runner import run_backend
+
+    assistant = Assistant()
+    try:
+        sentence_keys = [s.key for s in assistant.sentences]
+    except AssistantError as exc:
+        print(f"error: {exc}\nbuild the index first: python -m ingest data/", file=sys.stderr)
+        return 2
+    for problem in check_evidence(items, sentence_keys):
+        print(f"warning: {problem}", file=sys.stderr)
+
+    backends: list[str | None] = list(dict.fromkeys(args.backend)) or [None]
+    runs = [run_backend(assistant, items, b, args.k, progress=not args.no_progress) for b in backends]
+    filters = {"category": args.category, "limit": args.limit, "backends": [r.backend for r in runs]}
+    report = build_report(runs, items, args.k, args.gold, filters)
+    json_path = write_report(report, args.out or REPORTS_DIR)
+    scores = scores_from_report(report)
+    png = plot_scores(scores, json_path.with_suffix(".png"))
+    for bs in scores.values():
+        print(format_table(bs))
+        print()
+    print(f"report: {json_path} and {json_path.with_suffix('.md')}" + (f", plot: {png}" if png else ""))
+    if args.export:
+        from eval.export import export_records
+
+        n = export_records(runs, items, args.export)
+        print(f"exported {n} records to {args.export}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

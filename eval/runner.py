@@ -1,0 +1,96 @@
+"""Run gold items through an ``Assistant`` backend and record one ``Outcome`` per item.
+
+Only the public ``Assistant.ask`` API is used to answer. The retrieval ranking for recall@k
+and MRR comes from the assistant's retriever when it exposes one (``_retriever.search``,
+probed with ``getattr`` because it is not public API), else from the answer's own citations
+followed by its ``related`` sentences.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm import tqdm
+
+from eval.dataset import GoldItem
+from eval.records import Outcome, SentenceRef
+
+# A backend whose first answers all raise is declared failed instead of erroring on every item
+# (an unreachable LLM server would otherwise cost a timeout per question).
+ABORT_AFTER = 3
+
+
+@dataclass
+class BackendRun:
+    """All outcomes of one backend over the selected items, or why it could not run."""
+
+    backend: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error)
+
+
+def _refs(citations: Sequence[Any]) -> tuple[SentenceRef, ...]:
+    return tuple(SentenceRef(c.doc_id, int(c.sentence_id), c.text) for c in citations)
+
+
+def retrieval_ranking(assistant: Any, query: str, answer: Any, k: int) -> tuple[SentenceRef, ...]:
+    """The top-``k`` sentences for ``query``, best first, from the best source available."""
+    retriever = getattr(assistant, "_retriever", None)
+    search = getattr(retriever, "search", None)
+    if callable(search):
+        try:
+            hits = search(query, k)
+            return tuple(SentenceRef(h.sentence.doc_id, h.sentence.sentence_id, h.sentence.text)
+                         for h in hits)
+        except Exception:  # private API may change: fall back to the answer
+            pass
+    seen: dict[tuple[str, int], SentenceRef] = {}
+    for ref in _refs(list(answer.citations) + list(getattr(answer, "related", []) or [])):
+        seen.setdefault(ref.key, ref)
+    return tuple(seen.values())[:k]
+
+
+def run_item(assistant: Any, item: GoldItem, backend: str | None, k: int) -> Outcome:
+    """Ask one gold question; exceptions become an ``Outcome`` with ``error`` set."""
+    t0 = time.perf_counter()
+    try:
+        answer = assistant.ask(item.question, item.history_messages(), backend=backend)
+    except Exception as exc:  # a failing backend is reported, not fatal
+        return Outcome(item.id, text="", refused=True, error=f"{type(exc).__name__}: {exc}",
+                       latency_ms=(time.perf_counter() - t0) * 1000)
+    latency_ms = (time.perf_counter() - t0) * 1000
+    query = getattr(answer, "standalone_question", "") or item.question
+    error = getattr(answer, "error", "") or ""
+    if error and getattr(answer, "kind", "") != "invalid":
+        # Not a rejected question but a backend that could not answer (e.g. LLM server down):
+        # report it as an error instead of crediting it as a correct refusal.
+        return Outcome(item.id, text=answer.text, refused=True, error=f"answer error: {error}",
+                       latency_ms=latency_ms, standalone_question=query)
+    return Outcome(
+        item_id=item.id, text=answer.text, refused=bool(answer.refused) or bool(error),
+        citations=_refs(answer.citations), retrieved=retrieval_ranking(assistant, query, answer, k),
+        latency_ms=latency_ms, kind=getattr(answer, "kind", ""), standalone_question=query,
+    )
+
+
+def run_backend(assistant: Any, items: Sequence[GoldItem], backend: str | None, k: int,
+                progress: bool = True) -> BackendRun:
+    """Run every item on ``backend`` (``None``: the assistant's configured one)."""
+    name = backend or getattr(getattr(assistant, "settings", None), "backend", "default")
+    run = BackendRun(name)
+    bar = tqdm(items, desc=f"eval[{name}]", unit="q", disable=not progress, leave=False)
+    for item in bar:
+        outcome = run_item(assistant, item, backend, k)
+        run.outcomes.append(outcome)
+        if len(run.outcomes) == ABORT_AFTER and all(o.error for o in run.outcomes):
+            run.error = f"backend {name!r} failed on its first {ABORT_AFTER} questions: {outcome.error}"
+            break
+    bar.close()
+    return run
