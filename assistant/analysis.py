@@ -91,7 +91,9 @@ def question_entities(question: str) -> list[str]:
         low = fold(tok).strip(".'’")
         capital = tok[0].isupper()
         first = idx == 0 or low in _AUX or low in QUESTION_WORDS
-        is_name = (capital and not (idx == 0 and (low in STOPWORDS or low in QUESTION_WORDS or low in _AUX))
+        lone_first = idx == 0 and not (len(tokens) > 1 and tokens[1][:1].isupper())
+        is_name = (capital and not (idx == 0 and (low in STOPWORDS or low in QUESTION_WORDS or low in _AUX
+                                                  or lone_first))
                    and low not in QUESTION_WORDS and low not in {"i"}) or (is_alias(low) and not first)
         if is_name and (tok.isupper() or capital or is_alias(low)):
             tok = re.sub(r"['’]s$", "", tok).strip(".'’")
@@ -130,7 +132,7 @@ def _kind(q: str) -> str:
     if re.search(r"\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
                  r"\bsince when\b|\bhow long\b|\bby what date\b", q):
         return "when"
-    if re.search(r"\b(which|what) (countries|nations|states|governments|members|allies|leaders|"
+    if re.search(r"\b(which|what) (?:(?:two|three|four|five|other|european|\d+) )?(countries|nations|states|governments|members|allies|leaders|"
                  r"missions|countries'|nations')\b|\bname (the|all|some)\b|\blist\b", q):
         return "list"
     if re.search(r"\bwhere\b|\b(which|what) (city|place|capital|location|venue|town)\b|"
@@ -164,6 +166,8 @@ def analyze(question: str) -> QuestionInfo:
         if re.search(r"\bhow (much|many) (more|less|fewer)\b", q) or (
                 _ARITH_DIFF.search(q) and n_ents >= 2):
             operation = "difference"
+        elif re.search(r"\b(ratio|how many times|times (as|more|larger|bigger))\b", q) and n_ents >= 2:
+            operation = "ratio"
         elif _ARITH_SHARE.search(q) and kind != "yesno":
             operation = "share"
         elif _ARITH_SUM.search(q) and n_ents >= 2:

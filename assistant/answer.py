@@ -94,7 +94,8 @@ def _with_context(ctx: SentenceContext, ev: Evidence, kind: str) -> list[int]:
     return idxs
 
 
-def _figure_of(ctx: SentenceContext, keys: tuple[str, ...], cands: list[Evidence]) -> tuple[Figure, Sentence] | None:
+def _figure_of(ctx: SentenceContext, keys: tuple[str, ...], cands: list[Evidence],
+               exclude: list[Figure] | None = None) -> tuple[Figure, Sentence] | None:
     """The figure that follows a mention of the entity ``keys`` in the best candidates."""
     best: tuple[float, Figure, Sentence] | None = None
     for rank, ev in enumerate(cands[:6]):
@@ -105,6 +106,7 @@ def _figure_of(ctx: SentenceContext, keys: tuple[str, ...], cands: list[Evidence
             continue
         figs = [f for f in find_figures(s.text) if not f.is_year and not any(
             e.label in ("DATE", "TIME") and e.start <= f.start and f.end <= e.end for e in s.entities)]
+        figs = [f for f in figs if not any(f.start == x.start and f.text == x.text for x in exclude or [])]
         for pos in mentions:
             for f in figs:
                 dist = f.start - pos
@@ -119,8 +121,8 @@ def _arithmetic(info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence],
     """Compute a difference, sum or share of figures the documents state; True if done."""
     found: list[tuple[str, Figure, Sentence]] = []
     for name, keys in zip(info.entities, info.entity_keys, strict=True):
-        got = _figure_of(ctx, keys, cands)
-        if got and all(got[0] is not f for _, f, _ in found):
+        got = _figure_of(ctx, keys, cands, exclude=[f for _, f, _ in found])
+        if got:
             found.append((name, got[0], got[1]))
     if info.operation == "share" and len(found) == 1:
         name, f, s = found[0]
@@ -153,6 +155,12 @@ def _arithmetic(info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence],
         value = format_value(total, figs)
         draft.short = value
         draft.text = (f"{value} in total: {n1} {f1.text} [{m1}] plus {n2} {f2.text} [{m2}] = {value}.")
+    elif info.operation == "ratio":
+        ratio = f1.value / f2.value if f2.value else 0.0
+        draft.short = f"about {ratio:.2f} to 1"
+        draft.text = (f"About {ratio:.2f} to 1: {n1} {f1.text} [{m1}] against {n2} {f2.text} [{m2}] "
+                      f"({n1} is about {100 * (ratio - 1):.0f}% more)." if ratio >= 1 else
+                      f"About {ratio:.2f} to 1: {n1} {f1.text} [{m1}] against {n2} {f2.text} [{m2}].")
     else:  # share of the first in the two
         share = 100 * f1.value / (f1.value + f2.value)
         draft.short = f"about {share:.0f}%"
@@ -176,7 +184,7 @@ def _premise_problem(info: QuestionInfo, ctx: SentenceContext, idxs: list[int]) 
     if info.negative_premise and not any(v in window for v in info.negative_premise):
         if not re.search(r"\b(not|no|never|nor|n't|without)\b", fold(text)):
             return "negative"
-    if info.numbers:
+    if info.numbers and info.kind in ("why", "yesno"):
         figs = [f.value for j in idxs for f in find_figures(ctx.sentences[j].text)]
         if figs and not any(abs(n - v) < 1e-6 for n in info.numbers for v in figs):
             return "number"
@@ -286,7 +294,12 @@ def answer_question(turn: Turn, retriever: SentenceRetriever, documents: dict[st
                 if src is not best.sentence else idxs
     elif info.kind in ("who", "where", "when"):
         ent = best_entity(info, best.sentence, info.expected)
-        if ent is not None:
+        role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
+        if ent is None and role_name:
+            draft.short = role_name
+            lead = (f"{role_name} [{draft.cite(best.sentence, best.score)}] (the sentence refers to "
+                    f"{role_name} by title).")
+        elif ent is not None:
             draft.short = ent.text
             lead = f"{ent.text} [{draft.cite(best.sentence, best.score)}]."
     elif info.kind == "list":
@@ -300,7 +313,22 @@ def answer_question(turn: Turn, retriever: SentenceRetriever, documents: dict[st
             if got:
                 holders.append(c)
                 names += [g for g in got if fold(g) not in {fold(n) for n in names}]
-        if names and best in holders:
+        if not names:  # the list may sit in the sentence after the one that matches
+            for j in [_neighbour(ctx, best.index, 1)]:
+                if j is None:
+                    continue
+                got = [e.text for e in entity_answers(info, ctx.sentences[j], labels)]
+                if got:
+                    nb = score_evidence(info, ctx, j, best.retrieval, best.dense)
+                    holders = [best, nb]
+                    names = got
+            if names:
+                for h in holders:
+                    draft.cite(h.sentence, h.score)
+                draft.short = ", ".join(names)
+                lead = f"{_join(names)} [1][2]."
+                idxs = [h.index for h in holders]
+        elif names and best in holders:
             holders = [best] + [h for h in holders if h is not best]
             for h in holders:
                 draft.cite(h.sentence, h.score)

@@ -52,6 +52,7 @@ class SentenceContext:
 
     def __init__(self, sentences: list[Sentence]) -> None:
         self.sentences = sentences
+        self.salient_name = {}
         self.terms = [set(content_terms(s.text)) for s in sentences]
         self.names = [self._name_keys(s) for s in sentences]
         self._resolve_salient_person()
@@ -79,6 +80,11 @@ class SentenceContext:
                     if key:
                         counts[key] = counts.get(key, 0) + 1
         salient = {d: max(c, key=c.get) for d, c in by_doc.items() if c and max(c.values()) >= 3}
+        self.salient_name: dict[str, str] = {}
+        for d, key in salient.items():  # the fullest form of the main actor's name
+            forms = [e.text for s in self.sentences if s.doc_id == d for e in s.entities
+                     if e.label == "PERSON" and words(e.text) and words(e.text)[-1] == key]
+            self.salient_name[d] = max(forms, key=len) if forms else key.title()
         for i, s in enumerate(self.sentences):
             main = salient.get(s.doc_id)
             if not main or main in self.names[i]:
@@ -93,6 +99,16 @@ class SentenceContext:
         for w in words(s.text):
             keys.add(w)
         return keys
+
+    def role_refers_to_salient(self, i: int) -> str:
+        """The main actor's name when sentence ``i`` refers to someone by role only."""
+        s = self.sentences[i]
+        name = self.salient_name.get(s.doc_id, "")
+        if name and not any(e.label == "PERSON" for e in s.entities) and re.search(
+                r"\b(president|head of state|chief|prime minister|minister|chancellor|leader)\b", s.text,
+                re.IGNORECASE):
+            return name
+        return ""
 
     def window(self, i: int, before: int = 2, after: int = 1) -> list[int]:
         """Indices of ``i``'s neighbours in the same document (paragraph breaks allowed back
@@ -167,6 +183,8 @@ def score_evidence(info: QuestionInfo, ctx: SentenceContext, index: int, retriev
     predicate, _ = ctx.coverage(plain, idxs, index) if plain else (cover, own)
     oov = sum(1 for t in plain if t not in ctx.corpus_terms) / len(plain) if plain else 0.0
     type_ok = has_expected(info, s)
+    if not type_ok and info.kind == "who" and ctx.role_refers_to_salient(index):
+        type_ok = True
     if not type_ok and info.expected and info.kind in ("how_many", "how_much", "when"):
         nxt = [j for j in ctx.window(index, 0, 1) if j != index]
         type_ok = any(has_expected(info, ctx.sentences[j]) for j in nxt) and own > 0.5

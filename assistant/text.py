@@ -12,12 +12,26 @@ import re
 import unicodedata
 from functools import lru_cache
 
-STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "as", "of", "at", "by", "for", "with", "about", "against", "between", "into", "through", "during", "before", "after", "above", "below", "to", "from", "up", "down", "in", "out", "on", "off", "over", "under", "again", "further", "once", "here", "there", "when", "where", "why", "how", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no", "nor", "not", "only", "own", "same", "too", "very", "can", "will", "just", "should", "now", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had", "having", "do", "does", "did", "doing", "would", "could", "might", "must", "shall", "may", "i", "me", "my", "we", "our", "you", "your", "he", "him", "his", "she", "her", "it", "its", "they", "them", "their", "what", "which", "who", "whom", "this", "that", "these", "those", "am", "also", "s", "t", "don't", "didn't", "doesn't", "isn't", "aren't", "wasn't", "weren't", "won't", "there's", "it's", "let's", "tell", "please", "according", "article", "text", "say", "says", "said", "document", "documents"]
-)
+STOPWORDS = frozenset([
+    "a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "as", "of", "at", "by", "for",
+    "with", "about", "against", "between", "into", "through", "during", "before", "after", "above",
+    "below", "to", "from", "up", "down", "in", "out", "on", "off", "over", "under", "again", "further",
+    "once", "here", "there", "when", "where", "why", "how", "all", "any", "both", "each", "few",
+    "more", "most", "other", "some", "such", "no", "nor", "not", "only", "own", "same", "too", "very",
+    "can", "will", "just", "should", "now", "is", "are", "was", "were", "be", "been", "being", "have",
+    "has", "had", "having", "do", "does", "did", "doing", "would", "could", "might", "must", "shall",
+    "may", "i", "me", "my", "we", "our", "you", "your", "he", "him", "his", "she", "her", "it", "its",
+    "they", "them", "their", "what", "which", "who", "whom", "this", "that", "these", "those", "am",
+    "also", "s", "t", "don't", "didn't", "doesn't", "isn't", "aren't", "wasn't", "weren't", "won't",
+    "there's", "it's", "let's", "tell", "please", "according", "article", "text", "say", "says",
+    "said", "document", "documents", "report", "reports", "reported", "story", "piece", "mention",
+    "mentioned", "mentions", "named", "name", "given", "roughly", "approximately", "exactly",
+    "actually", "really", "currently",
+])
 
 # Question words and light verbs that carry no topic.
-QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "many", "much"])
+QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "many",
+                            "much"])
 
 _WORD = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:['’][A-Za-z]+)?|\d+(?:[.,]\d+)*")
 
@@ -37,7 +51,8 @@ IRREGULAR = {
     "came": "come", "became": "become", "left": "leave", "kept": "keep", "felt": "feel", "found": "find",
     "got": "get", "gotten": "get", "ran": "run", "chose": "choose", "chosen": "choose", "spoke": "speak",
     "spoken": "speak", "wrote": "write", "written": "write", "rose": "rise", "risen": "rise",
-    "fell": "fall", "fallen": "fall", "struck": "strike", "withdrew": "withdraw", "loss": "lose", "losses": "lose", "men": "man",
+    "fell": "fall", "fallen": "fall", "struck": "strike", "withdrew": "withdraw",
+    "loss": "lose", "losses": "lose", "men": "man",
     "women": "woman", "people": "person", "children": "child",
 }
 
@@ -63,7 +78,11 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Folded word tokens, stopwords kept (numbers keep their separators)."""
-    return [m.group(0).replace("’", "'") for m in _WORD.finditer(fold(text))]
+    out = []
+    for m in _WORD.finditer(fold(text)):
+        w = m.group(0).replace("’", "'")
+        out.append(w[:-2] if w.endswith("'s") else w)
+    return out
 
 
 def content_terms(text: str) -> list[str]:
@@ -79,14 +98,14 @@ def content_terms(text: str) -> list[str]:
 # Countries, demonyms and abbreviations: general knowledge, each group maps to one key.
 _ALIAS_GROUPS = [
     "us usa u.s u.s.a united_states america american americans washington",
-    "uk u.k britain british united_kingdom england english london_gov",
+    "uk u.k britain british united_kingdom england english downing",
     "eu european_union",
-    "europe european europeans",
+    "europe european europeans continent",
     "russia russian russians moscow kremlin",
     "ukraine ukrainian ukrainians kyiv kiev",
-    "france french paris_gov",
+    "france french elysee",
     "germany german germans berlin_gov",
-    "italy italian italians",
+    "italy italian italians rome",
     "poland polish poles",
     "spain spanish spaniards",
     "hungary hungarian hungarians",
