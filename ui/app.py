@@ -49,7 +49,7 @@ def build_app(assistant: Any, ingestor: Any, examples: tuple[str, ...] = EXAMPLE
                                           show_label=False, lines=1, max_lines=4, scale=8,
                                           elem_id="dq-question", autofocus=True, submit_btn=False)
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="dq-send")
-                    clear = gr.Button("Clear chat", variant="secondary", scale=1, min_width=80,
+                    clear = gr.Button("Clear chat", variant="secondary", scale=1, min_width=110,
                                       elem_id="dq-clear")
                 with gr.Row(elem_id="dq-examples"):
                     example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in examples]
@@ -73,10 +73,12 @@ def build_app(assistant: Any, ingestor: Any, examples: tuple[str, ...] = EXAMPLE
                                          elem_id="dq-viewer", interactive=True)
                     source = gr.HTML(ctl.source_html(first_doc), elem_id="dq-source-panel")
                 with gr.Tab("Documents", elem_id="dq-tab-docs"):
-                    docs_list = gr.HTML(ctl.documents_html(), elem_id="dq-docs-list")
-                    upload = gr.File(label=f"Add documents ({UPLOAD_HELP.format(mb=max_mb)})",
-                                     file_count="multiple", type="filepath", elem_id="dq-upload", height=140)
+                    upload = gr.File(label="Add documents", file_count="multiple", type="filepath",
+                                     elem_id="dq-upload", height=150)
+                    gr.HTML(f'<div class="dq-hint">{UPLOAD_HELP.format(mb=max_mb)}. Files with the same name '
+                            'replace the earlier version.</div>')
                     upload_status = gr.HTML("", elem_id="dq-upload-status")
+                    docs_list = gr.HTML(ctl.documents_html(), elem_id="dq-docs-list")
 
         ask_inputs = [question, chat, history, doc_filter, top_k, backend]
         ask_outputs = [question, chat, history, last_answer, cite_pick, viewer, source]

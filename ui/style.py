@@ -33,6 +33,9 @@ footer { display: none !important; }
 #dq-examples button { flex: 0 1 auto !important; min-width: 0 !important; font-weight: 400;
   font-size: 0.85rem; padding: 4px 12px; border-radius: 999px; }
 
+.dq-hint { font-size: 0.8rem; color: var(--body-text-color-subdued); margin: -4px 2px 4px; }
+#dq-clear { white-space: nowrap; }
+
 /* answers */
 .dq-answer { line-height: 1.55; }
 .dq-text { font-size: 0.98rem; }
@@ -71,7 +74,7 @@ footer { display: none !important; }
   display: flex; flex-direction: column; gap: 2px; }
 .dq-source-title { font-weight: 700; }
 .dq-source-meta { font-size: 0.78rem; color: var(--body-text-color-subdued); }
-.dq-source-body { position: relative; white-space: pre-wrap; overflow-y: auto; height: 480px;
+.dq-source-body { position: relative; white-space: pre-wrap; overflow-y: auto; height: 400px;
   padding: 12px 16px; font-size: 0.9rem; line-height: 1.65; }
 .dq-source-empty { padding: 24px; color: var(--body-text-color-subdued); }
 mark.dq-mark { background: #fef08a; color: #1e293b; border-radius: 3px; padding: 1px 2px;
