@@ -33,6 +33,14 @@ CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-sh
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--window-size=1440,1000")
 WAIT_S = 60
+# True when the active highlight lies inside the visible part of the source panel's scroll box.
+IN_VIEW_JS = """
+const box = document.getElementById('dq-source-body');
+const mark = box && box.querySelector('mark.dq-active');
+if (!mark) return false;
+const b = box.getBoundingClientRect(), m = mark.getBoundingClientRect();
+return m.top >= b.top - 1 && m.top < b.bottom - 10;
+"""
 
 
 def _free_port() -> int:
@@ -159,6 +167,30 @@ def test_ask_shows_answer_citation_cards_and_highlight(app_url: str, driver: Any
         DOCS_SHOT.parent.mkdir(exist_ok=True)
         shutil.copy(shot, DOCS_SHOT)
     assert _outside_requests(driver) == [], "the page fetched something from outside"
+
+
+def test_refusal_is_amber_with_related_sentences_and_citation_choice(app_url: str, driver: Any) -> None:
+    _open(driver, app_url)
+    example = [b for b in _css(driver, "#dq-examples button") if "Brazil" in b.text]
+    assert example, "the example questions are missing"
+    example[0].click()
+    _wait(driver, lambda d: _css(d, "#dq-chat .dq-answer.dq-done"), "the refusal")
+    time.sleep(0.5)
+    answer = _css(driver, "#dq-chat .dq-answer.dq-done")[-1]
+    assert "dq-refused" in answer.get_attribute("class")
+    assert "The documents don't say" in answer.text and "Sources" not in answer.text
+    color = answer.value_of_css_property("background-color")
+    assert color not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)"), color  # visibly not a normal answer
+    related = answer.find_elements("css selector", ".dq-card.dq-related")
+    if len(related) >= 2:  # the answerer found nearby sentences: choosing one marks it in the source
+        options = _css(driver, "#dq-cite-pick label")
+        assert options and options[0].text.startswith("related")
+        options[1].click()
+        _wait(driver, lambda d: [m for m in _css(d, "#dq-source-panel mark.dq-active")
+                                 if m.get_attribute("data-n") == "2"], "the chosen related sentence")
+        assert "dq-mark-related" in _css(driver, "#dq-source-panel mark.dq-active")[0].get_attribute("class")
+        _wait(driver, lambda d: d.execute_script(IN_VIEW_JS), "the chosen sentence scrolled into view", 10)
+    _shot(driver, "05-refusal")
 
 
 def test_question_with_markup_is_shown_as_text(app_url: str, driver: Any) -> None:
