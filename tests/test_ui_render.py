@@ -124,6 +124,13 @@ def test_invalid_question_shows_the_error_not_a_refusal() -> None:
     assert render.spans_for(answer, "article.txt") == [] and render.citation_choices(answer) == []
 
 
+def test_backend_failure_is_not_blamed_on_the_question() -> None:
+    answer = Answer(text="x", refused=True, error="cannot reach the LLM server", backend="llm")
+    html = render.answer_html(answer)
+    assert "The llm answer backend could not answer" in html and "cannot reach the LLM server" in html
+    assert render.INVALID_HEADING not in html and render.REFUSAL_HEADING not in html
+
+
 def test_spans_only_for_the_shown_document() -> None:
     other = "Another text entirely."
     answer = Answer(text="a [1] b [2]", refused=False,

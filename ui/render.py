@@ -18,6 +18,7 @@ from assistant import Answer, Citation, Document
 
 REFUSAL_HEADING = "The documents don't say"
 INVALID_HEADING = "That question can't be answered as asked"
+BACKEND_HEADING = "The {backend} answer backend could not answer"
 MARKER = re.compile(r"\[(\d{1,3})\]")
 # Above this many characters the source panel shows windows around the highlights instead of
 # the whole text, so a 500-page PDF does not become a multi-megabyte DOM update per answer.
@@ -97,9 +98,10 @@ def answer_html(answer: Answer, documents: Mapping[str, Document] | None = None,
     ``partial`` is a prefix of ``answer.text`` while the answer is still being shown; cards
     appear only with the complete text so they never point at markers not yet on screen.
     """
-    if answer.error:
-        return (f'<div class="dq-answer dq-invalid dq-done"><div class="dq-head">{INVALID_HEADING}</div>'
-                f'<div class="dq-text">{_lines(answer.error)}</div></div>')
+    if answer.error:  # "invalid" is the question's fault; anything else is the backend's
+        head = INVALID_HEADING if answer.kind == "invalid" else BACKEND_HEADING.format(backend=answer.backend)
+        return (f'<div class="dq-answer dq-invalid dq-done"><div class="dq-head">{esc(head)}</div>'
+                f'<div class="dq-text">{_lines(answer.error)}</div>{_footer(answer)}</div>')
     shown = answer.text if partial is None else partial
     done = partial is None
     if answer.refused:
