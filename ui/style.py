@@ -44,6 +44,7 @@ footer { display: none !important; }
 .dq-refused { border-left: 4px solid #d97706; background: #fffbeb; color: #78350f;
   padding: 8px 12px; border-radius: 8px; }
 .dq-refused .dq-head { color: #92400e; }
+.dq-refused .dq-text { color: #78350f; }
 .dq-invalid { border-left: 4px solid #94a3b8; background: #f1f5f9; color: #334155;
   padding: 8px 12px; border-radius: 8px; }
 .dq-foot { font-size: 0.72rem; color: #64748b; margin-top: 6px; }
@@ -55,6 +56,7 @@ footer { display: none !important; }
 .dq-card { border: 1px solid #e2e8f0; border-left: 4px solid #6366f1; border-radius: 8px;
   background: #ffffff; padding: 6px 10px; color: #1e293b; }
 .dq-card.dq-related { border-left-color: #d97706; background: #fffdf7; }
+.dq-pos { color: #64748b; }
 .dq-card-head { display: flex; gap: 8px; align-items: center; font-size: 0.75rem; color: #64748b;
   flex-wrap: wrap; }
 .dq-num { display: inline-flex; align-items: center; justify-content: center; min-width: 18px;
@@ -87,6 +89,26 @@ mark.dq-mark-related.dq-active { background: #fed7aa; box-shadow: none; }
   vertical-align: 2px; font-style: normal; }
 .dq-mark-related .dq-mark-n { background: #d97706; }
 .dq-gap { display: block; text-align: center; color: #94a3b8; }
+
+/* dark mode: same meaning, colours that stay readable on a dark page. One selector per rule:
+   Gradio prefixes custom CSS per selector and mangles comma lists that start with .dark */
+.dark .dq-answer sup.ref { color: #a5b4fc; }
+.dark .dq-refused { background: #3b2506; border-left-color: #f59e0b; }
+.dark .dq-refused { color: #fde68a; }
+.dark .dq-refused .dq-text { color: #fde68a; }
+.dark .dq-refused .dq-head { color: #fbbf24; }
+.dark .dq-invalid { background: #1e293b; color: #cbd5e1; }
+.dark .dq-invalid .dq-text { color: #cbd5e1; }
+.dark .dq-card { background: #0f172a; border-color: #334155; border-left-color: #818cf8; }
+.dark .dq-card.dq-related { background: #2a1a05; border-left-color: #f59e0b; }
+.dark .dq-quote { color: #e2e8f0; }
+.dark .dq-doc { color: #e2e8f0; }
+.dark .dq-card-head { color: #94a3b8; }
+.dark .dq-pos { color: #94a3b8; }
+.dark .dq-foot { color: #94a3b8; }
+.dark .dq-cards-title { color: #94a3b8; }
+.dark .dq-kind { color: #a5b4fc; }
+.dark .dq-related .dq-kind { color: #fbbf24; }
 
 /* documents */
 .dq-docs ul { list-style: none; padding: 0; margin: 6px 0 0; }
