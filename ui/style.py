@@ -123,6 +123,7 @@ mark.dq-mark-related.dq-active { background: #fed7aa; box-shadow: none; }
 .dq-up-icon { display: inline-block; width: 1.2em; font-weight: 700; }
 .dq-up-ok .dq-up-icon { color: #16a34a; }
 .dq-up-err { color: #b91c1c; }
+.dq-up-err .dq-up-icon { color: #b91c1c; }
 """
 
 # Runs in the browser after the source panel re-renders: bring the chosen sentence into view
