@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
 from assistant.errors import AssistantError, QuestionError
 from assistant.settings import Settings
 from assistant.types import Answer, Document, Message, Sentence
@@ -99,6 +97,8 @@ class Assistant:
             if unknown:
                 msg = f"Unknown document(s) {unknown}; indexed: {sorted(self._snapshot.documents)}"
                 return Answer(text=msg, refused=True, question=q, error=msg, kind="invalid")
+            import numpy as np  # imported late so settings' BLAS thread default applies
+
             wanted = set(doc_ids)
             allowed = np.array([s.doc_id in wanted for s in self._snapshot.sentences], dtype=bool)
         name = backend or self.settings.backend

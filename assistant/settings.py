@@ -21,6 +21,10 @@ for _name, _value in {
     "ANONYMIZED_TELEMETRY": "False",
     "GRADIO_ANALYTICS_ENABLED": "False",
     "TOKENIZERS_PARALLELISM": "false",
+    # The query embedder's matrices are tiny (a dozen tokens x 384): BLAS threads only add
+    # hand-off cost, and on a busy 2-core machine they made warm ask() p95 20x slower
+    # (eval/benchmark.py). Only effective when this module is imported before numpy.
+    "OPENBLAS_NUM_THREADS": "1",
 }.items():
     os.environ.setdefault(_name, _value)
 
