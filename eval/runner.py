@@ -1,16 +1,16 @@
 """Run gold items through an ``Assistant`` backend and record one ``Outcome`` per item.
 
 Only the public ``Assistant.ask`` API is used to answer. The retrieval ranking for recall@k
-and MRR comes from the assistant's retriever when it exposes one (``_retriever.search``,
-probed with ``getattr`` because it is not public API), else from the answer's own citations
-followed by its ``related`` sentences.
+and MRR comes from the assistant's retriever when it exposes one (``_retriever``, probed with
+``getattr`` because it is not public API), queried with the answerer's standalone question;
+else from the answer's own citations followed by its ``related`` sentences.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tqdm import tqdm
@@ -40,21 +40,38 @@ def _refs(citations: Sequence[Any]) -> tuple[SentenceRef, ...]:
     return tuple(SentenceRef(c.doc_id, int(c.sentence_id), c.text) for c in citations)
 
 
-def retrieval_ranking(assistant: Any, query: str, answer: Any, k: int) -> tuple[SentenceRef, ...]:
-    """The top-``k`` sentences for ``query``, best first, from the best source available."""
-    retriever = getattr(assistant, "_retriever", None)
-    search = getattr(retriever, "search", None)
-    if callable(search):
-        try:
-            hits = search(query, k)
-            return tuple(SentenceRef(h.sentence.doc_id, h.sentence.sentence_id, h.sentence.text)
-                         for h in hits)
-        except Exception:  # private API may change: fall back to the answer
-            pass
+def answer_ranking(answer: Any, k: int) -> tuple[SentenceRef, ...]:
+    """Fallback ranking when no retriever is exposed: the citations, then ``related``."""
     seen: dict[tuple[str, int], SentenceRef] = {}
     for ref in _refs(list(answer.citations) + list(getattr(answer, "related", []) or [])):
         seen.setdefault(ref.key, ref)
     return tuple(seen.values())[:k]
+
+
+Ranking = tuple[SentenceRef, ...]
+
+
+def retriever_rankings(assistant: Any, queries: Sequence[str], k: int) -> list[Ranking] | None:
+    """Top-``k`` sentences per query from the assistant's own retriever, or ``None``.
+
+    The queries are embedded in one batch and scored with ``score_all(query, query_vec=...)``:
+    one embedding call instead of one per question keeps the floor test fast. ``_retriever``
+    is not public API, so it is probed and any failure falls back to ``None``.
+    """
+    retriever = getattr(assistant, "_retriever", None)
+    if retriever is None or not queries:
+        return None
+    try:
+        vecs = retriever.embedder.embed(list(queries))
+        out: list[Ranking] = []
+        for query, vec in zip(queries, vecs, strict=True):
+            fused = retriever.score_all(query, query_vec=vec)[0]
+            order = sorted(range(len(fused)), key=lambda i: -float(fused[i]))[:k]
+            out.append(tuple(SentenceRef(s.doc_id, s.sentence_id, s.text)
+                             for s in (retriever.sentences[i] for i in order)))
+        return out
+    except Exception:  # private API may change: keep the answers' own ranking
+        return None
 
 
 def run_item(assistant: Any, item: GoldItem, backend: str | None, k: int) -> Outcome:
@@ -75,7 +92,7 @@ def run_item(assistant: Any, item: GoldItem, backend: str | None, k: int) -> Out
                        latency_ms=latency_ms, standalone_question=query)
     return Outcome(
         item_id=item.id, text=answer.text, refused=bool(answer.refused) or bool(error),
-        citations=_refs(answer.citations), retrieved=retrieval_ranking(assistant, query, answer, k),
+        citations=_refs(answer.citations), retrieved=answer_ranking(answer, k),
         latency_ms=latency_ms, kind=getattr(answer, "kind", ""), standalone_question=query,
     )
 
@@ -93,4 +110,10 @@ def run_backend(assistant: Any, items: Sequence[GoldItem], backend: str | None, 
             run.error = f"backend {name!r} failed on its first {ABORT_AFTER} questions: {outcome.error}"
             break
     bar.close()
+    if not run.failed:
+        queries = [o.standalone_question for o in run.outcomes if not o.error]
+        ranked = retriever_rankings(assistant, queries, k)
+        if ranked is not None:
+            it = iter(ranked)
+            run.outcomes = [o if o.error else replace(o, retrieved=next(it)) for o in run.outcomes]
     return run

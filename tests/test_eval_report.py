@@ -116,3 +116,32 @@ def test_cli_rejects_a_bad_gold_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     bad.write_text('{"id": 1}\n', encoding="utf-8")
     assert main(["--gold", str(bad)]) == 2
     assert "g.jsonl:1" in capsys.readouterr().err
+
+
+class _Sent:
+    def __init__(self, sid: int) -> None:
+        self.doc_id, self.sentence_id, self.text = "a.txt", sid, SENTENCES[sid]
+
+
+class FakeRetriever:
+    """Mimics the private retriever surface the runner probes: embedder, score_all, sentences."""
+
+    def __init__(self) -> None:
+        self.sentences = [_Sent(2), _Sent(9)]
+        self.embedder = self
+        self.batches: list[list[str]] = []
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        self.batches.append(texts)
+        return [[1.0] for _ in texts]
+
+    def score_all(self, query: str, query_vec: Any = None) -> tuple[list[float], None, None]:
+        return ([0.1, 0.9] if query.startswith("Where") else [0.9, 0.1]), None, None
+
+
+def test_retrieval_ranking_comes_from_the_retriever_in_one_batch() -> None:
+    fake = FakeAssistant()
+    fake._retriever = FakeRetriever()  # type: ignore[attr-defined]
+    run = run_backend(fake, _items(), "extractive", k=1, progress=False)
+    assert [[r.sentence_id for r in o.retrieved] for o in run.outcomes] == [[2], [9], [2]]
+    assert len(fake._retriever.batches) == 1  # type: ignore[attr-defined]
