@@ -5,7 +5,8 @@ When the documents do not answer, it prints the sentences that were on topic und
 "related (not cited)", so nobody mistakes them for support.
 
 Exit codes: 0 answered (or honestly refused), 1 the question was unusable (the answer's
-error message is printed), 2 the index is missing or corrupt, or the command line is wrong.
+error message is printed), 2 the index is missing or corrupt, the LLM server (``--backend
+llm``) cannot be used, or the command line is wrong.
 
 The question path imports only numpy, chromadb and the NumPy MiniLM (no torch,
 sentence-transformers, llama-index or gradio), because cold start is the whole cost of a
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_BAD_QUESTION = 1
-EXIT_INDEX = 2
+EXIT_INDEX = 2  # also: unusable LLM server, bad command line
 
 
 def _positive_int(raw: str) -> int:
@@ -138,12 +139,19 @@ def main(argv: Sequence[str] | None = None, *, assistant: Assistant | None = Non
         # possible, and the message already says how to fix it.
         print(f"error: {' '.join(str(exc).split())}", file=err)
         return EXIT_INDEX
+    # Question problems are caught before any backend runs, so an error from the llm backend
+    # means its server is unusable: like a missing index, that is exit 2 with one error line.
+    backend_failed = bool(answer.error) and answer.backend == "llm"
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2), file=out)
+    elif backend_failed:
+        print(f"error: {' '.join(answer.error.split())}", file=err)
     elif answer.error:
         print(answer.error, file=err)
     else:
         print(render(answer), file=out)
+    if backend_failed:
+        return EXIT_INDEX
     return EXIT_BAD_QUESTION if answer.error else EXIT_OK
 
 

@@ -259,6 +259,7 @@ def answer_with_llm(assistant: Assistant, turn: Turn, allowed: np.ndarray | None
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    assistant._ensure_loaded()  # a no-op when called from Assistant.ask
     hits = assistant._retriever.search(turn.query, top_k, allowed)
     timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
     candidates = [citation_for(h.sentence, h.score) for h in hits]

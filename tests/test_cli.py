@@ -127,6 +127,14 @@ def test_bad_question_exits_1_with_the_answers_message() -> None:
     assert code == 1 and json.loads(out)["error"] == "Please type a question."
 
 
+def test_llm_server_down_exits_2_with_one_line() -> None:
+    down = Answer(text="cannot reach the LLM server at http://127.0.0.1:9/v1; start one", refused=True,
+                  error="cannot reach the LLM server at http://127.0.0.1:9/v1; start one", backend="llm")
+    code, out, err = run(["Where?", "--backend", "llm"], StubAssistant(down))
+    assert (code, out) == (2, "")
+    assert err == "error: cannot reach the LLM server at http://127.0.0.1:9/v1; start one\n"
+
+
 @pytest.mark.parametrize("exc", [
     IndexMissingError("no index at /x; build it with: python -m ingest data/"),
     IndexCorruptError("cannot read the index at /x: bad\nthing. Rebuild it"),
