@@ -17,7 +17,7 @@ def _delta(metric: str, a: float | None, b: float | None) -> str:
     if a is None or b is None:
         return "—"
     d = b - a
-    if abs(d) < 1e-12:
+    if abs(d) < (0.5 if metric.endswith("_ms") else 0.005):  # below the printed precision
         return "0"
     better = (d > 0) == HIGHER_IS_BETTER[metric]
     num = f"{d:+.0f}" if metric.endswith("_ms") else f"{d:+.2f}"
@@ -43,9 +43,15 @@ def compare_scores(a: BackendScores, b: BackendScores) -> str:
 
 def compare_files(path_a: Path, path_b: Path) -> str:
     """Compare every backend present in both reports; name the ones only one of them has."""
-    ra = scores_from_report(json.loads(Path(path_a).read_text(encoding="utf-8")))
-    rb = scores_from_report(json.loads(Path(path_b).read_text(encoding="utf-8")))
-    parts = [f"A = {path_a}\nB = {path_b}"]
+    raw_a = json.loads(Path(path_a).read_text(encoding="utf-8"))
+    raw_b = json.loads(Path(path_b).read_text(encoding="utf-8"))
+    ra, rb = scores_from_report(raw_a), scores_from_report(raw_b)
+    header = [f"A = {path_a}", f"B = {path_b}"]
+    for field in ("gold_sha256", "n_items", "k", "filters"):
+        if raw_a.get(field) != raw_b.get(field):
+            header.append(f"warning: the reports differ in {field} ({raw_a.get(field)!r} vs "
+                          f"{raw_b.get(field)!r}); deltas mix item sets")
+    parts = ["\n".join(header)]
     parts += [compare_scores(ra[n], rb[n]) for n in ra if n in rb]
     only = sorted(set(ra) ^ set(rb))
     if only:
