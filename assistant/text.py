@@ -27,6 +27,10 @@ STOPWORDS = frozenset([
     "said", "document", "documents", "report", "reports", "reported", "story", "piece", "mention",
     "mentioned", "mentions", "named", "name", "given", "roughly", "approximately", "exactly",
     "actually", "really", "currently",
+    # light verbs and fillers: they carry no topic, so a question is not judged on them
+    "hold", "held", "holds", "happen", "happened", "happens", "take", "took", "taken", "place",
+    "occur", "occurred", "get", "got", "make", "made", "go", "went", "come", "came", "done", "put",
+    "thing", "things", "kind", "way",
 ])
 
 # Question words and light verbs that carry no topic.
