@@ -21,7 +21,7 @@ from eval.dataset import (
 from ingest.sentences import split_sentences
 
 GOOD = {"id": "x1", "category": "numeric", "question": "How many?", "answerable": True,
-        "reference": "26.", "must": [["26"]], "evidence": [{"doc_id": "article.txt", "sentence_id": 2}]}
+        "reference": "12.", "must": [["12"]], "evidence": [{"doc_id": "article.txt", "sentence_id": 2}]}
 
 
 def line(**changes: object) -> str:
@@ -45,7 +45,7 @@ def test_shipped_gold_evidence_points_at_article_sentences(article_text: str) ->
 
 def test_parse_good_line() -> None:
     [item] = parse_lines([line()])
-    assert item.id == "x1" and item.must == (("26",),) and item.line == 1
+    assert item.id == "x1" and item.must == (("12",),) and item.line == 1
     assert item.evidence_keys == {("article.txt", 2)}
 
 
@@ -53,8 +53,8 @@ def test_parse_good_line() -> None:
     ({"must": None}, "missing field(s) ['must']"),
     ({"category": "trivia"}, "unknown category 'trivia'"),
     ({"answerable": "yes"}, "'answerable' must be true or false"),
-    ({"must": [["26"], []]}, "'must[1]'"),
-    ({"must": ["26"]}, "'must[0]'"),
+    ({"must": [["12"], []]}, "'must[1]'"),
+    ({"must": ["12"]}, "'must[0]'"),
     ({"evidence": [{"doc_id": "article.txt", "sentence_id": -1}]}, "'evidence[0]'"),
     ({"evidence": []}, "needs at least one 'must' fact and one 'evidence'"),
     ({"category": "off_topic"}, "requires answerable=false"),

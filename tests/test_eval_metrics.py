@@ -11,19 +11,19 @@ from eval.records import Outcome, SentenceRef
 from eval.scoring import score, score_by_category
 
 DOC = "doc.txt"
-S_FACT = SentenceRef(DOC, 2, "Up to 26 of them have agreed to send troops.")
-S_FACT_TOO = SentenceRef(DOC, 4, "They have the commitment of at least 26 countries.")
-S_OTHER = SentenceRef(DOC, 9, "The meeting was held in Paris on Thursday.")
+S_FACT = SentenceRef(DOC, 2, "The old bridge has 12 stone arches.")
+S_FACT_TOO = SentenceRef(DOC, 4, "Its 12 arches were rebuilt in 1950.")
+S_OTHER = SentenceRef(DOC, 9, "The bridge crosses the river in Lyon.")
 
 
-def gold(must: tuple[tuple[str, ...], ...] = (("26", "twenty-six"),), evidence: tuple[int, ...] = (2,),
+def gold(must: tuple[tuple[str, ...], ...] = (("12", "twelve"),), evidence: tuple[int, ...] = (2,),
          answerable: bool = True, category: str = "numeric", item_id: str = "q1") -> GoldItem:
-    return GoldItem(id=item_id, category=category, question="How many countries?", answerable=answerable,
-                    reference="26.", must=must if answerable else (),
+    return GoldItem(id=item_id, category=category, question="How many arches?", answerable=answerable,
+                    reference="12.", must=must if answerable else (),
                     evidence=tuple(Evidence(DOC, s) for s in evidence) if answerable else ())
 
 
-def outcome(text: str = "Up to 26 countries. [1]", refused: bool = False,
+def outcome(text: str = "It has 12 arches. [1]", refused: bool = False,
             citations: tuple[SentenceRef, ...] = (S_FACT,), retrieved: tuple[SentenceRef, ...] = (),
             latency_ms: float = 10.0, error: str = "", item_id: str = "q1") -> Outcome:
     return Outcome(item_id, text=text, refused=refused, citations=citations, retrieved=retrieved,
@@ -36,8 +36,8 @@ def test_normalise_folds_case_quotes_dashes_and_spaces() -> None:
 
 
 @pytest.mark.parametrize(("text", "alt", "expected"), [
-    ("Up to 26 of them", "26", True),
-    ("126 countries", "26", False),          # no match inside a longer number
+    ("It has 12 arches", "12", True),
+    ("112 arches", "12", False),          # no match inside a longer number
     ("41,100 euros", "1,100", False),
     ("it will not enter", "no", False),      # "no" is not a prefix match of "not"
     ("No, it will not.", "no", True),
@@ -50,18 +50,18 @@ def test_contains_matches_on_word_boundaries(text: str, alt: str, expected: bool
 
 # -- correctness -----------------------------------------------------------------------------
 def test_correct_answer_states_every_fact() -> None:
-    item = gold(must=(("Germany",), ("Italy",), ("Poland",)))
-    assert m.answer_correct(item, outcome("Germany, Italy and Poland."))
-    assert not m.answer_correct(item, outcome("Germany and Italy."))
-    assert m.fact_recall(item, outcome("Germany and Italy.")) == pytest.approx(2 / 3)
+    item = gold(must=(("stone",), ("iron",), ("wood",)))
+    assert m.answer_correct(item, outcome("Stone, iron and wood."))
+    assert not m.answer_correct(item, outcome("Stone and iron."))
+    assert m.fact_recall(item, outcome("Stone and iron.")) == pytest.approx(2 / 3)
 
 
 def test_any_alternative_satisfies_a_fact() -> None:
-    assert m.answer_correct(gold(), outcome("Twenty-six countries."))
+    assert m.answer_correct(gold(), outcome("Twelve arches."))
 
 
 def test_refused_answer_is_never_correct_even_if_it_mentions_the_fact() -> None:
-    o = outcome("The documents do not say; 26 is mentioned nearby.", refused=True, citations=())
+    o = outcome("The documents do not say; 12 is mentioned nearby.", refused=True, citations=())
     assert not m.answer_correct(gold(), o)
     assert m.fact_recall(gold(), o) == 0.0
 
@@ -69,7 +69,7 @@ def test_refused_answer_is_never_correct_even_if_it_mentions_the_fact() -> None:
 def test_unanswerable_item_is_correct_only_when_refused() -> None:
     item = gold(answerable=False, category="not_in_article")
     assert m.answer_correct(item, outcome("I can't tell.", refused=True, citations=()))
-    assert not m.answer_correct(item, outcome("About 10,000 troops. [1]"))
+    assert not m.answer_correct(item, outcome("About 10,000 visitors. [1]"))
     assert m.fact_recall(item, outcome()) is None
 
 
@@ -110,9 +110,9 @@ def test_a_wrong_extra_citation_lowers_precision_not_recall() -> None:
 
 
 def test_a_missing_citation_lowers_recall() -> None:
-    item = gold(must=(("26",), ("Paris",)), evidence=(2, 9))
-    assert m.citation_recall([(item, outcome("26, in Paris. [1]", citations=(S_FACT,)))]) == 0.0
-    assert m.citation_recall([(item, outcome("26, in Paris. [1][2]", citations=(S_FACT, S_OTHER)))]) == 1.0
+    item = gold(must=(("12",), ("Lyon",)), evidence=(2, 9))
+    assert m.citation_recall([(item, outcome("12, in Lyon. [1]", citations=(S_FACT,)))]) == 0.0
+    assert m.citation_recall([(item, outcome("12, in Lyon. [1][2]", citations=(S_FACT, S_OTHER)))]) == 1.0
 
 
 def test_non_gold_citation_that_states_the_fact_counts_as_support() -> None:
@@ -123,10 +123,10 @@ def test_non_gold_citation_that_states_the_fact_counts_as_support() -> None:
 
 
 def test_derived_fact_is_supported_by_citing_all_gold_evidence() -> None:
-    # A difference (52,000) appears in no sentence: citing the gold evidence is what supports it.
-    item = gold(must=(("52,000",),), evidence=(2,), category="arithmetic")
-    assert m.citation_supports(item, outcome("52,000 more. [1]", citations=(S_FACT,)))
-    assert not m.citation_supports(item, outcome("52,000 more. [1]", citations=(S_OTHER,)))
+    # A difference (7,000) appears in no sentence: citing the gold evidence is what supports it.
+    item = gold(must=(("7,000",),), evidence=(2,), category="arithmetic")
+    assert m.citation_supports(item, outcome("7,000 more. [1]", citations=(S_FACT,)))
+    assert not m.citation_supports(item, outcome("7,000 more. [1]", citations=(S_OTHER,)))
 
 
 def test_uncited_answer_has_no_citation_support_and_refusals_are_excluded() -> None:

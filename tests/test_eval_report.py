@@ -17,15 +17,15 @@ from eval.plot import plot_scores
 from eval.report import build_report, format_table, scores_from_report, to_markdown, write_report
 from eval.runner import ABORT_AFTER, run_backend
 
-SENTENCES = {2: "Up to 26 of them have agreed to send troops.", 9: "It was held in Paris."}
+SENTENCES = {2: "The old bridge has 12 stone arches.", 9: "It crosses the river in Lyon."}
 
 
 def _items() -> list[GoldItem]:
     rows = [
-        {"id": "n1", "category": "numeric", "question": "How many countries?", "answerable": True,
-         "reference": "26", "must": [["26"]], "evidence": [{"doc_id": "a.txt", "sentence_id": 2}]},
+        {"id": "n1", "category": "numeric", "question": "How many arches?", "answerable": True,
+         "reference": "12", "must": [["12"]], "evidence": [{"doc_id": "a.txt", "sentence_id": 2}]},
         {"id": "f1", "category": "factoid", "question": "Where?", "answerable": True,
-         "reference": "Paris", "must": [["Paris"]], "evidence": [{"doc_id": "a.txt", "sentence_id": 9}]},
+         "reference": "Lyon", "must": [["Lyon"]], "evidence": [{"doc_id": "a.txt", "sentence_id": 9}]},
         {"id": "o1", "category": "off_topic", "question": "Capital of Peru?", "answerable": False,
          "reference": "-", "must": [], "evidence": []},
     ]
@@ -49,7 +49,7 @@ class FakeAssistant:
         if backend == "broken-answer":
             return Answer(text="cannot reach the server", refused=True, error="cannot reach the server")
         if question.startswith("How many"):
-            return Answer(text="Up to 26. [1]", refused=False, citations=[_cite(2)], related=[_cite(9)])
+            return Answer(text="It has 12. [1]", refused=False, citations=[_cite(2)], related=[_cite(9)])
         return Answer(text="The documents do not say.", refused=True, related=[_cite(9)])
 
 
