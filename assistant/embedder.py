@@ -14,6 +14,7 @@ Neither ever downloads anything: both read only the local model folder.
 
 from __future__ import annotations
 
+import math
 import threading
 from pathlib import Path
 from typing import Protocol
@@ -50,8 +51,11 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return s * y
 
 
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)  # a Python float: NumPy keeps float32 (an np.float64 would upcast)
+
+
 def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + _erf(x / np.sqrt(2.0)))
+    return 0.5 * x * (1.0 + _erf(x * _INV_SQRT2))
 
 
 class NumpyMiniLM:
@@ -89,7 +93,7 @@ class NumpyMiniLM:
             k = x @ w[p + "attention.self.key.weight"].T + w[p + "attention.self.key.bias"]
             v = x @ w[p + "attention.self.value.weight"].T + w[p + "attention.self.value.bias"]
             q, k, v = (t.reshape(n, h, d).transpose(1, 0, 2) for t in (q, k, v))
-            scores = q @ k.transpose(0, 2, 1) / np.sqrt(d)
+            scores = (q @ k.transpose(0, 2, 1)) * (1.0 / math.sqrt(d))
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
             ctx = (scores @ v).transpose(1, 0, 2).reshape(n, DIM)

@@ -9,6 +9,7 @@ the eval set (see README, "Retrieval").
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,9 +69,21 @@ class SentenceRetriever:
         if sentences:
             self._bm25.index(corpus, show_progress=False)
         self._vocab = set(t for doc in corpus for t in doc)
+        self._cache: dict[str, np.ndarray] = {}
+        self._cache_lock = threading.Lock()
 
     def embed_query(self, query: str) -> np.ndarray:
-        return self.embedder.embed([query])[0]
+        """Embed ``query``; recent queries are cached (follow-ups and retries repeat them)."""
+        with self._cache_lock:
+            hit = self._cache.get(query)
+        if hit is not None:
+            return hit
+        vec = self.embedder.embed([query])[0]
+        with self._cache_lock:
+            self._cache[query] = vec
+            while len(self._cache) > 256:
+                self._cache.pop(next(iter(self._cache)))
+        return vec
 
     def score_all(self, query: str, query_vec: np.ndarray | None = None,
                   allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
