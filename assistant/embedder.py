@@ -124,7 +124,8 @@ class SentenceTransformerEmbedder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError("ingest needs sentence-transformers: pip install sentence-transformers") from exc
+            raise ImportError(
+                "ingest needs sentence-transformers: pip install sentence-transformers") from exc
         self._model = SentenceTransformer(str(model_path or default_model_path()), device="cpu")
         self._batch_size = batch_size
 
