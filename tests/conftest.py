@@ -8,10 +8,12 @@ import socket
 from dataclasses import replace
 from pathlib import Path
 
+# First: settings pins BLAS to one thread and turns telemetry/hub access off, which only
+# works before numpy (or anything else) is imported.
+from assistant.settings import PROJECT_ROOT, Settings  # isort: skip
+
 import numpy as np
 import pytest
-
-from assistant.settings import PROJECT_ROOT, Settings
 
 ARTICLE = PROJECT_ROOT / "data" / "article.txt"
 
