@@ -26,6 +26,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "who": frozenset({"PERSON", "ORG"}),
     "where": frozenset({"GPE", "LOC", "FAC"}),
     "when": frozenset({"DATE", "TIME"}),
+    "how_long": frozenset({"DATE", "TIME"}),
     "how_many": frozenset({"CARDINAL", "QUANTITY", "PERCENT", "MONEY"}),
     "how_much": frozenset({"MONEY", "CARDINAL", "QUANTITY", "PERCENT"}),
     "list": frozenset({"GPE", "NORP", "ORG", "LOC"}),
@@ -49,6 +50,16 @@ _ARITH_SUM = re.compile(r"\b(combined|in total|total|sum|together|altogether|in 
 _ARITH_SHARE = re.compile(r"\b(share|percentage|percent|proportion|fraction|ratio|what part|how many times|"
                           r"times (as|more))\b")
 _NEGATIVE_VERBS = frozenset(stem(w) for w in ["refuse", "refused", "refusing", "reject", "rejected", "decline", "declined", "oppose", "opposed", "withdraw", "withdrew", "withdrawn", "leave", "left", "quit", "boycott", "boycotted", "veto", "vetoed", "cancel", "cancelled", "canceled", "abandon", "abandoned", "deny", "denied", "fail", "failed", "block", "blocked", "stop", "stopped", "ban", "banned", "exclude", "excluded", "condemn", "condemned", "criticise", "criticize", "criticised", "criticized"])
+# Words that name the kind of answer wanted ("what day", "which city"), not the topic.
+_TYPE_WORDS: dict[str, tuple[str, ...]] = {
+    "when": ("day", "days", "date", "week", "month", "year", "time", "moment", "period"),
+    "how_long": ("long", "time", "days", "weeks", "months", "years", "hours", "minutes", "last", "lasted"),
+    "where": ("place", "city", "location", "venue", "town", "site", "country"),
+    "who": ("person", "people", "name", "individual", "one"),
+    "how_many": ("number", "large", "big", "group", "total"),
+    "how_much": ("amount", "sum", "figure", "value", "large", "big"),
+    "list": ("pair", "ones", "list", "name"),
+}
 _AUX = frozenset(["is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "will", "would", "can", "could", "should", "may", "might", "shall", "must", "isn't", "aren't", "wasn't", "weren't", "don't", "doesn't", "didn't", "hasn't", "haven't", "won't"])
 _ROLE_WORDS = frozenset(["president", "minister", "premier", "chancellor", "leader", "chief", "head", "king", "queen", "secretary", "spokesman", "spokeswoman", "spokesperson", "official", "ambassador", "general", "commander", "mayor", "governor", "ceo", "director", "chairman", "chair"])
 
@@ -125,17 +136,21 @@ def _kind(q: str) -> str:
     if re.search(r"\bwhy\b|\bfor what (reason|purpose)\b|\bwhat (is|was) the (reason|purpose|goal|aim)\b|"
                  r"\bhow come\b|\bwhat for\b|\bfor what\b|\bwhat (drove|motivated|caused)\b", q):
         return "why"
-    if re.search(r"\bhow many\b|\bnumber of\b|\bwhat number\b|\bhow large a number\b", q):
+    if re.search(r"\bhow many\b|\bnumber of\b|\bwhat number\b|\bhow (large|big) an? (number|group|"
+                 r"share|part|coalition|contingent)\b", q):
         return "how_many"
+    if re.search(r"\bhow long\b|\bfor how (long|many (days|weeks|months|years|hours))\b", q):
+        return "how_long"
     if re.search(r"\bhow much\b|\bwhat (amount|sum|figure|value)\b|\bhow (large|big)\b", q):
         return "how_much"
     if re.search(r"\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
-                 r"\bsince when\b|\bhow long\b|\bby what date\b", q):
+                 r"\bsince when\b|\bby what date\b|\bup to what date\b", q):
         return "when"
-    if re.search(r"\b(which|what) (?:(?:two|three|four|five|other|european|\d+) )?(countries|nations|states|governments|members|allies|leaders|"
+    if re.search(r"\b(which|what) (?:(?:pair of|two|three|four|five|other|european|\d+) )?(countries|nations|states|governments|members|allies|leaders|"
                  r"missions|countries'|nations')\b|\bname (the|all|some)\b|\blist\b", q):
         return "list"
-    if re.search(r"\bwhere\b|\b(which|what) (city|place|capital|location|venue|town)\b|"
+    if re.search(r"\bwhere\b|\b(which|what) (city|place|capital|location|venue|town|building|hotel|"
+                 r"palace|room|site|headquarters)\b|"
                  r"\bin which country\b|\bin what country\b", q):
         return "where"
     if re.search(r"\bwho\b|\bwhom\b|\bwhose\b|\b(which|what) (leader|president|person|politician|"
@@ -191,9 +206,11 @@ def analyze(question: str) -> QuestionInfo:
                       r"ironi[sz]e|think|believe|promise|mean)\b", q)
         if m:
             speaker = m.group(1)
+    type_words = {stem(w) for w in _TYPE_WORDS.get(kind, ())}
+    terms = tuple(t for t in dict.fromkeys(content_terms(question)) if t not in type_words)
     return QuestionInfo(
         text=question, kind=kind, expected=EXPECTED.get(kind, frozenset()),
-        terms=tuple(dict.fromkeys(content_terms(question))), entities=tuple(ents),
+        terms=terms, entities=tuple(ents),
         entity_keys=tuple(entity_keys(e) for e in ents), numbers=numbers, operation=operation,
         negative_premise=negative, injection=injection, head_noun=head, speaker=speaker,
     )

@@ -30,7 +30,6 @@ MIN_SCORE = 0.62  # support score below which the documents are taken not to ans
 MIN_DENSE = 0.18
 MIN_PREDICATE = 0.2  # share of the question's non-name terms the evidence must hold ...
 PARAPHRASE_DENSE = 0.5  # ... unless it is this close in meaning (a paraphrase)
-MAX_OOV_SLOT = 0.3  # slot questions (who/when/...) whose key verb the documents never use
 CORROBORATE_MARGIN = 0.12  # a second sentence is cited only if it scores this close to the best
 
 REFUSAL_NOT_STATED = "The documents do not say"
@@ -76,7 +75,7 @@ def _neighbour(ctx: SentenceContext, i: int, step: int) -> int | None:
     return None
 
 
-def _with_context(ctx: SentenceContext, ev: Evidence, kind: str) -> list[int]:
+def _with_context(ctx: SentenceContext, ev: Evidence, kind: str, terms: tuple[str, ...] = ()) -> list[int]:
     """The best sentence plus the neighbour it leans on (anaphora, a quote that continues)."""
     i = ev.index
     idxs = [i]
@@ -88,8 +87,13 @@ def _with_context(ctx: SentenceContext, ev: Evidence, kind: str) -> list[int]:
     if nxt is not None and kind in ("why", "quote", "what"):
         n_text = ctx.sentences[nxt].text
         opens_quote = s.text.count("“") > s.text.count("”")
-        if opens_quote or re.match(r"^\W*(that is why|this is why|because|so that|which is why)\b",
-                                   n_text, re.IGNORECASE) or len(words(s.text)) < 7:
+        same_para = ctx.sentences[nxt].paragraph == s.paragraph
+        adds_terms = bool(terms) and same_para and bool((set(terms) & ctx.terms[nxt]) - ctx.terms[i]) \
+            and bool(re.match(r"^\W*(nor|and|but|because|since|as|so|that|this|it|which)\b", n_text,
+                              re.IGNORECASE))
+        if opens_quote or adds_terms or re.match(
+                r"^\W*(that is why|this is why|because|so that|which is why)\b", n_text, re.IGNORECASE) \
+                or len(words(s.text)) < 7:
             idxs.append(nxt)
     return idxs
 
@@ -258,13 +262,11 @@ def answer_question(turn: Turn, retriever: SentenceRetriever, documents: dict[st
             return _finish(turn, info, draft, documents, t0)
     if (best.entities_found < 1.0 or best.score < MIN_SCORE or best.dense < MIN_DENSE
             or (best.predicate < MIN_PREDICATE and best.dense < PARAPHRASE_DENSE)
-            or (info.kind in ("who", "when", "where") and best.oov >= MAX_OOV_SLOT
-                and best.dense < PARAPHRASE_DENSE + 0.1)
             or (info.expected and not best.type_ok)):
         return _refuse(turn, info, _not_stated_text(info), cands)
 
     draft = Draft()
-    idxs = _with_context(ctx, best, info.kind)
+    idxs = _with_context(ctx, best, info.kind, info.terms)
     problem = _premise_problem(info, ctx, idxs) if info.kind in ("why", "yesno", "what", "how_many",
                                                                   "how_much") else ""
     if problem:

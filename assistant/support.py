@@ -13,21 +13,26 @@ import re
 from dataclasses import dataclass
 
 from assistant.analysis import QuestionInfo, entity_keys
-from assistant.numbers import find_figures
+from assistant.numbers import Figure, find_figures
 from assistant.text import content_terms, fold, words
 from assistant.types import Sentence
 
 # A sentence that leans on its neighbour for meaning ("That is the point ...", "It is ...").
-ANAPHORIC_START = re.compile(r"^\W*(that|this|these|those|it|such|they|he|she|there|so|thus|"
-                             r"therefore)\b", re.IGNORECASE)
+# "That is the point ...", "It is ...", "These three countries ..." lean on the sentence
+# before; "This force does not ..." (a determiner before a noun) usually does not.
+ANAPHORIC_START = re.compile(r"^\W*((that|this)\s+(is|was|are|were|has|had|will|would|can|could|means|"
+                             r"meant|shows|explains|includes)\b|(these|those|it|such|they|he|she|there|"
+                             r"so|thus|therefore)\b)", re.IGNORECASE)
 ROLE_OR_PRONOUN = re.compile(r"\b(he|his|him|she|her|president|prime minister|head of state|chief|"
                              r"minister|chancellor|leader)\b", re.IGNORECASE)
 PRONOUN = re.compile(r"\b(he|she|him|her|his|they|them|their)\b", re.IGNORECASE)
 
 W_DENSE = 1.0
 W_COVER = 0.8
+W_PRED = 0.4  # what is said about the names counts beyond the names themselves
 W_TYPE = 0.15
 W_ENTITY_MISS = 0.5
+W_OOV = 0.3  # question words the documents never use: a sign they are about something else
 
 
 @dataclass(frozen=True)
@@ -151,9 +156,11 @@ def has_expected(info: QuestionInfo, s: Sentence) -> bool:
     labels = {e.label for e in s.entities}
     if info.kind in ("how_many", "how_much"):
         figures = [f for f in find_figures(s.text) if not f.is_year and not _in_date(s, f.start, f.end)]
-        if info.kind == "how_much" and figures:
-            return True
-        return bool(figures) or bool(labels & info.expected)
+        if info.kind == "how_much":
+            return bool(figures)
+        return any(is_count(f, info.head_noun) for f in figures)
+    if info.kind == "how_long":
+        return any(e.label in ("DATE", "TIME") and DURATION.search(e.text) for e in s.entities)
     if info.kind == "who":
         q_names = {k for ks in info.entity_keys for k in ks}
         others = [e for e in s.entities if e.label in info.expected
@@ -165,6 +172,21 @@ def has_expected(info: QuestionInfo, s: Sentence) -> bool:
                   and not (set(entity_keys(e.text)) & q_names)]
         return bool(others)
     return bool(labels & info.expected)
+
+
+CURRENCY = re.compile(r"\b(euros?|dollars?|pounds?|yen|yuan|rubles?|roubles?|francs?)\b|[$€£¥]", re.IGNORECASE)
+DURATION = re.compile(r"^(?!the next|next|last|the last|this|that)\W*(about |some |nearly |almost |over |more "
+                      r"than |less than |a |an |\d+|[a-z]+ )*(minutes?|hours?|days?|weeks?|months?|years?|"
+                      r"decades?)\b", re.IGNORECASE)
+
+
+def is_count(f: Figure, head_noun: str = "") -> bool:
+    """A figure that counts things (not money, not "167,000 million" of something unnamed)."""
+    if CURRENCY.search(f.unit or ""):
+        return False
+    if head_noun and f.unit and fold(f.unit)[:4] == fold(head_noun)[:4]:
+        return True
+    return not f.scale_word or bool(f.unit)
 
 
 def _in_date(s: Sentence, a: int, b: int) -> bool:
@@ -189,8 +211,8 @@ def score_evidence(info: QuestionInfo, ctx: SentenceContext, index: int, retriev
         nxt = [j for j in ctx.window(index, 0, 1) if j != index]
         type_ok = any(has_expected(info, ctx.sentences[j]) for j in nxt) and own > 0.5
     heading_penalty = 0.3 if s.is_heading else 0.0
-    score = (W_DENSE * dense + W_COVER * (0.5 * cover + 0.5 * own) + W_TYPE * type_ok
-             - W_ENTITY_MISS * (1 - names) - heading_penalty)
+    score = (W_DENSE * dense + W_COVER * (0.5 * cover + 0.5 * own) + W_PRED * predicate + W_TYPE * type_ok
+             - W_ENTITY_MISS * (1 - names) - W_OOV * oov - heading_penalty)
     return Evidence(index=index, sentence=s, retrieval=retrieval, dense=dense, coverage=cover,
                     own_coverage=own, predicate=predicate, oov=oov, entities_found=names, type_ok=type_ok, score=score)
 

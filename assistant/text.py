@@ -75,7 +75,7 @@ def stem(word: str) -> str:
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             w = w[: -len(suffix)] + repl
             break
-    if w.endswith("e") and len(w) > 4:
+    if w.endswith("e") and len(w) >= 4:
         w = w[:-1]
     return w
 
