@@ -42,14 +42,66 @@ _INJECTION = re.compile(
     r"|\bno matter what the (document|article|text)s? says?\b|\binstead of answering\b"
     r"|\b(say|print|output|repeat) (only )?[\"'“].{0,60}[\"'”]",
 )
-_ARITH_DIFF = re.compile(r"\b(how (much|many) (more|less|fewer|higher|lower|bigger|larger|smaller)|"
-                         r"difference|gap between|more than|less than|fewer than|exceed|outweigh|"
-                         r"minus|subtract)\b")
-_ARITH_SUM = re.compile(r"\b(combined|in total|total|sum|together|altogether|in all|add up|added|plus|"
-                        r"both)\b")
-_ARITH_SHARE = re.compile(r"\b(share|percentage|percent|proportion|fraction|ratio|what part|how many times|"
-                          r"times (as|more))\b")
-_NEGATIVE_VERBS = frozenset(stem(w) for w in ["refuse", "refused", "refusing", "reject", "rejected", "decline", "declined", "oppose", "opposed", "withdraw", "withdrew", "withdrawn", "leave", "left", "quit", "boycott", "boycotted", "veto", "vetoed", "cancel", "cancelled", "canceled", "abandon", "abandoned", "deny", "denied", "fail", "failed", "block", "blocked", "stop", "stopped", "ban", "banned", "exclude", "excluded", "condemn", "condemned", "criticise", "criticize", "criticised", "criticized"])
+_ARITH_DIFF = re.compile(
+    r"\b(how (much|many) (more|less|fewer|higher|lower|bigger|larger|smaller)|"
+    r"difference|gap between|more than|less than|fewer than|exceed|outweigh|"
+    r"minus|subtract)\b"
+)
+_ARITH_SUM = re.compile(
+    r"\b(combined|in total|total|sum|together|altogether|in all|add up|added|plus|"
+    r"both)\b"
+)
+_ARITH_SHARE = re.compile(
+    r"\b(share|percentage|percent|proportion|fraction|ratio|what part|how many times|"
+    r"times (as|more))\b"
+)
+_NEGATIVE_VERBS = frozenset(
+    stem(w)
+    for w in [
+        "refuse",
+        "refused",
+        "refusing",
+        "reject",
+        "rejected",
+        "decline",
+        "declined",
+        "oppose",
+        "opposed",
+        "withdraw",
+        "withdrew",
+        "withdrawn",
+        "leave",
+        "left",
+        "quit",
+        "boycott",
+        "boycotted",
+        "veto",
+        "vetoed",
+        "cancel",
+        "cancelled",
+        "canceled",
+        "abandon",
+        "abandoned",
+        "deny",
+        "denied",
+        "fail",
+        "failed",
+        "block",
+        "blocked",
+        "stop",
+        "stopped",
+        "ban",
+        "banned",
+        "exclude",
+        "excluded",
+        "condemn",
+        "condemned",
+        "criticise",
+        "criticize",
+        "criticised",
+        "criticized",
+    ]
+)
 # Words that name the kind of answer wanted ("what day", "which city"), not the topic.
 _TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "when": ("day", "days", "date", "week", "month", "year", "time", "moment", "period"),
@@ -60,8 +112,66 @@ _TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "how_much": ("amount", "sum", "figure", "value", "large", "big"),
     "list": ("pair", "ones", "list", "name"),
 }
-_AUX = frozenset(["is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "will", "would", "can", "could", "should", "may", "might", "shall", "must", "isn't", "aren't", "wasn't", "weren't", "don't", "doesn't", "didn't", "hasn't", "haven't", "won't"])
-_ROLE_WORDS = frozenset(["president", "minister", "premier", "chancellor", "leader", "chief", "head", "king", "queen", "secretary", "spokesman", "spokeswoman", "spokesperson", "official", "ambassador", "general", "commander", "mayor", "governor", "ceo", "director", "chairman", "chair"])
+_AUX = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "shall",
+        "must",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "hasn't",
+        "haven't",
+        "won't",
+    ]
+)
+_ROLE_WORDS = frozenset(
+    [
+        "president",
+        "minister",
+        "premier",
+        "chancellor",
+        "leader",
+        "chief",
+        "head",
+        "king",
+        "queen",
+        "secretary",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "official",
+        "ambassador",
+        "general",
+        "commander",
+        "mayor",
+        "governor",
+        "ceo",
+        "director",
+        "chairman",
+        "chair",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +194,9 @@ class QuestionInfo:
 
 def entity_keys(name: str) -> tuple[str, ...]:
     """Keys under which a name matches text: alias group keys and folded name tokens."""
+    joined = "_".join(words(name))
+    if is_alias(joined) and "_" in joined:
+        return (expand_alias(joined),)
     keys = []
     for w in words(name):
         if w in STOPWORDS:
@@ -103,9 +216,12 @@ def question_entities(question: str) -> list[str]:
         capital = tok[0].isupper()
         first = idx == 0 or low in _AUX or low in QUESTION_WORDS
         lone_first = idx == 0 and not (len(tokens) > 1 and tokens[1][:1].isupper())
-        is_name = (capital and not (idx == 0 and (low in STOPWORDS or low in QUESTION_WORDS or low in _AUX
-                                                  or lone_first))
-                   and low not in QUESTION_WORDS and low not in {"i"}) or (is_alias(low) and not first)
+        is_name = (
+            capital
+            and not (idx == 0 and (low in STOPWORDS or low in QUESTION_WORDS or low in _AUX or lone_first))
+            and low not in QUESTION_WORDS
+            and low not in {"i"}
+        ) or (is_alias(low) and not first)
         if is_name and (tok.isupper() or capital or is_alias(low)):
             tok = re.sub(r"['’]s$", "", tok).strip(".'’")
             run.append(tok)
@@ -133,33 +249,55 @@ def parse_number_word(w: str) -> float | None:
 
 
 def _kind(q: str) -> str:
-    if re.search(r"\bwhy\b|\bfor what (reason|purpose)\b|\bwhat (is|was) the (reason|purpose|goal|aim)\b|"
-                 r"\bhow come\b|\bwhat for\b|\bfor what\b|\bwhat (drove|motivated|caused)\b", q):
+    if re.search(
+        r"\bwhy\b|\bfor what (reason|purpose)\b|\bwhat (is|was) the (reason|purpose|goal|aim)\b|"
+        r"\bhow come\b|\bwhat for\b|\bfor what\b|\bwhat (drove|motivated|caused)\b",
+        q,
+    ):
         return "why"
-    if re.search(r"\bhow many\b|\bnumber of\b|\bwhat number\b|\bhow (large|big) an? (number|group|"
-                 r"share|part|coalition|contingent)\b", q):
+    if re.search(
+        r"\bhow many\b|\bnumber of\b|\bwhat number\b|\bhow (large|big) an? (number|group|"
+        r"share|part|coalition|contingent)\b",
+        q,
+    ):
         return "how_many"
     if re.search(r"\bhow long\b|\bfor how (long|many (days|weeks|months|years|hours))\b", q):
         return "how_long"
     if re.search(r"\bhow much\b|\bwhat (amount|sum|figure|value)\b|\bhow (large|big)\b", q):
         return "how_much"
-    if re.search(r"\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
-                 r"\bsince when\b|\bby what date\b|\bup to what date\b", q):
+    if re.search(
+        r"\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
+        r"\bsince when\b|\bby what date\b|\bup to what date\b",
+        q,
+    ):
         return "when"
-    if re.search(r"\b(which|what) (?:(?:pair of|two|three|four|five|other|european|\d+) )?(countries|nations|states|governments|members|allies|leaders|"
-                 r"missions|countries'|nations')\b|\bname (the|all|some)\b|\blist\b", q):
+    if re.search(
+        r"\b(which|what) (?:(?:pair of|two|three|four|five|other|european|\d+) )?"
+        r"(countries|nations|states|governments|members|allies|leaders|"
+        r"missions|countries'|nations')\b|\bname (the|all|some)\b|\blist\b",
+        q,
+    ):
         return "list"
-    if re.search(r"\bwhere\b|\b(which|what) (city|place|capital|location|venue|town|building|hotel|"
-                 r"palace|room|site|headquarters)\b|"
-                 r"\bin which country\b|\bin what country\b", q):
+    if re.search(
+        r"\bwhere\b|\b(which|what) (city|place|capital|location|venue|town|building|hotel|"
+        r"palace|room|site|headquarters)\b|"
+        r"\bin which country\b|\bin what country\b",
+        q,
+    ):
         return "where"
-    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b|\b(which|what) (leader|president|person|politician|"
-                 r"minister|official|prime minister|head)\b|\bwhat is the name of\b|\bname of the\b", q):
+    if re.search(
+        r"\bwho\b|\bwhom\b|\bwhose\b|\b(which|what) (leader|president|person|politician|"
+        r"minister|official|prime minister|head)\b|\bwhat is the name of\b|\bname of the\b",
+        q,
+    ):
         return "who"
-    if re.search(r"\bwhat (did|does|has|had|do|will) .{1,60}\b(say|said|announce|declare|warn|clarify|"
-                 r"claim|recall|assure|state|confirm|add|stress|express|specify|insist|ironi[sz]e|"
-                 r"think|believe|promise|mean)\b|\baccording to\b|\bhow did .{1,40} (describe|"
-                 r"characteri[sz]e|react|respond)\b", q):
+    if re.search(
+        r"\bwhat (did|does|has|had|do|will) .{1,60}\b(say|said|announce|declare|warn|clarify|"
+        r"claim|recall|assure|state|confirm|add|stress|express|specify|insist|ironi[sz]e|"
+        r"think|believe|promise|mean)\b|\baccording to\b|\bhow did .{1,40} (describe|"
+        r"characteri[sz]e|react|respond)\b",
+        q,
+    ):
         return "quote"
     first = q.split()[0] if q.split() else ""
     if first in _AUX:
@@ -173,13 +311,13 @@ def analyze(question: str) -> QuestionInfo:
     injection = bool(_INJECTION.search(q))
     kind = _kind(q)
     ents = question_entities(question)
-    numbers = tuple(v for w in words(question) if (v := parse_number_word(w)) is not None
-                    and fold(w) not in {"one"})
+    numbers = tuple(
+        v for w in words(question) if (v := parse_number_word(w)) is not None and fold(w) not in {"one"}
+    )
     operation = ""
     n_ents = len(ents)
     if kind in ("how_much", "how_many", "what", "yesno") or _ARITH_SHARE.search(q):
-        if re.search(r"\bhow (much|many) (more|less|fewer)\b", q) or (
-                _ARITH_DIFF.search(q) and n_ents >= 2):
+        if re.search(r"\bhow (much|many) (more|less|fewer)\b", q) or (_ARITH_DIFF.search(q) and n_ents >= 2):
             operation = "difference"
         elif re.search(r"\b(ratio|how many times|times (as|more|larger|bigger))\b", q) and n_ents >= 2:
             operation = "ratio"
@@ -194,25 +332,41 @@ def analyze(question: str) -> QuestionInfo:
     if m:
         run = [w for w in m.group(1).split()]
         head = run[0] if run and run[0] not in STOPWORDS and run[0] not in _AUX else ""
-        if head and (is_alias(head) or re.search(r"(an|ish|ese|ern|al)$", head)) and len(run) > 1 \
-                and run[1] not in STOPWORDS and run[1] not in _AUX:
+        if (
+            head
+            and (is_alias(head) or re.search(r"(an|ish|ese|ern|al)$", head))
+            and len(run) > 1
+            and run[1] not in STOPWORDS
+            and run[1] not in _AUX
+        ):
             head = run[1]  # "how many Ukrainian soldiers": skip the adjective
     stems = [stem(w) for w in words(question)]
     negative = tuple(s for s in stems if s in _NEGATIVE_VERBS)
     speaker = ""
     if kind == "quote":
-        m = re.search(r"\bwhat (?:did|does|has|had|do|will) (.{1,60}?) (?:say|said|announce|declare|warn|"
-                      r"clarify|claim|recall|assure|state|confirm|add|stress|express|specify|insist|"
-                      r"ironi[sz]e|think|believe|promise|mean)\b", q)
+        m = re.search(
+            r"\bwhat (?:did|does|has|had|do|will) (.{1,60}?) (?:say|said|announce|declare|warn|"
+            r"clarify|claim|recall|assure|state|confirm|add|stress|express|specify|insist|"
+            r"ironi[sz]e|think|believe|promise|mean)\b",
+            q,
+        )
         if m:
             speaker = m.group(1)
     type_words = {stem(w) for w in _TYPE_WORDS.get(kind, ())}
     terms = tuple(t for t in dict.fromkeys(content_terms(question)) if t not in type_words)
     return QuestionInfo(
-        text=question, kind=kind, expected=EXPECTED.get(kind, frozenset()),
-        terms=terms, entities=tuple(ents),
-        entity_keys=tuple(entity_keys(e) for e in ents), numbers=numbers, operation=operation,
-        negative_premise=negative, injection=injection, head_noun=head, speaker=speaker,
+        text=question,
+        kind=kind,
+        expected=EXPECTED.get(kind, frozenset()),
+        terms=terms,
+        entities=tuple(ents),
+        entity_keys=tuple(entity_keys(e) for e in ents),
+        numbers=numbers,
+        operation=operation,
+        negative_premise=negative,
+        injection=injection,
+        head_noun=head,
+        speaker=speaker,
     )
 
 

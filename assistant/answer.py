@@ -21,8 +21,8 @@ from assistant.conversation import Turn
 from assistant.extract import best_entity, entity_answers, figure_answer, readable
 from assistant.numbers import Figure, find_figures, format_value
 from assistant.retrieve import SentenceRetriever
-from assistant.support import ANAPHORIC_START, Evidence, SentenceContext, score_evidence
-from assistant.text import fold, words
+from assistant.support import ANAPHORIC_START, CURRENCY, Evidence, SentenceContext, score_evidence
+from assistant.text import fold, stem, words
 from assistant.types import Answer, Citation, Document, Sentence
 
 CANDIDATES = 12
@@ -63,14 +63,18 @@ def _context(retriever: SentenceRetriever) -> SentenceContext:
 
 def _refuse(turn: Turn, info: QuestionInfo, reason: str, related: list[Evidence]) -> Answer:
     rel = [citation_for(e.sentence, e.score) for e in related[:3] if not e.sentence.is_heading]
-    return Answer(text=reason, refused=True, citations=[], standalone_question=turn.query,
-                  kind=info.kind, related=rel)
+    return Answer(
+        text=reason, refused=True, citations=[], standalone_question=turn.query, kind=info.kind, related=rel
+    )
 
 
 def _neighbour(ctx: SentenceContext, i: int, step: int) -> int | None:
     j = i + step
-    if 0 <= j < len(ctx.sentences) and ctx.sentences[j].doc_id == ctx.sentences[i].doc_id \
-            and not ctx.sentences[j].is_heading:
+    if (
+        0 <= j < len(ctx.sentences)
+        and ctx.sentences[j].doc_id == ctx.sentences[i].doc_id
+        and not ctx.sentences[j].is_heading
+    ):
         return j
     return None
 
@@ -82,56 +86,110 @@ def _with_context(ctx: SentenceContext, ev: Evidence, kind: str, terms: tuple[st
     s = ctx.sentences[i]
     prev = _neighbour(ctx, i, -1)
     nxt = _neighbour(ctx, i, +1)
-    if prev is not None and ANAPHORIC_START.match(s.text) and kind in ("what", "why", "quote", "yesno", "who"):
+    if (
+        prev is not None
+        and ANAPHORIC_START.match(s.text)
+        and kind in ("what", "why", "quote", "yesno", "who")
+    ):
         idxs.insert(0, prev)
     if nxt is not None and kind in ("why", "quote", "what"):
         n_text = ctx.sentences[nxt].text
         opens_quote = s.text.count("“") > s.text.count("”")
         same_para = ctx.sentences[nxt].paragraph == s.paragraph
-        adds_terms = bool(terms) and same_para and bool((set(terms) & ctx.terms[nxt]) - ctx.terms[i]) \
-            and bool(re.match(r"^\W*(nor|and|but|because|since|as|so|that|this|it|which)\b", n_text,
-                              re.IGNORECASE))
-        if opens_quote or adds_terms or re.match(
-                r"^\W*(that is why|this is why|because|so that|which is why)\b", n_text, re.IGNORECASE) \
-                or len(words(s.text)) < 7:
+        adds_terms = (
+            bool(terms)
+            and same_para
+            and bool((set(terms) & ctx.terms[nxt]) - ctx.terms[i])
+            and bool(
+                re.match(r"^\W*(nor|and|but|because|since|as|so|that|this|it|which)\b", n_text, re.IGNORECASE)
+            )
+        )
+        if (
+            opens_quote
+            or adds_terms
+            or re.match(
+                r"^\W*(that is why|this is why|because|so that|which is why)\b", n_text, re.IGNORECASE
+            )
+            or len(words(s.text)) < 7
+        ):
             idxs.append(nxt)
     return idxs
 
 
-def _figure_of(ctx: SentenceContext, keys: tuple[str, ...], cands: list[Evidence],
-               exclude: list[Figure] | None = None) -> tuple[Figure, Sentence] | None:
-    """The figure that follows a mention of the entity ``keys`` in the best candidates."""
-    best: tuple[float, Figure, Sentence] | None = None
+_MONEY_TERMS = frozenset(
+    "aid money fund funding spend spent cost budget income revenue earn paid pay euro euros dollar "
+    "dollars financ contribut provid receiv gave give donat".split()
+)
+
+
+def _is_money(f: Figure, s: Sentence) -> bool:
+    if f.unit and CURRENCY.search(f.unit):
+        return True
+    # "about 115,000 million" after "167,000 million euros": a scaled figure in a sentence that
+    # talks money is money too.
+    return bool(f.scale_word) and bool(CURRENCY.search(s.text))
+
+
+def _figure_candidates(
+    info: QuestionInfo, keys: tuple[str, ...], cands: list[Evidence]
+) -> list[tuple[float, Figure, Sentence]]:
+    """(cost, figure, sentence) for the figures that follow a mention of the entity ``keys``."""
+    wants_money = bool(set(info.terms) & {stem(t) for t in _MONEY_TERMS}) or info.kind == "how_much"
+    out: list[tuple[float, Figure, Sentence]] = []
     for rank, ev in enumerate(cands[:6]):
         s = ev.sentence
         toks = [(m.start(), m.group(0)) for m in re.finditer(r"[\w’']+", s.text)]
         mentions = [pos for pos, tok in toks if any(k in entity_keys(tok) for k in keys)]
         if not mentions:
             continue
-        figs = [f for f in find_figures(s.text) if not f.is_year and not any(
-            e.label in ("DATE", "TIME") and e.start <= f.start and f.end <= e.end for e in s.entities)]
-        figs = [f for f in figs if not any(f.start == x.start and f.text == x.text for x in exclude or [])]
-        for pos in mentions:
-            for f in figs:
-                dist = f.start - pos
-                cost = dist if dist >= 0 else 3 * -dist + 40
-                cost += rank * 30
-                if best is None or cost < best[0]:
-                    best = (cost, f, s)
-    return (best[1], best[2]) if best else None
+        figs = [
+            f
+            for f in find_figures(s.text)
+            if not f.is_year
+            and not any(
+                e.label in ("DATE", "TIME") and e.start <= f.start and f.end <= e.end for e in s.entities
+            )
+        ]
+        for f in figs:
+            cost = min((f.start - pos) if f.start >= pos else 3 * (pos - f.start) + 40 for pos in mentions)
+            cost += rank * 30
+            if wants_money != _is_money(f, s):
+                cost += 150
+            out.append((cost, f, s))
+    return sorted(out, key=lambda x: x[0])
+
+
+def _pick_operands(info: QuestionInfo, cands: list[Evidence]) -> list[tuple[str, Figure, Sentence]]:
+    """The two (entity, figure) pairs the question compares: cheapest first, distinct figures."""
+    options = []
+    for name, keys in zip(info.entities, info.entity_keys, strict=True):
+        for cost, f, s in _figure_candidates(info, keys, cands)[:3]:
+            options.append((cost, name, f, s))
+    options.sort(key=lambda o: o[0])
+    chosen: list[tuple[str, Figure, Sentence]] = []
+    for _cost, name, f, s in options:
+        if any(n == name or (g.start == f.start and t.key == s.key) for n, g, t in chosen):
+            continue
+        chosen.append((name, f, s))
+        if len(chosen) == 2:
+            break
+    # keep the question's order ("how much more did A give than B")
+    order = {n: i for i, n in enumerate(info.entities)}
+    return sorted(chosen, key=lambda c: order.get(c[0], 0))
 
 
 def _arithmetic(info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence], draft: Draft) -> bool:
-    """Compute a difference, sum or share of figures the documents state; True if done."""
-    found: list[tuple[str, Figure, Sentence]] = []
-    for name, keys in zip(info.entities, info.entity_keys, strict=True):
-        got = _figure_of(ctx, keys, cands, exclude=[f for _, f, _ in found])
-        if got:
-            found.append((name, got[0], got[1]))
-    if info.operation == "share" and len(found) == 1:
+    """Compute a difference, sum, ratio or share of figures the documents state; True if done."""
+    found = _pick_operands(info, cands)
+    if info.operation == "share" and len(found) >= 1:
         name, f, s = found[0]
-        peers = [g for g in find_figures(s.text) if not g.is_year and g.scale_word == f.scale_word
-                 and (g.unit == f.unit or not g.unit or not f.unit)]
+        peers = [
+            g
+            for g in find_figures(s.text)
+            if not g.is_year
+            and g.scale_word == f.scale_word
+            and (g.unit == f.unit or not g.unit or not f.unit)
+        ]
         total = sum(g.value for g in peers)
         if len(peers) < 2 or total <= 0:
             return False
@@ -139,8 +197,10 @@ def _arithmetic(info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence],
         share = 100 * f.value / total
         parts = " + ".join(g.text for g in peers)
         draft.short = f"about {share:.0f}%"
-        draft.text = (f"About {share:.0f}%: {name} accounts for {f.text} of the {format_value(total, peers)} "
-                      f"stated in total ({f.text} / ({parts})) [{n}].")
+        draft.text = (
+            f"About {share:.0f}%: {name} accounts for {f.text} of the {format_value(total, peers)} "
+            f"stated in total ({f.text} / ({parts})) [{n}]."
+        )
         return True
     if len(found) < 2:
         return False
@@ -148,27 +208,30 @@ def _arithmetic(info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence],
     m1, m2 = draft.cite(s1, 1.0), draft.cite(s2, 1.0)
     figs = [f1, f2]
     if info.operation == "difference":
-        big, small = (found[0], found[1]) if f1.value >= f2.value else (found[1], found[0])
-        diff = big[1].value - small[1].value
-        value = format_value(diff, figs)
+        (bn, bf, bm), (sn, sf, sm) = (
+            ((n1, f1, m1), (n2, f2, m2)) if f1.value >= f2.value else ((n2, f2, m2), (n1, f1, m1))
+        )
+        value = format_value(bf.value - sf.value, figs)
         draft.short = value
-        draft.text = (f"{value} more for {big[0]}: {big[0]} {big[1].text} [{m1 if big is found[0] else m2}] "
-                      f"minus {small[0]} {small[1].text} [{m2 if big is found[0] else m1}] = {value}.")
+        draft.text = f"{value} more for {bn}: {bn} {bf.text} [{bm}] minus {sn} {sf.text} [{sm}] = {value}."
     elif info.operation == "sum":
         total = f1.value + f2.value
         value = format_value(total, figs)
         draft.short = value
-        draft.text = (f"{value} in total: {n1} {f1.text} [{m1}] plus {n2} {f2.text} [{m2}] = {value}.")
+        draft.text = f"{value} in total: {n1} {f1.text} [{m1}] plus {n2} {f2.text} [{m2}] = {value}."
     elif info.operation == "ratio":
         ratio = f1.value / f2.value if f2.value else 0.0
         draft.short = f"about {ratio:.2f} to 1"
-        draft.text = (f"About {ratio:.2f} to 1: {n1} {f1.text} [{m1}] against {n2} {f2.text} [{m2}] "
-                      f"({n1} is about {100 * (ratio - 1):.0f}% more)." if ratio >= 1 else
-                      f"About {ratio:.2f} to 1: {n1} {f1.text} [{m1}] against {n2} {f2.text} [{m2}].")
+        draft.text = (
+            f"About {ratio:.2f} to 1: {n1} {f1.text} [{m1}] against {n2} {f2.text} [{m2}] "
+            f"({n1} is about {100 * (ratio - 1):.0f}% more)."
+            if ratio >= 1
+            else f"About {ratio:.2f} to 1: {n1} {f1.text} [{m1}] against {n2} {f2.text} [{m2}]."
+        )
     else:  # share of the first in the two
         share = 100 * f1.value / (f1.value + f2.value)
         draft.short = f"about {share:.0f}%"
-        draft.text = (f"About {share:.0f}%: {n1} {f1.text} [{m1}] out of {f1.text} + {f2.text} [{m2}].")
+        draft.text = f"About {share:.0f}%: {n1} {f1.text} [{m1}] out of {f1.text} + {f2.text} [{m2}]."
     return True
 
 
@@ -185,9 +248,12 @@ def _premise_problem(info: QuestionInfo, ctx: SentenceContext, idxs: list[int]) 
     """Why the question's presupposition is not what the documents say ('' when it is)."""
     window = set().union(*(ctx.terms[j] for j in idxs))
     text = " ".join(ctx.sentences[j].text for j in idxs)
-    if info.negative_premise and not any(v in window for v in info.negative_premise):
-        if not re.search(r"\b(not|no|never|nor|n't|without)\b", fold(text)):
-            return "negative"
+    if (
+        info.negative_premise
+        and not any(v in window for v in info.negative_premise)
+        and not re.search(r"\b(not|no|never|nor|n't|without)\b", fold(text))
+    ):
+        return "negative"
     if info.numbers and info.kind in ("why", "yesno"):
         figs = [f.value for j in idxs for f in find_figures(ctx.sentences[j].text)]
         if figs and not any(abs(n - v) < 1e-6 for n in info.numbers for v in figs):
@@ -195,15 +261,25 @@ def _premise_problem(info: QuestionInfo, ctx: SentenceContext, idxs: list[int]) 
     return ""
 
 
-def answer_question(turn: Turn, retriever: SentenceRetriever, documents: dict[str, Document],
-                    allowed: np.ndarray | None, top_k: int) -> Answer:
+def answer_question(
+    turn: Turn,
+    retriever: SentenceRetriever,
+    documents: dict[str, Document],
+    allowed: np.ndarray | None,
+    top_k: int,
+) -> Answer:
     """Answer ``turn`` from the documents, or refuse; see the module docstring."""
     t0 = time.perf_counter()
     info = analyze(turn.query)
     ctx = _context(retriever)
     if info.injection:
-        return _refuse(turn, info, "I can only answer questions about the documents, from what they say; "
-                       "I won't follow instructions that ask me to do something else.", [])
+        return _refuse(
+            turn,
+            info,
+            "I can only answer questions about the documents, from what they say; "
+            "I won't follow instructions that ask me to do something else.",
+            [],
+        )
     if not retriever.sentences:
         return _refuse(turn, info, "No documents are indexed yet: add some and ask again.", [])
 
@@ -219,24 +295,33 @@ def answer_question(turn: Turn, retriever: SentenceRetriever, documents: dict[st
     if turn.context:  # a follow-up: the earlier topic helps find candidates, at a lower weight
         f2, _d2, _b2 = retriever.score_all(f"{turn.query} {turn.context}", allowed=allowed)
         fused = np.maximum(fused, 0.8 * f2)
-    order = [int(i) for i in np.argsort(-fused, kind="stable")[: max(CANDIDATES, top_k)]
-             if np.isfinite(fused[i])]
+    order = [
+        int(i) for i in np.argsort(-fused, kind="stable")[: max(CANDIDATES, top_k)] if np.isfinite(fused[i])
+    ]
     if turn.previous_keys:  # a follow-up: stay near what the last answer was about
         prev = {k for k in turn.previous_keys}
         for i, s in enumerate(ctx.sentences):
             if s.key in prev and i not in order:
                 order.append(i)
-    cands = sorted((score_evidence(info, ctx, i, float(fused[i]), float(dense[i])) for i in order),
-                   key=lambda e: -e.score)
+    cands = sorted(
+        (score_evidence(info, ctx, i, float(fused[i]), float(dense[i])) for i in order),
+        key=lambda e: -e.score,
+    )
     cands = [c for c in cands if not c.sentence.is_heading] or cands
     if not cands:
         return _refuse(turn, info, f"{REFUSAL_NOT_STATED} anything about that.", [])
 
-    missing = [name for name, ks in zip(info.entities, info.entity_keys, strict=True)
-               if ks and not ctx.in_corpus(ks)]
+    missing = [
+        name for name, ks in zip(info.entities, info.entity_keys, strict=True) if ks and not ctx.in_corpus(ks)
+    ]
     if missing:
-        return _refuse(turn, info, f"{REFUSAL_NOT_STATED} anything about {', '.join(missing)}: "
-                       "it is not mentioned in the documents.", cands)
+        return _refuse(
+            turn,
+            info,
+            f"{REFUSAL_NOT_STATED} anything about {', '.join(missing)}: "
+            "it is not mentioned in the documents.",
+            cands,
+        )
 
     if info.kind == "arithmetic":
         draft = Draft()
@@ -248,30 +333,48 @@ def answer_question(turn: Turn, retriever: SentenceRetriever, documents: dict[st
         typed = [c for c in cands if c.type_ok and c.entities_found >= 1.0]
         if typed and typed[0].score >= best.score - 0.25:
             best = typed[0]
-    if info.negative_premise and info.kind in ("why", "yesno") and info.entities \
-            and best.entities_found >= 1.0 and best.dense >= MIN_DENSE:
-        idxs = [best.index] + [j for j in [_neighbour(ctx, best.index, 1)] if j is not None
-                               and ANAPHORIC_START.match(ctx.sentences[j].text)]
+    if (
+        info.negative_premise
+        and info.kind in ("why", "yesno")
+        and info.entities
+        and best.entities_found >= 1.0
+        and best.dense >= MIN_DENSE
+    ):
+        idxs = [best.index] + [
+            j
+            for j in [_neighbour(ctx, best.index, 1)]
+            if j is not None and ANAPHORIC_START.match(ctx.sentences[j].text)
+        ]
         if _premise_problem(info, ctx, idxs) == "negative":
             draft = Draft()
-            marks = " ".join(f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]"
-                             for j in idxs)
+            marks = " ".join(
+                f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]"
+                for j in idxs
+            )
             lead = "No." if info.kind == "yesno" else "The documents do not say that; they say the opposite."
             draft.text = f"{lead} {marks}"
             draft.short = "No" if info.kind == "yesno" else ""
             return _finish(turn, info, draft, documents, t0)
-    if (best.entities_found < 1.0 or best.score < MIN_SCORE or best.dense < MIN_DENSE
-            or (best.predicate < MIN_PREDICATE and best.dense < PARAPHRASE_DENSE)
-            or (info.expected and not best.type_ok)):
+    if (
+        best.entities_found < 1.0
+        or best.score < MIN_SCORE
+        or best.dense < MIN_DENSE
+        or (best.predicate < MIN_PREDICATE and best.dense < PARAPHRASE_DENSE)
+        or (info.expected and not best.type_ok)
+    ):
         return _refuse(turn, info, _not_stated_text(info), cands)
 
     draft = Draft()
     idxs = _with_context(ctx, best, info.kind, info.terms)
-    problem = _premise_problem(info, ctx, idxs) if info.kind in ("why", "yesno", "what", "how_many",
-                                                                  "how_much") else ""
+    problem = (
+        _premise_problem(info, ctx, idxs)
+        if info.kind in ("why", "yesno", "what", "how_many", "how_much")
+        else ""
+    )
     if problem:
-        marks = " ".join(f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]"
-                         for j in idxs)
+        marks = " ".join(
+            f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]" for j in idxs
+        )
         lead = "No." if info.kind == "yesno" else "The documents do not support the premise of the question."
         draft.text = f"{lead} What they say is: {marks}"
         draft.short = "No" if info.kind == "yesno" else ""
@@ -292,15 +395,20 @@ def answer_question(turn: Turn, retriever: SentenceRetriever, documents: dict[st
             noun = info.head_noun if info.head_noun and info.head_noun not in fold(fig.text) else ""
             draft.short = f"{fig.text} {noun}".strip()
             lead = f"{draft.short[0].upper()}{draft.short[1:]} [{draft.cite(src, best.score)}]."
-            idxs = [j for j in idxs if ctx.sentences[j].key != src.key] + [ctx.sentences.index(src)] \
-                if src is not best.sentence else idxs
+            idxs = (
+                [j for j in idxs if ctx.sentences[j].key != src.key] + [ctx.sentences.index(src)]
+                if src is not best.sentence
+                else idxs
+            )
     elif info.kind in ("who", "where", "when"):
         ent = best_entity(info, best.sentence, info.expected)
         role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
         if ent is None and role_name:
             draft.short = role_name
-            lead = (f"{role_name} [{draft.cite(best.sentence, best.score)}] (the sentence refers to "
-                    f"{role_name} by title).")
+            lead = (
+                f"{role_name} [{draft.cite(best.sentence, best.score)}] (the sentence refers to "
+                f"{role_name} by title)."
+            )
         elif ent is not None:
             draft.short = ent.text
             lead = f"{ent.text} [{draft.cite(best.sentence, best.score)}]."
@@ -344,8 +452,9 @@ def answer_question(turn: Turn, retriever: SentenceRetriever, documents: dict[st
             lead = "Yes." if best.own_coverage >= 0.6 else "The documents say:"
         draft.short = lead.rstrip(".:") if lead != "The documents say:" else ""
 
-    body = " ".join(f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]"
-                    for j in idxs)
+    body = " ".join(
+        f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]" for j in idxs
+    )
     # Corroborate a figure with a second sentence that states the same value.
     if info.kind in ("how_many", "how_much") and draft.short:
         value = next((f.value for f in find_figures(draft.short)), None)
@@ -379,9 +488,15 @@ def _join(names: list[str]) -> str:
 
 
 def _not_stated_text(info: QuestionInfo) -> str:
-    what = {"who": "who that is", "where": "where that is", "when": "when that is or was",
-            "how_many": "that number", "how_much": "that amount", "why": "why",
-            "list": "which ones"}.get(info.kind, "that")
+    what = {
+        "who": "who that is",
+        "where": "where that is",
+        "when": "when that is or was",
+        "how_many": "that number",
+        "how_much": "that amount",
+        "why": "why",
+        "list": "which ones",
+    }.get(info.kind, "that")
     return f"{REFUSAL_NOT_STATED} {what}. The closest passages are listed as related, not as sources."
 
 
@@ -397,12 +512,20 @@ def _next_after(turn: Turn, ctx: SentenceContext, allowed: np.ndarray | None) ->
     return j
 
 
-def _finish(turn: Turn, info: QuestionInfo, draft: Draft, documents: dict[str, Document], t0: float) -> Answer:
+def _finish(
+    turn: Turn, info: QuestionInfo, draft: Draft, documents: dict[str, Document], t0: float
+) -> Answer:
     cites: list[Citation] = [citation_for(s, sc) for s, sc in zip(draft.sentences, draft.scores, strict=True)]
     text, cites = renumber(draft.text, cites)
     exact = verify(cites, documents)
     if len(exact) != len(cites):  # never show a citation that is not exact
         text, cites = renumber(text, [c if c in exact else None for c in cites])  # type: ignore[list-item]
-    return Answer(text=text, refused=False, citations=cites, standalone_question=turn.query,
-                  short_answer=draft.short, kind=info.kind,
-                  timings={"answer_ms": (time.perf_counter() - t0) * 1000})
+    return Answer(
+        text=text,
+        refused=False,
+        citations=cites,
+        standalone_question=turn.query,
+        short_answer=draft.short,
+        kind=info.kind,
+        timings={"answer_ms": (time.perf_counter() - t0) * 1000},
+    )

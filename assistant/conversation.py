@@ -32,12 +32,19 @@ class Turn:
     notes: list[str] = field(default_factory=list)
 
 
-_ELLIPSIS = re.compile(r"^\s*(and|what about|how about|and what about|same for|what of|and for|also)\b",
-                       re.IGNORECASE)
-_PRONOUN = re.compile(r"\b(he|she|him|her|his|hers|they|them|their|it|its|this|that|these|those|"
-                      r"there|then|the (?:latter|former)|the \w+ one)\b", re.IGNORECASE)
-_NEXT = re.compile(r"\b(next|after that|afterwards|then|else|more|further|continue|go on|"
-                   r"what followed)\b", re.IGNORECASE)
+_ELLIPSIS = re.compile(
+    r"^\s*(and|what about|how about|and what about|same for|what of|and for|also)\b", re.IGNORECASE
+)
+_PRONOUN = re.compile(
+    r"\b(he|she|him|her|his|hers|they|them|their|it|its|this|that|these|those|"
+    r"there|then|the (?:latter|former)|the \w+ one)\b",
+    re.IGNORECASE,
+)
+_NEXT = re.compile(
+    r"\b(next|after that|afterwards|then|else|more|further|continue|go on|"
+    r"what followed)\b",
+    re.IGNORECASE,
+)
 _SUBJECT_PRONOUN = re.compile(r"\b(he|she|him|his|her)\b", re.IGNORECASE)
 
 
@@ -112,9 +119,17 @@ def resolve(question: str, history: list[Message], sentences: list[Sentence]) ->
     query = question
     person = _last_person([prev_a, prev_q], cited)
     if person and _SUBJECT_PRONOUN.search(question):
-        query = _SUBJECT_PRONOUN.sub(lambda m: person + ("'s" if m.group(1).lower() in ("his",) else ""),
-                                     question, count=1)
+        query = _SUBJECT_PRONOUN.sub(
+            lambda m: person + ("'s" if m.group(1).lower() in ("his",) else ""), question, count=1
+        )
     # Keep the topic of the previous question for retrieval ("the Italian one" -> Italy + topic).
     topic = " ".join(t for t in content_terms(prev_q) if not t.startswith("@"))
-    return Turn(question, query, previous_keys=keys, follow_up=True, wants_next=wants_next,
-                context=topic if not wants_next else "", notes=[f"resolved with: {prev_q}"])
+    return Turn(
+        question,
+        query,
+        previous_keys=keys,
+        follow_up=True,
+        wants_next=wants_next,
+        context=topic if not wants_next else "",
+        notes=[f"resolved with: {prev_q}"],
+    )

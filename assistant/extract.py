@@ -26,9 +26,12 @@ def _near_terms(s: Sentence, pos: int, info: QuestionInfo) -> float:
 
 def figure_answer(info: QuestionInfo, s: Sentence) -> Figure | None:
     """The figure in ``s`` that answers a how-many/how-much question, nearest its key terms."""
-    figs = [f for f in find_figures(s.text) if not f.is_year
-            and not any(e.label in ("DATE", "TIME") and e.start <= f.start and f.end <= e.end
-                        for e in s.entities)]
+    figs = [
+        f
+        for f in find_figures(s.text)
+        if not f.is_year
+        and not any(e.label in ("DATE", "TIME") and e.start <= f.start and f.end <= e.end for e in s.entities)
+    ]
     if info.numbers:  # a figure the question already states is not the answer
         figs = [f for f in figs if f.value not in info.numbers] or figs
     if not figs:
@@ -68,8 +71,19 @@ def entity_answers(info: QuestionInfo, s: Sentence, labels: frozenset[str]) -> l
 def clean_entity(text: str) -> str:
     """Drop leading articles and role words: "the American Donald Trump" -> "Donald Trump"."""
     parts = text.split()
-    while parts and fold(parts[0]) in {"the", "a", "an", "american", "french", "russian", "ukrainian",
-                                       "british", "president", "prime", "minister"}:
+    while parts and fold(parts[0]) in {
+        "the",
+        "a",
+        "an",
+        "american",
+        "french",
+        "russian",
+        "ukrainian",
+        "british",
+        "president",
+        "prime",
+        "minister",
+    }:
         parts = parts[1:]
     return " ".join(parts) if parts else text
 

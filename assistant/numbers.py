@@ -11,15 +11,23 @@ from dataclasses import dataclass
 
 from assistant.text import NUMBER_WORDS, SCALE_WORDS
 
-_MODIFIERS = (r"(?:(?:up to|at least|at most|more than|less than|fewer than|over|about|around|nearly|"
-              r"almost|some|roughly|approximately|only|just|exactly|a total of|as many as|close to)\s+)?")
+_MODIFIERS = (
+    r"(?:(?:up to|at least|at most|more than|less than|fewer than|over|about|around|nearly|"
+    r"almost|some|roughly|approximately|only|just|exactly|a total of|as many as|close to)\s+)?"
+)
 _NUMWORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
-_UNITS = (r"(?:\s+(?:euros?|dollars?|pounds?|yen|yuan|rubles?|roubles?|francs?|percent|per cent|%|"
-          r"people|men|women|soldiers|troops|countries|nations|km|kilometres|kilometers|tons|tonnes))?")
+_UNITS = (
+    r"(?:\s+(?:euros?|dollars?|pounds?|yen|yuan|rubles?|roubles?|francs?|percent|per cent|%|"
+    r"people|men|women|soldiers|troops|countries|nations|km|kilometres|kilometers|tons|tonnes))?"
+)
 MENTION = re.compile(
-    r"(?<![\w.])" + _MODIFIERS +
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|(?:" + _NUMWORD + r")(?:[- ](?:" + _NUMWORD +
-    r"))?|a (?:million|billion|thousand|hundred|dozen))"
+    r"(?<![\w.])"
+    + _MODIFIERS
+    + r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|(?:"
+    + _NUMWORD
+    + r")(?:[- ](?:"
+    + _NUMWORD
+    + r"))?|a (?:million|billion|thousand|hundred|dozen))"
     r"(?P<scale>\s+(?:thousand|million|billion|trillion|bn|millions|billions))?" + _UNITS + r"(?!\w)",
     re.IGNORECASE,
 )
@@ -42,13 +50,20 @@ class Figure:
 def _word_value(raw: str) -> float | None:
     raw = raw.lower().replace("-", " ")
     if raw.startswith("a "):
-        return {"a million": 1e6, "a billion": 1e9, "a thousand": 1e3, "a hundred": 100.0,
-                "a dozen": 12.0}.get(raw)
+        return {
+            "a million": 1e6,
+            "a billion": 1e9,
+            "a thousand": 1e3,
+            "a hundred": 100.0,
+            "a dozen": 12.0,
+        }.get(raw)
     total = 0.0
     for part in raw.split():
         if part not in NUMBER_WORDS:
             return None
-        total = total * NUMBER_WORDS[part] if NUMBER_WORDS[part] == 100 and total else total + NUMBER_WORDS[part]
+        total = (
+            total * NUMBER_WORDS[part] if NUMBER_WORDS[part] == 100 and total else total + NUMBER_WORDS[part]
+        )
     return total
 
 
@@ -67,13 +82,21 @@ def find_figures(text: str) -> list[Figure]:
         scale_word = (m.group("scale") or "").strip().lower()
         if scale_word:
             value *= SCALE_WORDS.get(scale_word, 1.0)
-        tail = text[m.end("scale") if m.group("scale") else m.end("num"): m.end()].strip().lower()
+        tail = text[m.end("scale") if m.group("scale") else m.end("num") : m.end()].strip().lower()
         surface = m.group(0).strip()
         if num.lower() in {"one"} and not scale_word:
             continue  # "one" is mostly a pronoun ("the Italian one", "no one")
-        out.append(Figure(text=surface, start=m.start() + (len(m.group(0)) - len(m.group(0).lstrip())),
-                          end=m.end(), value=value, scale_word=scale_word, unit=tail,
-                          is_year=bool(_YEAR.match(num)) and not scale_word))
+        out.append(
+            Figure(
+                text=surface,
+                start=m.start() + (len(m.group(0)) - len(m.group(0).lstrip())),
+                end=m.end(),
+                value=value,
+                scale_word=scale_word,
+                unit=tail,
+                is_year=bool(_YEAR.match(num)) and not scale_word,
+            )
+        )
     return out
 
 

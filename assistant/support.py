@@ -20,11 +20,17 @@ from assistant.types import Sentence
 # A sentence that leans on its neighbour for meaning ("That is the point ...", "It is ...").
 # "That is the point ...", "It is ...", "These three countries ..." lean on the sentence
 # before; "This force does not ..." (a determiner before a noun) usually does not.
-ANAPHORIC_START = re.compile(r"^\W*((that|this)\s+(is|was|are|were|has|had|will|would|can|could|means|"
-                             r"meant|shows|explains|includes)\b|(these|those|it|such|they|he|she|there|"
-                             r"so|thus|therefore)\b)", re.IGNORECASE)
-ROLE_OR_PRONOUN = re.compile(r"\b(he|his|him|she|her|president|prime minister|head of state|chief|"
-                             r"minister|chancellor|leader)\b", re.IGNORECASE)
+ANAPHORIC_START = re.compile(
+    r"^\W*((that|this)\s+(is|was|are|were|has|had|will|would|can|could|means|"
+    r"meant|shows|explains|includes)\b|(these|those|it|such|they|he|she|there|"
+    r"so|thus|therefore)\b)",
+    re.IGNORECASE,
+)
+ROLE_OR_PRONOUN = re.compile(
+    r"\b(he|his|him|she|her|president|prime minister|head of state|chief|"
+    r"minister|chancellor|leader)\b",
+    re.IGNORECASE,
+)
 PRONOUN = re.compile(r"\b(he|she|him|her|his|they|them|their)\b", re.IGNORECASE)
 
 W_DENSE = 1.0
@@ -87,8 +93,13 @@ class SentenceContext:
         salient = {d: max(c, key=c.get) for d, c in by_doc.items() if c and max(c.values()) >= 3}
         self.salient_name: dict[str, str] = {}
         for d, key in salient.items():  # the fullest form of the main actor's name
-            forms = [e.text for s in self.sentences if s.doc_id == d for e in s.entities
-                     if e.label == "PERSON" and words(e.text) and words(e.text)[-1] == key]
+            forms = [
+                e.text
+                for s in self.sentences
+                if s.doc_id == d
+                for e in s.entities
+                if e.label == "PERSON" and words(e.text) and words(e.text)[-1] == key
+            ]
             self.salient_name[d] = max(forms, key=len) if forms else key.title()
         for i, s in enumerate(self.sentences):
             main = salient.get(s.doc_id)
@@ -109,9 +120,15 @@ class SentenceContext:
         """The main actor's name when sentence ``i`` refers to someone by role only."""
         s = self.sentences[i]
         name = self.salient_name.get(s.doc_id, "")
-        if name and not any(e.label == "PERSON" for e in s.entities) and re.search(
-                r"\b(president|head of state|chief|prime minister|minister|chancellor|leader)\b", s.text,
-                re.IGNORECASE):
+        if (
+            name
+            and not any(e.label == "PERSON" for e in s.entities)
+            and re.search(
+                r"\b(president|head of state|chief|prime minister|minister|chancellor|leader)\b",
+                s.text,
+                re.IGNORECASE,
+            )
+        ):
             return name
         return ""
 
@@ -163,21 +180,28 @@ def has_expected(info: QuestionInfo, s: Sentence) -> bool:
         return any(e.label in ("DATE", "TIME") and DURATION.search(e.text) for e in s.entities)
     if info.kind == "who":
         q_names = {k for ks in info.entity_keys for k in ks}
-        others = [e for e in s.entities if e.label in info.expected
-                  and not (set(entity_keys(e.text)) & q_names)]
+        others = [
+            e for e in s.entities if e.label in info.expected and not (set(entity_keys(e.text)) & q_names)
+        ]
         return bool(others)
     if info.kind in ("where", "list"):
         q_names = {k for ks in info.entity_keys for k in ks}
-        others = [e for e in s.entities if e.label in info.expected
-                  and not (set(entity_keys(e.text)) & q_names)]
+        others = [
+            e for e in s.entities if e.label in info.expected and not (set(entity_keys(e.text)) & q_names)
+        ]
         return bool(others)
     return bool(labels & info.expected)
 
 
-CURRENCY = re.compile(r"\b(euros?|dollars?|pounds?|yen|yuan|rubles?|roubles?|francs?)\b|[$€£¥]", re.IGNORECASE)
-DURATION = re.compile(r"^(?!the next|next|last|the last|this|that)\W*(about |some |nearly |almost |over |more "
-                      r"than |less than |a |an |\d+|[a-z]+ )*(minutes?|hours?|days?|weeks?|months?|years?|"
-                      r"decades?)\b", re.IGNORECASE)
+CURRENCY = re.compile(
+    r"\b(euros?|dollars?|pounds?|yen|yuan|rubles?|roubles?|francs?)\b|[$€£¥]", re.IGNORECASE
+)
+DURATION = re.compile(
+    r"^(?!the next|next|last|the last|this|that)\W*(about |some |nearly |almost |over |more "
+    r"than |less than |a |an |\d+|[a-z]+ )*(minutes?|hours?|days?|weeks?|months?|years?|"
+    r"decades?)\b",
+    re.IGNORECASE,
+)
 
 
 def is_count(f: Figure, head_noun: str = "") -> bool:
@@ -193,8 +217,9 @@ def _in_date(s: Sentence, a: int, b: int) -> bool:
     return any(e.label in ("DATE", "TIME") and e.start <= a and b <= e.end for e in s.entities)
 
 
-def score_evidence(info: QuestionInfo, ctx: SentenceContext, index: int, retrieval: float,
-                   dense: float) -> Evidence:
+def score_evidence(
+    info: QuestionInfo, ctx: SentenceContext, index: int, retrieval: float, dense: float
+) -> Evidence:
     """Combine retrieval and support features into one score for a candidate sentence."""
     s = ctx.sentences[index]
     idxs = ctx.window(index)
@@ -211,10 +236,28 @@ def score_evidence(info: QuestionInfo, ctx: SentenceContext, index: int, retriev
         nxt = [j for j in ctx.window(index, 0, 1) if j != index]
         type_ok = any(has_expected(info, ctx.sentences[j]) for j in nxt) and own > 0.5
     heading_penalty = 0.3 if s.is_heading else 0.0
-    score = (W_DENSE * dense + W_COVER * (0.5 * cover + 0.5 * own) + W_PRED * predicate + W_TYPE * type_ok
-             - W_ENTITY_MISS * (1 - names) - W_OOV * oov - heading_penalty)
-    return Evidence(index=index, sentence=s, retrieval=retrieval, dense=dense, coverage=cover,
-                    own_coverage=own, predicate=predicate, oov=oov, entities_found=names, type_ok=type_ok, score=score)
+    score = (
+        W_DENSE * dense
+        + W_COVER * (0.5 * cover + 0.5 * own)
+        + W_PRED * predicate
+        + W_TYPE * type_ok
+        - W_ENTITY_MISS * (1 - names)
+        - W_OOV * oov
+        - heading_penalty
+    )
+    return Evidence(
+        index=index,
+        sentence=s,
+        retrieval=retrieval,
+        dense=dense,
+        coverage=cover,
+        own_coverage=own,
+        predicate=predicate,
+        oov=oov,
+        entities_found=names,
+        type_ok=type_ok,
+        score=score,
+    )
 
 
 def folded_contains(text: str, phrase: str) -> bool:
