@@ -286,7 +286,7 @@ def _kind(q: str) -> str:
     ):
         return "where"
     if re.search(
-        r"\bwho\b|\bwhom\b|\bwhose\b|\b(which|what) (leader|president|person|politician|"
+        r"\bwho\b|\bwhom\b|\bwhose\b|\b(which|what) (?:[a-z]+ )?(leader|president|person|politician|"
         r"minister|official|prime minister|head)\b|\bwhat is the name of\b|\bname of the\b",
         q,
     ):

@@ -311,6 +311,14 @@ def answer_question(
     if not cands:
         return _refuse(turn, info, f"{REFUSAL_NOT_STATED} anything about that.", [])
 
+    meta = _about_the_documents(info, ctx, allowed)
+    if meta is not None:
+        return _finish(turn, info, meta, documents, t0)
+
+    fix = _presupposition_correction(info, ctx, cands)
+    if fix is not None:
+        return _finish(turn, info, fix, documents, t0)
+
     missing = [
         name for name, ks in zip(info.entities, info.entity_keys, strict=True) if ks and not ctx.in_corpus(ks)
     ]
@@ -333,6 +341,10 @@ def answer_question(
         typed = [c for c in cands if c.type_ok and c.entities_found >= 1.0]
         if typed and typed[0].score >= best.score - 0.25:
             best = typed[0]
+    if info.negative_premise and info.kind in ("list", "who", "what", "how_many", "where", "when"):
+        idxs = ctx.window(best.index, 1, 1)
+        if _premise_problem(info, ctx, idxs) == "negative":
+            return _refuse(turn, info, f"{REFUSAL_NOT_STATED} that: nothing in them says so.", cands)
     if (
         info.negative_premise
         and info.kind in ("why", "yesno")
@@ -481,6 +493,113 @@ def _polarity_differs(info: QuestionInfo, s: Sentence) -> bool:
     best = max(clauses, key=lambda c: len(terms & set(content_terms(c))))
     q_neg = bool(_NEGATION.search(fold(info.text)))
     return bool(_NEGATION.search(best)) != q_neg
+
+
+_PLACE_LIKE = frozenset({"GPE", "LOC", "ORG", "NORP", "FAC"})
+
+
+def _label_group(label: str) -> frozenset[str]:
+    if label in _PLACE_LIKE:
+        return _PLACE_LIKE
+    if label in ("DATE", "TIME"):
+        return frozenset({"DATE", "TIME"})
+    return frozenset({label})
+
+
+def _presupposition_correction(
+    info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence]
+) -> Draft | None:
+    """A why/yes-no question presupposes its content ("Why will the HQ be in Berlin?"). When one
+    sentence supports all of it except a name, and puts another name of the same kind in its
+    place, the premise is wrong: say so and cite what the documents do say."""
+    if info.kind not in ("why", "yesno") or not info.entities:
+        return None
+    for c in cands[:3]:
+        if c.entities_found >= 1.0 or c.predicate < 0.6 or c.dense < 0.35:
+            continue
+        window = set().union(*(ctx.names[j] for j in ctx.window(c.index)))
+        absent = [
+            n
+            for n, ks in zip(info.entities, info.entity_keys, strict=True)
+            if ks and not any(k in window for k in ks)
+        ]
+        if not absent:
+            continue
+        q_keys = {k for ks in info.entity_keys for k in ks}
+        subs = [e.text for e in c.sentence.entities if not (set(entity_keys(e.text)) & q_keys)]
+        groups = _label_group_of_names(absent, ctx)
+        subs = [e.text for e in c.sentence.entities if e.text in subs and (not groups or e.label in groups)]
+        if not subs:
+            continue
+        draft = Draft()
+        n = draft.cite(c.sentence, c.score)
+        lead = "No." if info.kind == "yesno" else "The question's premise does not match the documents."
+        draft.short = "No" if info.kind == "yesno" else ""
+        draft.text = (
+            f"{lead} They do not say this about {_join(absent)}; they mention {_join(subs)}: "
+            f"{readable(c.sentence.text)} [{n}]"
+        )
+        return draft
+    return None
+
+
+def _label_group_of_names(names: list[str], ctx: SentenceContext) -> frozenset[str]:
+    """The entity labels the documents give these names (empty when they never appear)."""
+    keys = {k for n in names for k in entity_keys(n)}
+    labels: set[str] = set()
+    for s in ctx.sentences:
+        for e in s.entities:
+            if set(entity_keys(e.text)) & keys:
+                labels |= _label_group(e.label)
+    return frozenset(labels) or _PLACE_LIKE
+
+
+_META_HEADINGS = re.compile(r"\b(headings?|sub-?headings?|sections?|subtitles?|titles?)\b", re.IGNORECASE)
+_META_NAMED = re.compile(r"\b(named|mentioned|appear|cited|quoted|figure)\b", re.IGNORECASE)
+
+
+def _about_the_documents(
+    info: QuestionInfo, ctx: SentenceContext, allowed: np.ndarray | None
+) -> Draft | None:
+    """Questions about the documents themselves: their headings, the people they name."""
+    rows = [i for i, s in enumerate(ctx.sentences) if allowed is None or allowed[i]]
+    q = info.text
+    if _META_HEADINGS.search(q) and re.search(r"\b(what|which|list|name)\b", q, re.IGNORECASE):
+        heads = [i for i in rows if ctx.sentences[i].is_heading]
+        if not heads:
+            return None
+        draft = Draft()
+        parts = [f"“{ctx.sentences[i].text}” [{draft.cite(ctx.sentences[i], 1.0)}]" for i in heads]
+        draft.short = ", ".join(ctx.sentences[i].text for i in heads)
+        draft.text = f"The headings are {_join(parts)}."
+        return draft
+    people_q = re.search(r"\b(people|persons|leaders|politicians|individuals|who)\b", q, re.IGNORECASE)
+    if info.kind in ("list", "who") and people_q and _META_NAMED.search(q):
+        first: dict[str, tuple[int, str]] = {}
+        for i in rows:
+            for e in ctx.sentences[i].entities:
+                if e.label != "PERSON" or not words(e.text):
+                    continue
+                key = words(e.text)[-1]
+                name = clean_entity_name(e.text)
+                if key not in first:
+                    first[key] = (i, name)
+                elif len(name) > len(first[key][1]):
+                    first[key] = (first[key][0], name)
+        if len(first) < 2:
+            return None
+        draft = Draft()
+        parts = [f"{name} [{draft.cite(ctx.sentences[i], 1.0)}]" for i, name in first.values()]
+        draft.short = ", ".join(name for _i, name in first.values())
+        draft.text = f"The people named are {_join(parts)}."
+        return draft
+    return None
+
+
+def clean_entity_name(text: str) -> str:
+    from assistant.extract import clean_entity
+
+    return clean_entity(text)
 
 
 def _join(names: list[str]) -> str:
