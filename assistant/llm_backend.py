@@ -79,9 +79,11 @@ _clients_lock = threading.Lock()
 
 
 def _how_to_start(settings: Settings) -> str:
-    return (f"start one (e.g. `ollama serve` then `ollama pull {settings.llm_model}`) or point "
-            "ASSISTANT_LLM_BASE_URL at a running OpenAI-compatible server (vLLM, llama.cpp server); "
-            "or use the default backend: ASSISTANT_BACKEND=extractive")
+    return (
+        f"start one (e.g. `ollama serve` then `ollama pull {settings.llm_model}`) or point "
+        "ASSISTANT_LLM_BASE_URL at a running OpenAI-compatible server (vLLM, llama.cpp server); "
+        "or use the default backend: ASSISTANT_BACKEND=extractive"
+    )
 
 
 def backend_error(exc: BaseException, settings: Settings) -> BackendError:
@@ -93,17 +95,23 @@ def backend_error(exc: BaseException, settings: Settings) -> BackendError:
     names = {cls.__name__ for cls in type(exc).__mro__}
     status = getattr(exc, "status_code", None)
     if names & {"APITimeoutError", "TimeoutException", "TimeoutError"}:
-        return BackendError(f"the LLM server at {url} did not answer within {TIMEOUT_S:.0f} s; "
-                            f"check it is not overloaded, or {_how_to_start(settings)}")
+        return BackendError(
+            f"the LLM server at {url} did not answer within {TIMEOUT_S:.0f} s; "
+            f"check it is not overloaded, or {_how_to_start(settings)}"
+        )
     if names & {"APIConnectionError", "ConnectError", "ConnectionError", "OSError"}:
-        return BackendError(f"cannot reach the LLM server at {url} ({type(exc).__name__}: {exc}); "
-                            f"{_how_to_start(settings)}")
+        return BackendError(
+            f"cannot reach the LLM server at {url} ({type(exc).__name__}: {exc}); {_how_to_start(settings)}"
+        )
     if status == 404 or "NotFoundError" in names:
-        return BackendError(f"the LLM server at {url} has no model {model!r} (HTTP 404); pull it "
-                            f"(`ollama pull {model}`) or set ASSISTANT_LLM_MODEL to a model it serves")
+        return BackendError(
+            f"the LLM server at {url} has no model {model!r} (HTTP 404); pull it "
+            f"(`ollama pull {model}`) or set ASSISTANT_LLM_MODEL to a model it serves"
+        )
     if status in (401, 403) or "AuthenticationError" in names:
-        return BackendError(f"the LLM server at {url} rejected the API key (HTTP {status}); "
-                            "set ASSISTANT_LLM_API_KEY")
+        return BackendError(
+            f"the LLM server at {url} rejected the API key (HTTP {status}); set ASSISTANT_LLM_API_KEY"
+        )
     detail = f"HTTP {status}: " if status else ""
     return BackendError(f"the LLM server at {url} failed: {detail}{type(exc).__name__}: {exc}")
 
@@ -118,16 +126,26 @@ def openai_like_chat(settings: Settings) -> ChatFn:
         from llama_index.core.llms import ChatMessage
         from llama_index.llms.openai_like import OpenAILike
     except ImportError as exc:
-        raise ImportError("the llm backend needs llama-index-llms-openai-like, which is not installed: "
-                          f"{INSTALL_HINT} (or use ASSISTANT_BACKEND=extractive)") from exc
+        raise ImportError(
+            "the llm backend needs llama-index-llms-openai-like, which is not installed: "
+            f"{INSTALL_HINT} (or use ASSISTANT_BACKEND=extractive)"
+        ) from exc
     key = (settings.llm_base_url, settings.llm_model, settings.llm_api_key)
     with _clients_lock:
         llm = _clients.get(key)
         if llm is None:
             # max_retries=0: a server that is down should be reported now, not after backoff.
-            llm = OpenAILike(model=settings.llm_model, api_base=settings.llm_base_url,
-                             api_key=settings.llm_api_key, is_chat_model=True, context_window=8192,
-                             temperature=0.0, max_tokens=MAX_TOKENS, timeout=TIMEOUT_S, max_retries=0)
+            llm = OpenAILike(
+                model=settings.llm_model,
+                api_base=settings.llm_base_url,
+                api_key=settings.llm_api_key,
+                is_chat_model=True,
+                context_window=8192,
+                temperature=0.0,
+                max_tokens=MAX_TOKENS,
+                timeout=TIMEOUT_S,
+                max_retries=0,
+            )
             _clients[key] = llm
 
     def chat(messages: list[dict[str, str]]) -> str:
@@ -174,8 +192,11 @@ def _claims(text: str) -> list[_Claim]:
             continue
         punct = _TRAILING_PUNCT.match(text, m.end())
         end = punct.end() if punct else m.end()
-        out.append(_Claim(text[pos:m.start()], [int(n) for n in re.findall(r"\d+", m.group(0))],
-                          text[m.end():end]))
+        out.append(
+            _Claim(
+                text[pos : m.start()], [int(n) for n in re.findall(r"\d+", m.group(0))], text[m.end() : end]
+            )
+        )
         pos = end
     if text[pos:].strip():
         out.append(_Claim(text[pos:], []))
@@ -222,12 +243,14 @@ def verify_reply(reply: str, candidates: list[Citation]) -> tuple[str, list[Cita
     text = _normalise_markers(reply.strip())
     kept: list[str] = []
     for claim in _claims(text):
-        valid = [n for n in dict.fromkeys(claim.numbers)
-                 if 1 <= n <= len(candidates) and candidates[n - 1].text]
+        valid = [
+            n for n in dict.fromkeys(claim.numbers) if 1 <= n <= len(candidates) and candidates[n - 1].text
+        ]
         # A marker is only worth keeping if its sentence shares something with the claim.
         claim_terms = set(content_terms(claim.text))
-        valid = [n for n in valid
-                 if not claim_terms or claim_terms & set(content_terms(candidates[n - 1].text))]
+        valid = [
+            n for n in valid if not claim_terms or claim_terms & set(content_terms(candidates[n - 1].text))
+        ]
         if not valid:
             if claim.text.strip(" \t\n.,;:!?") and (content_terms(claim.text) or _digits(claim.text)):
                 continue  # an uncited claim: nothing proves it
@@ -249,8 +272,9 @@ def _is_refusal(reply: str) -> bool:
 
 
 # -- the backend -----------------------------------------------------------------------------
-def answer_with_llm(assistant: Assistant, turn: Turn, allowed: np.ndarray | None, top_k: int,
-                    *, chat: ChatFn | None = None) -> Answer:
+def answer_with_llm(
+    assistant: Assistant, turn: Turn, allowed: np.ndarray | None, top_k: int, *, chat: ChatFn | None = None
+) -> Answer:
     """Answer ``turn`` with an LLM over retrieved sentences, keeping only verified citations.
 
     ``chat`` replaces the server (tests pass a fake); by default it is the OpenAI-compatible
@@ -266,8 +290,16 @@ def answer_with_llm(assistant: Assistant, turn: Turn, allowed: np.ndarray | None
     related = candidates[:RELATED_ON_REFUSAL]
 
     def refuse(error: str = "") -> Answer:
-        return Answer(text=error or REFUSAL, refused=True, related=related, question=turn.question,
-                      standalone_question=turn.query, backend="llm", error=error, timings=timings)
+        return Answer(
+            text=error or REFUSAL,
+            refused=True,
+            related=related,
+            question=turn.question,
+            standalone_question=turn.query,
+            backend="llm",
+            error=error,
+            timings=timings,
+        )
 
     if not hits:
         return refuse()
@@ -286,5 +318,12 @@ def answer_with_llm(assistant: Assistant, turn: Turn, allowed: np.ndarray | None
     text, citations = verify_reply(reply, safe)
     if not citations:
         return refuse()
-    return Answer(text=text, refused=False, citations=citations, question=turn.question,
-                  standalone_question=turn.query, backend="llm", timings=timings)
+    return Answer(
+        text=text,
+        refused=False,
+        citations=citations,
+        question=turn.question,
+        standalone_question=turn.query,
+        backend="llm",
+        timings=timings,
+    )

@@ -25,12 +25,15 @@ def clean_question(raw: object, max_chars: int) -> str:
     if not text:
         raise QuestionError("Please type a question: the message was empty.")
     if len(text) > max_chars:
-        raise QuestionError(f"The question is {len(text):,} characters long; please keep it under "
-                            f"{max_chars:,} characters (ask about one thing at a time).")
+        raise QuestionError(
+            f"The question is {len(text):,} characters long; please keep it under "
+            f"{max_chars:,} characters (ask about one thing at a time)."
+        )
     letters = sum(ch.isalpha() for ch in text)
     if letters == 0:
-        raise QuestionError("The question has no words in it. Please ask in words, e.g. "
-                            "\"Where was the meeting held?\"")
+        raise QuestionError(
+            'The question has no words in it. Please ask in words, e.g. "Where was the meeting held?"'
+        )
     if letters / max(1, len(text)) < 0.3 and len(text) > 40:
         raise QuestionError("That does not look like a question (mostly symbols or binary data).")
     return text

@@ -52,9 +52,16 @@ def rrf(rank_lists: list[np.ndarray], k: int = 60, weights: list[float] | None =
 class SentenceRetriever:
     """Scores every indexed sentence for a query (BM25 + dense) and returns the top ones."""
 
-    def __init__(self, sentences: list[Sentence], embeddings: np.ndarray, embedder: Embedder,
-                 dense_weight: float = 1.0, bm25_weight: float = 1.0, fusion: str = "weighted",
-                 rrf_k: int = 60) -> None:
+    def __init__(
+        self,
+        sentences: list[Sentence],
+        embeddings: np.ndarray,
+        embedder: Embedder,
+        dense_weight: float = 1.0,
+        bm25_weight: float = 1.0,
+        fusion: str = "weighted",
+        rrf_k: int = 60,
+    ) -> None:
         import bm25s
 
         self.sentences = sentences
@@ -85,8 +92,9 @@ class SentenceRetriever:
                 self._cache.pop(next(iter(self._cache)))
         return vec
 
-    def score_all(self, query: str, query_vec: np.ndarray | None = None,
-                  allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def score_all(
+        self, query: str, query_vec: np.ndarray | None = None, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fused, dense, bm25) scores for every sentence; ``allowed`` masks documents."""
         n = len(self.sentences)
         if n == 0:
@@ -109,5 +117,8 @@ class SentenceRetriever:
     def search(self, query: str, k: int = 8, allowed: np.ndarray | None = None) -> list[Hit]:
         fused, dense, bm25 = self.score_all(query, allowed=allowed)
         order = np.argsort(-fused, kind="stable")[:k]
-        return [Hit(int(i), self.sentences[int(i)], float(fused[i]), float(dense[i]), float(bm25[i]))
-                for i in order if np.isfinite(fused[i])]
+        return [
+            Hit(int(i), self.sentences[int(i)], float(fused[i]), float(dense[i]), float(bm25[i]))
+            for i in order
+            if np.isfinite(fused[i])
+        ]

@@ -30,8 +30,9 @@ def open_client(settings: Settings) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
-        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
-                                   settings=chroma_settings)
+        return chromadb.HttpClient(
+            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+        )
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
 
@@ -40,14 +41,17 @@ def get_collections(client: Any, settings: Settings, create: bool) -> tuple[Any,
     """(sentences, chunks, documents) collections; missing ones are created only if asked."""
     names = (settings.sentences_collection, settings.chunks_collection, settings.documents_collection)
     if create:
-        return tuple(client.get_or_create_collection(n, embedding_function=None,
-                                                     metadata=COLLECTION_METADATA) for n in names)
+        return tuple(
+            client.get_or_create_collection(n, embedding_function=None, metadata=COLLECTION_METADATA)
+            for n in names
+        )
     existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
     missing = [n for n in names if n not in existing]
     if missing:
         raise IndexMissingError(
             f"no index at {settings.index_dir} (missing collections {missing}); "
-            "build it with: python -m ingest data/")
+            "build it with: python -m ingest data/"
+        )
     cols = tuple(client.get_collection(n, embedding_function=None) for n in names)
     for col in cols:
         meta = col.metadata or {}
@@ -55,7 +59,8 @@ def get_collections(client: Any, settings: Settings, create: bool) -> tuple[Any,
             raise IndexCorruptError(
                 f"collection {col.name!r} was built with model={meta.get('model')!r} "
                 f"schema={meta.get('schema')!r}; rebuild it: "
-                f"rm -r {settings.index_dir} && python -m ingest data/")
+                f"rm -r {settings.index_dir} && python -m ingest data/"
+            )
     return cols
 
 
@@ -95,31 +100,46 @@ def read_snapshot(settings: Settings, client: Any | None = None) -> IndexSnapsho
     except (IndexMissingError, IndexCorruptError):
         raise
     except Exception as exc:
-        raise IndexCorruptError(f"cannot read the index at {settings.index_dir}: "
-                                f"{type(exc).__name__}: {exc}. Rebuild it: rm -r {settings.index_dir} "
-                                "&& python -m ingest data/") from exc
+        raise IndexCorruptError(
+            f"cannot read the index at {settings.index_dir}: "
+            f"{type(exc).__name__}: {exc}. Rebuild it: rm -r {settings.index_dir} "
+            "&& python -m ingest data/"
+        ) from exc
     documents: dict[str, Document] = {}
     for text, meta in zip(docs_raw["documents"] or [], docs_raw["metadatas"] or [], strict=True):
         doc_id = str(meta["doc_id"])
-        documents[doc_id] = Document(doc_id=doc_id, text=text or "", source=str(meta.get("source", "")),
-                                     content_hash=str(meta.get("content_hash", "")),
-                                     title=str(meta.get("title", doc_id)))
+        documents[doc_id] = Document(
+            doc_id=doc_id,
+            text=text or "",
+            source=str(meta.get("source", "")),
+            content_hash=str(meta.get("content_hash", "")),
+            title=str(meta.get("title", doc_id)),
+        )
     rows: list[tuple[Sentence, np.ndarray]] = []
     embeddings = sents_raw.get("embeddings")
     if embeddings is None:
         embeddings = []
-    for text, meta, emb in zip(sents_raw["documents"] or [], sents_raw["metadatas"] or [], embeddings,
-                               strict=True):
+    for text, meta, emb in zip(
+        sents_raw["documents"] or [], sents_raw["metadatas"] or [], embeddings, strict=True
+    ):
         doc_id = str(meta["doc_id"])
-        s = Sentence(doc_id=doc_id, sentence_id=int(meta["sentence_id"]), text=text or "",
-                     start=int(meta["start"]), end=int(meta["end"]), paragraph=int(meta.get("paragraph", 0)),
-                     is_heading=bool(meta.get("is_heading", False)),
-                     entities=entities_from_json(meta.get("entities")))
+        s = Sentence(
+            doc_id=doc_id,
+            sentence_id=int(meta["sentence_id"]),
+            text=text or "",
+            start=int(meta["start"]),
+            end=int(meta["end"]),
+            paragraph=int(meta.get("paragraph", 0)),
+            is_heading=bool(meta.get("is_heading", False)),
+            entities=entities_from_json(meta.get("entities")),
+        )
         doc = documents.get(doc_id)
-        if doc is None or doc.text[s.start:s.end] != s.text:
-            raise IndexCorruptError(f"sentence {doc_id}#{s.sentence_id} does not match its document; "
-                                    f"rebuild the index: rm -r {settings.index_dir} "
-                                    "&& python -m ingest data/")
+        if doc is None or doc.text[s.start : s.end] != s.text:
+            raise IndexCorruptError(
+                f"sentence {doc_id}#{s.sentence_id} does not match its document; "
+                f"rebuild the index: rm -r {settings.index_dir} "
+                "&& python -m ingest data/"
+            )
         rows.append((s, np.asarray(emb, dtype=np.float32)))
     rows.sort(key=lambda r: r[0].key)
     sentences = [r[0] for r in rows]

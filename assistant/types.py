@@ -98,13 +98,13 @@ class Message:
         elif isinstance(item, (tuple, list)) and len(item) == 2:
             role, content = item
         else:
-            raise TypeError(f"history item {item!r} is not a message dict like "
-                            "{'role': 'user', 'content': '...'}")
+            raise TypeError(
+                f"history item {item!r} is not a message dict like {{'role': 'user', 'content': '...'}}"
+            )
         if role not in ("user", "assistant"):
             raise ValueError(f"history role {role!r} must be 'user' or 'assistant'")
         if isinstance(content, list):  # Gradio multimodal content parts
-            content = " ".join(str(p.get("text", "")) if isinstance(p, dict) else str(p)
-                               for p in content)
+            content = " ".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
         return cls(role=role, content=str(content or ""))
 
 
