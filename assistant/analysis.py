@@ -102,6 +102,12 @@ _NEGATIVE_VERBS = frozenset(
         "criticized",
     ]
 )
+_VERBS_S = frozenset(
+    "happens means remains says does goes makes takes seems costs causes shows is was has gives comes "
+    "stands lies looks needs wants becomes leads keeps puts sets runs holds brings".split()
+)
+_AUX_EXTRA = frozenset("still also have had already".split())
+
 # Words that name the kind of answer wanted ("what day", "which city"), not the topic.
 _TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "when": ("day", "days", "date", "week", "month", "year", "time", "moment", "period"),
@@ -291,6 +297,14 @@ def _kind(q: str) -> str:
         q,
     ):
         return "list"
+    m = re.search(r"\b(which|what) (?:[a-z]+ )?([a-z]{3,}s) ([a-z']+)", q)
+    if (
+        m
+        and m.group(2) not in _VERBS_S
+        and not m.group(2).endswith("ss")
+        and (m.group(3) in _AUX or m.group(3).endswith("ed") or m.group(3) in _AUX_EXTRA)
+    ):
+        return "list"  # "which parties voted ...", "what companies are ..."
     if re.search(
         r"\bwhere\b|\b(which|what) (city|place|capital|location|venue|town|building|hotel|"
         r"palace|room|site|headquarters)\b|"
@@ -336,7 +350,7 @@ def analyze(question: str) -> QuestionInfo:
             operation = "ratio"
         elif _ARITH_SHARE.search(q) and kind != "yesno":
             operation = "share"
-        elif _ARITH_SUM.search(q) and n_ents >= 2:
+        elif _ARITH_SUM.search(q) and (n_ents >= 2 or (n_ents == 1 and " and " in q)):
             operation = "sum"
     if operation:
         kind = "arithmetic"
@@ -365,12 +379,19 @@ def analyze(question: str) -> QuestionInfo:
         )
         if m:
             speaker = m.group(1)
+    expected = EXPECTED.get(kind, frozenset())
+    if kind == "list" and not re.search(
+        r"\b(countries|nations|states|governments|members|allies|leaders|people|persons|politicians|parties|"
+        r"companies|firms|organi[sz]ations|groups|cities|capitals|missions|presidents|ministers|banks)\b",
+        q,
+    ):
+        expected = frozenset()  # "which domains ...": a list, but not of names
     type_words = {stem(w) for w in _TYPE_WORDS.get(kind, ())}
     terms = tuple(t for t in dict.fromkeys(content_terms(question)) if t not in type_words)
     return QuestionInfo(
         text=question,
         kind=kind,
-        expected=EXPECTED.get(kind, frozenset()),
+        expected=expected,
         terms=terms,
         entities=tuple(ents),
         entity_keys=tuple(entity_keys(e) for e in ents),

@@ -22,7 +22,7 @@ from assistant.extract import best_entity, entity_answers, figure_answer, readab
 from assistant.numbers import Figure, find_figures, format_value
 from assistant.retrieve import SentenceRetriever
 from assistant.support import ANAPHORIC_START, CURRENCY, Evidence, SentenceContext, score_evidence
-from assistant.text import fold, stem, words
+from assistant.text import STOPWORDS, fold, stem, words
 from assistant.types import Answer, Citation, Document, Sentence
 
 CANDIDATES = 12
@@ -139,7 +139,11 @@ def _figure_candidates(
     for rank, ev in enumerate(cands[:6]):
         s = ev.sentence
         toks = [(m.start(), m.group(0)) for m in re.finditer(r"[\w’']+", s.text)]
-        mentions = [pos for pos, tok in toks if any(k in entity_keys(tok) for k in keys)]
+        mentions = []
+        for t, (pos, tok) in enumerate(toks):
+            pair = f"{tok} {toks[t + 1][1]}" if t + 1 < len(toks) else tok
+            if any(k in entity_keys(tok) or k in entity_keys(pair) for k in keys):
+                mentions.append(pos)
         if not mentions:
             continue
         figs = [
@@ -173,9 +177,39 @@ def _pick_operands(info: QuestionInfo, cands: list[Evidence]) -> list[tuple[str,
         chosen.append((name, f, s))
         if len(chosen) == 2:
             break
+    if len(chosen) == 1:
+        other = _second_operand(info, chosen[0])
+        if other is not None:
+            chosen.append(other)
     # keep the question's order ("how much more did A give than B")
-    order = {n: i for i, n in enumerate(info.entities)}
+    order = {n: fold(info.text).find(fold(n)) for n, _f, _s in chosen}
     return sorted(chosen, key=lambda c: order.get(c[0], 0))
+
+
+def _second_operand(
+    info: QuestionInfo, first: tuple[str, Figure, Sentence]
+) -> tuple[str, Figure, Sentence] | None:
+    """The other figure of a comparison when the question names it without a capital letter
+    ("than the national government"): a figure of the same kind in the same sentence that
+    follows a noun phrase the question also uses."""
+    name, f, s = first
+    phrases: list[str] = []
+    for m in re.finditer(r"(?=\bthe ((?:[a-z]+ ){0,2}[a-z]+))", fold(info.text)):
+        parts = m.group(1).split()
+        phrases += [" ".join(parts[:k]) for k in range(len(parts), 0, -1)]
+    phrases = [p for p in phrases if p not in STOPWORDS]
+    text = fold(s.text)
+    best: tuple[int, str, Figure] | None = None
+    for g in find_figures(s.text):
+        if g.start == f.start or g.is_year or (bool(g.scale_word) != bool(f.scale_word)):
+            continue
+        for ph in phrases:
+            if ph in fold(name) or not ph.strip():
+                continue
+            at = text.rfind(ph, 0, g.start)
+            if at >= 0 and (best is None or g.start - at < best[0]):
+                best = (g.start - at, ph, g)
+    return (best[1], best[2], s) if best else None
 
 
 def _arithmetic(info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence], draft: Draft) -> bool:
@@ -539,6 +573,8 @@ def _presupposition_correction(
 
 def _label_group_of_names(names: list[str], ctx: SentenceContext) -> frozenset[str]:
     """The entity labels the documents give these names (empty when they never appear)."""
+    if all(_DATE_WORD.search(n) for n in names):
+        return frozenset({"DATE", "TIME"})
     keys = {k for n in names for k in entity_keys(n)}
     labels: set[str] = set()
     for s in ctx.sentences:
@@ -548,6 +584,11 @@ def _label_group_of_names(names: list[str], ctx: SentenceContext) -> frozenset[s
     return frozenset(labels) or _PLACE_LIKE
 
 
+_DATE_WORD = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|"
+    r"july|august|september|october|november|december|\d{4})\b",
+    re.IGNORECASE,
+)
 _META_HEADINGS = re.compile(r"\b(headings?|sub-?headings?|sections?|subtitles?|titles?)\b", re.IGNORECASE)
 _META_NAMED = re.compile(r"\b(named|mentioned|appear|cited|quoted|figure)\b", re.IGNORECASE)
 

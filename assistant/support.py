@@ -38,6 +38,7 @@ W_COVER = 0.8
 W_PRED = 0.4  # what is said about the names counts beyond the names themselves
 W_TYPE = 0.15
 W_ENTITY_MISS = 0.5
+W_QUOTE = 0.15  # "what did X say?" prefers the sentence that quotes them
 W_OOV = 0.3  # question words the documents never use: a sign they are about something else
 
 
@@ -236,9 +237,11 @@ def score_evidence(
         nxt = [j for j in ctx.window(index, 0, 1) if j != index]
         type_ok = any(has_expected(info, ctx.sentences[j]) for j in nxt) and own > 0.5
     heading_penalty = 0.3 if s.is_heading else 0.0
+    quoted = info.kind == "quote" and bool(re.search(r"[“”\"]", s.text))
     score = (
         W_DENSE * dense
-        + W_COVER * (0.5 * cover + 0.5 * own)
+        + W_COVER * (0.4 * cover + 0.6 * own)
+        + W_QUOTE * quoted
         + W_PRED * predicate
         + W_TYPE * type_ok
         - W_ENTITY_MISS * (1 - names)

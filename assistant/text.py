@@ -205,7 +205,7 @@ QUESTION_WORDS = frozenset(
     ["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "many", "much"]
 )
 
-_WORD = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:['’][A-Za-z]+)?|\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[A-Za-z\u00C0-\u024F_]+(?:['’][A-Za-z]+)?|\d+(?:[.,]\d+)*")
 
 
 def fold(text: str) -> str:
@@ -308,10 +308,18 @@ def stem(word: str) -> str:
     return w
 
 
+_MULTIWORD = re.compile(
+    r"\b(european union|united states|united kingdom|united nations|white house|"
+    r"soviet union|north korea|south korea|new zealand|south africa|saudi arabia)\b"
+)
+
+
 def words(text: str) -> list[str]:
-    """Folded word tokens, stopwords kept (numbers keep their separators)."""
+    """Folded word tokens, stopwords kept (numbers keep their separators); multi-word country
+    names become one token ("united states" -> "united_states")."""
     out = []
-    for m in _WORD.finditer(fold(text)):
+    folded = _MULTIWORD.sub(lambda m: m.group(0).replace(" ", "_"), fold(text))
+    for m in _WORD.finditer(folded):
         w = m.group(0).replace("’", "'")
         out.append(w[:-2] if w.endswith("'s") else w)
     return out
