@@ -237,25 +237,26 @@ def question_entities(question: str) -> list[str]:
             run = []
     if run:
         names.append(" ".join(run))
-    # "the French president": a demonym before a role names a person by role, not a country.
-    role_after = re.compile(
-        r"^\s+(president|prime minister|premier|chancellor|leader|head|chief|minister|"
-        r"government|foreign minister|king|queen)\b",
-        re.IGNORECASE,
-    )
-    kept = []
-    for n in names:
-        m = re.search(rf"\b{re.escape(n)}\b", question)
-        if m and is_alias(fold(n)) and role_after.match(question[m.end() :]):
-            continue
-        kept.append(n)
-    names = kept
     cleaned = []
     for n in names:
         parts = [p for p in n.split() if fold(p) not in STOPWORDS or is_alias(fold(p))]
         if parts:
             cleaned.append(" ".join(parts))
     return cleaned
+
+
+# "the French president": a demonym before a role names a person by role, not only a country.
+_ROLE_AFTER = re.compile(
+    r"^\s+(president|prime minister|premier|chancellor|leader|head|chief|minister|"
+    r"government|foreign minister|king|queen)\b",
+    re.IGNORECASE,
+)
+SALIENT_KEY = "@@salient"  # matches a sentence about the document's main actor
+
+
+def _role_qualified(name: str, question: str) -> bool:
+    m = re.search(rf"\b{re.escape(name)}\b", question)
+    return bool(m) and is_alias(fold(name)) and bool(_ROLE_AFTER.match(question[m.end() :]))
 
 
 def parse_number_word(w: str) -> float | None:
@@ -380,10 +381,15 @@ def analyze(question: str) -> QuestionInfo:
         if m:
             speaker = m.group(1)
     expected = EXPECTED.get(kind, frozenset())
-    if kind == "list" and not re.search(
-        r"\b(countries|nations|states|governments|members|allies|leaders|people|persons|politicians|parties|"
-        r"companies|firms|organi[sz]ations|groups|cities|capitals|missions|presidents|ministers|banks)\b",
-        q,
+    head_m = re.search(r"\b(?:which|what) (?:(?:pair of|two|three|four|five|other|[a-z]+) )?([a-z]+s)\b", q)
+    if (
+        kind == "list"
+        and head_m
+        and not re.match(
+            r"(countries|nations|states|governments|members|allies|leaders|people|persons|politicians|parties|"
+            r"companies|firms|organi[sz]ations|groups|cities|capitals|missions|presidents|ministers|banks)$",
+            head_m.group(1),
+        )
     ):
         expected = frozenset()  # "which domains ...": a list, but not of names
     type_words = {stem(w) for w in _TYPE_WORDS.get(kind, ())}
@@ -394,7 +400,9 @@ def analyze(question: str) -> QuestionInfo:
         expected=expected,
         terms=terms,
         entities=tuple(ents),
-        entity_keys=tuple(entity_keys(e) for e in ents),
+        entity_keys=tuple(
+            entity_keys(e) + ((SALIENT_KEY,) if _role_qualified(e, question) else ()) for e in ents
+        ),
         numbers=numbers,
         operation=operation,
         negative_premise=negative,

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from assistant.analysis import QuestionInfo, entity_keys
+from assistant.analysis import SALIENT_KEY, QuestionInfo, entity_keys
 from assistant.numbers import Figure, find_figures
 from assistant.text import content_terms, fold, words
 from assistant.types import Sentence
@@ -104,11 +104,13 @@ class SentenceContext:
             self.salient_name[d] = max(forms, key=len) if forms else key.title()
         for i, s in enumerate(self.sentences):
             main = salient.get(s.doc_id)
+            if main and main in self.names[i]:
+                self.names[i] = self.names[i] | {SALIENT_KEY}
             if not main or main in self.names[i]:
                 continue
             has_person = any(e.label == "PERSON" for e in s.entities)
             if ROLE_OR_PRONOUN.search(s.text) and not has_person:
-                self.names[i] = self.names[i] | {main}
+                self.names[i] = self.names[i] | {main, SALIENT_KEY}
 
     @staticmethod
     def _name_keys(s: Sentence) -> set[str]:
