@@ -381,6 +381,8 @@ def analyze(question: str) -> QuestionInfo:
         if m:
             speaker = m.group(1)
     expected = EXPECTED.get(kind, frozenset())
+    if kind == "where" and re.search(r"\b(building|venue|hotel|palace|room|street|square|address|hall)\b", q):
+        expected = frozenset({"FAC", "ORG"})  # finer than a city: a city name does not answer it
     head_m = re.search(r"\b(?:which|what) (?:(?:pair of|two|three|four|five|other|[a-z]+) )?([a-z]+s)\b", q)
     if (
         kind == "list"

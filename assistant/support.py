@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from assistant.analysis import SALIENT_KEY, QuestionInfo, entity_keys
 from assistant.numbers import Figure, find_figures
-from assistant.text import content_terms, fold, words
+from assistant.text import SPEECH_VERBS, content_terms, fold, words
 from assistant.types import Sentence
 
 # A sentence that leans on its neighbour for meaning ("That is the point ...", "It is ...").
@@ -39,6 +39,7 @@ W_PRED = 0.4  # what is said about the names counts beyond the names themselves
 W_TYPE = 0.15
 W_ENTITY_MISS = 0.5
 W_QUOTE = 0.15  # "what did X say?" prefers the sentence that quotes them
+W_SPEAKER = 0.5
 W_OOV = 0.3  # question words the documents never use: a sign they are about something else
 
 
@@ -118,6 +119,29 @@ class SentenceContext:
         for w in words(s.text):
             keys.add(w)
         return keys
+
+    def sayers(self, i: int) -> set[str]:
+        """Name keys of whoever speaks in sentence ``i``: names next to a verb of saying; "he
+        said" is the main actor; a bare quote is spoken by the previous sentence's speaker."""
+        s = self.sentences[i]
+        toks = words(s.text)
+        out: set[str] = set()
+        main = self.salient_name.get(s.doc_id, "")
+        main_key = words(main)[-1] if main and words(main) else ""
+        for t, w in enumerate(toks):
+            if w not in SPEECH_VERBS:
+                continue
+            near = toks[max(0, t - 4) : t + 5]
+            for e in s.entities:
+                if e.label == "PERSON" and words(e.text) and words(e.text)[-1] in near:
+                    out.add(words(e.text)[-1])
+            if main_key and (set(near) & {"he", "she"} or ROLE_OR_PRONOUN.search(" ".join(near))):
+                out.add(main_key)
+        if not out and re.search(r"[“”\"]", s.text) and i > 0 and self.sentences[i - 1].doc_id == s.doc_id:
+            prev = self.sentences[i - 1]
+            if any(w in SPEECH_VERBS for w in words(prev.text)):
+                return self.sayers(i - 1)
+        return out
 
     def role_refers_to_salient(self, i: int) -> str:
         """The main actor's name when sentence ``i`` refers to someone by role only."""
@@ -240,10 +264,17 @@ def score_evidence(
         type_ok = any(has_expected(info, ctx.sentences[j]) for j in nxt) and own > 0.5
     heading_penalty = 0.3 if s.is_heading else 0.0
     quoted = info.kind == "quote" and bool(re.search(r"[“”\"]", s.text))
+    # "What did X say / how did X respond?": X must be the one speaking, not just mentioned.
+    wrong_speaker = False
+    if info.kind == "quote" and info.entities:
+        speaker_keys = {k for ks in info.entity_keys[:1] for k in ks if not k.startswith("@")}
+        said = ctx.sayers(index) | (ctx.sayers(index - 1) if index > 0 else set())
+        wrong_speaker = bool(speaker_keys) and bool(said) and not (speaker_keys & said)
     score = (
         W_DENSE * dense
         + W_COVER * (0.4 * cover + 0.6 * own)
         + W_QUOTE * quoted
+        - W_SPEAKER * wrong_speaker
         + W_PRED * predicate
         + W_TYPE * type_ok
         - W_ENTITY_MISS * (1 - names)

@@ -387,6 +387,17 @@ def is_alias(word: str) -> bool:
     return word in _ALIAS_INDEX
 
 
+# Verbs of saying: they mark who said what (quote attribution, "what did X say?").
+SPEECH_VERBS = frozenset(
+    """said says say announced announces added adds stated states explained explains told
+    tells asked asks declared declares insisted insists noted notes warned warns stressed
+    stresses recalled recalls replied replies confirmed confirms assured assures affirmed
+    affirms claimed claims argued argues wrote writes concluded concludes continued
+    continues clarified clarifies admitted admits acknowledged emphasized emphasised
+    underlined pointed according""".split()
+)
+
+
 NUMBER_WORDS = {
     "zero": 0,
     "one": 1,

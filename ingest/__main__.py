@@ -17,7 +17,9 @@ from assistant.settings import Settings
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders (.txt .md .html .pdf)")
-    parser.add_argument("--index-dir", type=Path, help="index folder (default: ASSISTANT_INDEX_DIR or .index/)")
+    parser.add_argument(
+        "--index-dir", type=Path, help="index folder (default: ASSISTANT_INDEX_DIR or .index/)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
@@ -37,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     bar = tqdm(total=len(files), unit="doc", disable=args.quiet, desc="ingest", file=sys.stderr)
     try:
-        report = Ingestor(settings).ingest_paths(files, progress=lambda name: (bar.set_postfix_str(name),
-                                                                                bar.update(1)))
+        report = Ingestor(settings).ingest_paths(
+            files, progress=lambda name: (bar.set_postfix_str(name), bar.update(1))
+        )
     except AssistantError as exc:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)

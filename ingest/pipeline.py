@@ -45,9 +45,11 @@ class IngestReport:
         return len(self.added) + len(self.replaced) + len(self.unchanged)
 
     def summary(self) -> str:
-        return (f"{self.documents} documents ({len(self.added)} added, {len(self.replaced)} replaced, "
-                f"{len(self.unchanged)} unchanged, {len(self.errors)} failed), {self.sentences} sentences, "
-                f"{self.chunks} chunks, {self.seconds:.1f} s")
+        return (
+            f"{self.documents} documents ({len(self.added)} added, {len(self.replaced)} replaced, "
+            f"{len(self.unchanged)} unchanged, {len(self.errors)} failed), {self.sentences} sentences, "
+            f"{self.chunks} chunks, {self.seconds:.1f} s"
+        )
 
 
 @dataclass
@@ -66,7 +68,9 @@ def _node_id(doc: Document, kind: str, index: int) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
-def prepare(doc: Document, embedder: Embedder, settings: Settings, with_entities: bool = True) -> PreparedDocument:
+def prepare(
+    doc: Document, embedder: Embedder, settings: Settings, with_entities: bool = True
+) -> PreparedDocument:
     """Split, annotate, chunk and embed one document (pure apart from the models)."""
     sentences = split_sentences(doc.text, doc.doc_id)
     if not sentences:
@@ -77,7 +81,7 @@ def prepare(doc: Document, embedder: Embedder, settings: Settings, with_entities
         sentences = annotate(doc.text, sentences)
     chunks = make_chunks(doc, sentences, settings.chunk_sentences, settings.chunk_overlap)
     vectors = embedder.embed([s.text for s in sentences] + [c.text for c in chunks])
-    return PreparedDocument(doc, sentences, chunks, vectors[: len(sentences)], vectors[len(sentences):])
+    return PreparedDocument(doc, sentences, chunks, vectors[: len(sentences)], vectors[len(sentences) :])
 
 
 def _nodes(p: PreparedDocument) -> tuple[list[Any], list[Any], list[Any]]:
@@ -88,26 +92,57 @@ def _nodes(p: PreparedDocument) -> tuple[list[Any], list[Any], list[Any]]:
     source = {NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)}
     base = {"source": doc.source, "content_hash": doc.content_hash}
     sent_nodes = [
-        TextNode(id_=_node_id(doc, "s", s.sentence_id), text=s.text, embedding=v.tolist(),
-                 relationships=dict(source), start_char_idx=s.start, end_char_idx=s.end,
-                 metadata={**base, "sentence_id": s.sentence_id, "start": s.start, "end": s.end,
-                           "paragraph": s.paragraph, "is_heading": s.is_heading,
-                           "entities": entities_to_json(s.entities)})
+        TextNode(
+            id_=_node_id(doc, "s", s.sentence_id),
+            text=s.text,
+            embedding=v.tolist(),
+            relationships=dict(source),
+            start_char_idx=s.start,
+            end_char_idx=s.end,
+            metadata={
+                **base,
+                "sentence_id": s.sentence_id,
+                "start": s.start,
+                "end": s.end,
+                "paragraph": s.paragraph,
+                "is_heading": s.is_heading,
+                "entities": entities_to_json(s.entities),
+            },
+        )
         for s, v in zip(p.sentences, p.sentence_vectors, strict=True)
     ]
     chunk_nodes = [
-        TextNode(id_=_node_id(doc, "c", c.chunk_id), text=c.text, embedding=v.tolist(),
-                 relationships=dict(source), start_char_idx=c.start, end_char_idx=c.end,
-                 metadata={**base, "chunk_id": c.chunk_id, "start": c.start, "end": c.end,
-                           "sentence_ids": ",".join(map(str, c.sentence_ids))})
+        TextNode(
+            id_=_node_id(doc, "c", c.chunk_id),
+            text=c.text,
+            embedding=v.tolist(),
+            relationships=dict(source),
+            start_char_idx=c.start,
+            end_char_idx=c.end,
+            metadata={
+                **base,
+                "chunk_id": c.chunk_id,
+                "start": c.start,
+                "end": c.end,
+                "sentence_ids": ",".join(map(str, c.sentence_ids)),
+            },
+        )
         for c, v in zip(p.chunks, p.chunk_vectors, strict=True)
     ]
     doc_vec = p.sentence_vectors.mean(0)
     doc_vec = doc_vec / max(float(np.linalg.norm(doc_vec)), 1e-12)
-    doc_node = TextNode(id_=_node_id(doc, "d", 0), text=doc.text, embedding=doc_vec.tolist(),
-                        relationships=dict(source),
-                        metadata={**base, "title": doc.title, "sentences": len(p.sentences),
-                                  "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    doc_node = TextNode(
+        id_=_node_id(doc, "d", 0),
+        text=doc.text,
+        embedding=doc_vec.tolist(),
+        relationships=dict(source),
+        metadata={
+            **base,
+            "title": doc.title,
+            "sentences": len(p.sentences),
+            "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        },
+    )
     for n in (*sent_nodes, *chunk_nodes, doc_node):
         # Keep the stored metadata small: the node JSON need not repeat these for embedding.
         n.excluded_embed_metadata_keys = list(n.metadata)
@@ -118,8 +153,13 @@ def _nodes(p: PreparedDocument) -> tuple[list[Any], list[Any], list[Any]]:
 class Ingestor:
     """Writes documents into the index; one instance reuses its Chroma client and model."""
 
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
-                 client: Any | None = None, with_entities: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        client: Any | None = None,
+        with_entities: bool = True,
+    ) -> None:
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
         self._client = client
@@ -148,8 +188,9 @@ class Ingestor:
         metas = got.get("metadatas") or []
         return str(metas[0].get("content_hash")) if metas else None
 
-    def ingest_documents(self, documents: Iterable[Document],
-                         progress: Callable[[str], None] | None = None) -> IngestReport:
+    def ingest_documents(
+        self, documents: Iterable[Document], progress: Callable[[str], None] | None = None
+    ) -> IngestReport:
         """Add or replace ``documents``; unchanged ones are skipped."""
         report = IngestReport()
         t0 = time.perf_counter()
@@ -209,5 +250,8 @@ class Ingestor:
     def counts(self) -> dict[str, int]:
         """Rows per collection: sentences, chunks, documents."""
         s, c, d = self._stores()
-        return {"sentences": s._collection.count(), "chunks": c._collection.count(),
-                "documents": d._collection.count()}
+        return {
+            "sentences": s._collection.count(),
+            "chunks": c._collection.count(),
+            "documents": d._collection.count(),
+        }

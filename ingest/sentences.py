@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from assistant.text import SPEECH_VERBS
 from assistant.types import Sentence
 
 CLOSERS = "\"'”’»)]"
@@ -26,16 +27,6 @@ ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt gen col lt sgt capt cmdr adm gov sen rep pres rev
     hon vs etc e.g i.e cf al approx dept est fig inc ltd co corp no nos vol pp jan feb
     mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.u u.s.a a.m p.m ca min max""".split()
-)
-
-# Verbs of saying: a short clause with one of these after a closing quote is its attribution.
-SPEECH_VERBS = frozenset(
-    """said says say announced announces added adds stated states explained explains told
-    tells asked asks declared declares insisted insists noted notes warned warns stressed
-    stresses recalled recalls replied replies confirmed confirms assured assures affirmed
-    affirms claimed claims argued argues wrote writes concluded concludes continued
-    continues clarified clarifies admitted admits acknowledged emphasized emphasised
-    underlined pointed according""".split()
 )
 
 _WORD = re.compile(r"[\w’'-]+", re.UNICODE)
@@ -185,7 +176,14 @@ def split_sentences(text: str, doc_id: str = "doc") -> list[Sentence]:
             if s >= e:
                 continue
             sentences.append(
-                Sentence(doc_id=doc_id, sentence_id=len(sentences), text=text[s:e], start=s,
-                         end=e, paragraph=paragraph, is_heading=heading)
+                Sentence(
+                    doc_id=doc_id,
+                    sentence_id=len(sentences),
+                    text=text[s:e],
+                    start=s,
+                    end=e,
+                    paragraph=paragraph,
+                    is_heading=heading,
+                )
             )
     return sentences
