@@ -30,6 +30,8 @@ MIN_SCORE = 0.62  # support score below which the documents are taken not to ans
 MIN_DENSE = 0.18
 MIN_PREDICATE = 0.2  # share of the question's non-name terms the evidence must hold ...
 PARAPHRASE_DENSE = 0.5  # ... unless it is this close in meaning (a paraphrase)
+SLOT_OWN_WEIGHT = 0.5
+SAME_NOUN_SIMILARITY = 0.5
 CORROBORATE_MARGIN = 0.12  # a second sentence is cited only if it scores this close to the best
 
 REFUSAL_NOT_STATED = "The documents do not say"
@@ -372,9 +374,11 @@ def answer_question(
 
     best = cands[0]
     if info.expected:
-        typed = [c for c in cands if c.type_ok and c.entities_found >= 1.0]
-        if typed and typed[0].score >= best.score - 0.25:
-            best = typed[0]
+        typed = [c for c in cands if c.type_ok and c.entities_found >= 1.0 and c.score >= best.score - 0.25]
+        if typed:
+            # A slot answer (a date, a place, a person) sits next to what the question says
+            # happened: among close candidates prefer the sentence that itself holds those words.
+            best = max(typed, key=lambda c: c.score + SLOT_OWN_WEIGHT * c.own_coverage)
     if info.negative_premise and info.kind in ("list", "who", "what", "how_many", "where", "when"):
         idxs = ctx.window(best.index, 1, 1)
         if _premise_problem(info, ctx, idxs) == "negative":
@@ -431,6 +435,20 @@ def answer_question(
                     src = ctx.sentences[j]
                     idxs = sorted(set(idxs) | {j})
                     break
+        counted = _counted_noun(fig, cands) if fig is not None and info.kind == "how_many" else ""
+        if (
+            fig is not None
+            and counted
+            and info.head_noun
+            and not _same_thing(retriever, info.head_noun, counted)
+        ):
+            return _refuse(
+                turn,
+                info,
+                f"{REFUSAL_NOT_STATED} how many {info.head_noun}: the closest figure, {fig.text}, "
+                f"counts {counted}.",
+                cands,
+            )
         if fig is not None:
             noun = info.head_noun if info.head_noun and info.head_noun not in fold(fig.text) else ""
             draft.short = f"{fig.text} {noun}".strip()
@@ -635,6 +653,27 @@ def clean_entity_name(text: str) -> str:
     from assistant.extract import clean_entity
 
     return clean_entity(text)
+
+
+def _counted_noun(fig: Figure, cands: list[Evidence]) -> str:
+    """What a bare figure counts ("Up to 26 of them"), from another candidate sentence that
+    states the same value with its noun ("at least 26 countries")."""
+    if fig.unit:
+        return fig.unit
+    for c in cands[:6]:
+        for g in find_figures(c.sentence.text):
+            if g.unit and abs(g.value - fig.value) < 1e-9 and not CURRENCY.search(g.unit):
+                return g.unit
+    return ""
+
+
+def _same_thing(retriever: SentenceRetriever, a: str, b: str) -> bool:
+    """Do two nouns name the same kind of thing ("nations"/"countries": yes; "soldiers"/
+    "countries": no)? Same stem, or close MiniLM embeddings (tuned: synonyms score > 0.6)."""
+    if stem(fold(a)) == stem(fold(b)):
+        return True
+    va, vb = retriever.embedder.embed([a, b])
+    return float(va @ vb) >= SAME_NOUN_SIMILARITY
 
 
 def _supported(info: QuestionInfo, best: Evidence) -> bool:
