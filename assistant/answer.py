@@ -690,6 +690,8 @@ def _supported(info: QuestionInfo, best: Evidence) -> bool:
         return False
     if best.dense < MIN_DENSE and best.predicate < 0.8:
         return False
+    if info.kind == "who" and best.oov >= 0.5 and best.dense < PARAPHRASE_DENSE + 0.05:
+        return False  # "Who designed X?" when nothing says "design": a slot question about another event
     return not (best.predicate < MIN_PREDICATE and best.dense < PARAPHRASE_DENSE)
 
 
