@@ -45,7 +45,19 @@ def figure_answer(info: QuestionInfo, s: Sentence) -> Figure | None:
         money = [f for f in figs if f.scale_word or f.unit]
         if money:
             figs = money
-    return min(figs, key=lambda f: _near_terms(s, f.start, info))
+    return min(figs, key=lambda f: (-_clause_terms(s, f, info), _near_terms(s, f.start, info)))
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:–—()]|\b(while|whereas|but|and then)\b", re.IGNORECASE)
+
+
+def _clause_terms(s: Sentence, f: Figure, info: QuestionInfo) -> int:
+    """How many question terms share the figure's clause ("..., while the national government
+    will pay about 200 million": national, government)."""
+    starts = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(s.text) if m.end() <= f.start]
+    ends = [m.start() for m in _CLAUSE_BREAK.finditer(s.text) if m.start() >= f.end] + [len(s.text)]
+    clause = set(content_terms(s.text[starts[-1] : ends[0]]))
+    return len(clause & set(info.terms))
 
 
 def entity_answers(info: QuestionInfo, s: Sentence, labels: frozenset[str]) -> list[Entity]:
