@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -271,6 +271,14 @@ def _arithmetic(info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence],
     return True
 
 
+def _list_head(info: QuestionInfo) -> str:
+    """The stemmed noun a list question asks for ("countries" -> "country"), or ''."""
+    m = re.search(
+        r"\b(?:which|what) (?:(?:pair of|two|three|four|five|other|[a-z]+) )?([a-z]+s)\b", fold(info.text)
+    )
+    return stem(m.group(1)) if m else ""
+
+
 def _list_labels(info: QuestionInfo) -> frozenset[str]:
     q = fold(info.text)
     if re.search(r"\b(countries|nations|states|governments|allies|capitals)\b", q):
@@ -307,6 +315,9 @@ def answer_question(
     """Answer ``turn`` from the documents, or refuse; see the module docstring."""
     t0 = time.perf_counter()
     info = analyze(turn.query)
+    if turn.context and re.search(r"\b(it|its|this|that|them|these|those)\b", fold(turn.query)):
+        # "Which countries are still buying it?": "it" is the previous question's topic.
+        info = replace(info, terms=tuple(dict.fromkeys(info.terms + tuple(turn.context.split()))))
     ctx = _context(retriever)
     if info.injection:
         return _refuse(
@@ -481,6 +492,17 @@ def answer_question(
             if got:
                 holders.append(c)
                 names += [g for g in got if fold(g) not in {fold(n) for n in names}]
+        head = _list_head(info)
+        nxt = _neighbour(ctx, best.index, 1)
+        if (
+            names
+            and head
+            and nxt is not None
+            and head not in ctx.terms[best.index]
+            and head in ctx.terms[nxt]
+            and entity_answers(info, ctx.sentences[nxt], labels)
+        ):
+            names = []  # "... the only two countries that continue to do so, Hungary and Slovakia"
         if not names:  # the list may sit in the sentence after the one that matches
             for j in [_neighbour(ctx, best.index, 1)]:
                 if j is None:
