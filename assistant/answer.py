@@ -752,8 +752,10 @@ def _finish(
     cites: list[Citation] = [citation_for(s, sc) for s, sc in zip(draft.sentences, draft.scores, strict=True)]
     text, cites = renumber(draft.text, cites)
     exact = verify(cites, documents)
-    if len(exact) != len(cites):  # never show a citation that is not exact
-        text, cites = renumber(text, [c if c in exact else None for c in cites])  # type: ignore[list-item]
+    if len(exact) != len(cites):  # never show a citation that is not exact: drop its markers
+        bad = {i + 1 for i, c in enumerate(cites) if c not in exact}
+        text = re.sub(r"\[(\d+)\]", lambda m: "" if int(m.group(1)) in bad else m.group(0), text)
+        text, cites = renumber(text, cites)
     return Answer(
         text=text,
         refused=False,
