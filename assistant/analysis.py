@@ -159,6 +159,7 @@ class QuestionInfo:
     injection: bool = False
     head_noun: str = ""  # "countries" in "how many countries ..."
     speaker: str = ""  # for quote questions: the name/role whose words are asked for
+    quoted: tuple[str, ...] = ()  # phrases the question quotes ('each in their own way'), folded
 
 
 def entity_keys(name: str) -> tuple[str, ...]:
@@ -374,6 +375,11 @@ def analyze(question: str) -> QuestionInfo:
         injection=injection,
         head_noun=head,
         speaker=speaker,
+        quoted=tuple(
+            " ".join(m.split())
+            for m in re.findall(r"[\"“‘']([^\"”’']{6,200})[\"”’']", fold(question))
+            if len(m.split()) >= 2
+        ),
     )
 
 

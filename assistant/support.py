@@ -40,6 +40,7 @@ W_TYPE = 0.15
 W_ENTITY_MISS = 0.5
 W_QUOTE = 0.15  # "what did X say?" prefers the sentence that quotes them
 W_SPEAKER = 0.5
+W_EXACT_QUOTE = 0.6
 W_OOV = 0.3  # question words the documents never use: a sign they are about something else
 
 
@@ -264,6 +265,10 @@ def score_evidence(
         type_ok = any(has_expected(info, ctx.sentences[j]) for j in nxt) and own > 0.5
     heading_penalty = 0.3 if s.is_heading else 0.0
     quoted = info.kind == "quote" and bool(re.search(r"[“”\"]", s.text))
+    # A phrase the question quotes, found word for word, pins the sentence down.
+    exact_quote = bool(info.quoted) and any(q in " ".join(fold(s.text).split()) for q in info.quoted)
+    if exact_quote:
+        predicate, oov = 1.0, 0.0
     # "What did X say / how did X respond?": X must be the one speaking, not just mentioned.
     wrong_speaker = False
     if info.kind == "quote" and info.entities:
@@ -274,6 +279,7 @@ def score_evidence(
         W_DENSE * dense
         + W_COVER * (0.4 * cover + 0.6 * own)
         + W_QUOTE * quoted
+        + W_EXACT_QUOTE * exact_quote
         - W_SPEAKER * wrong_speaker
         + W_PRED * predicate
         + W_TYPE * type_ok

@@ -108,3 +108,8 @@ def test_ellipsis_follow_up_moves_to_the_new_subject(bridge: Assistant) -> None:
     ]
     a = bridge.ask("And the national government?", history)
     assert not a.refused and "200 million" in a.short_answer, a.text
+
+
+def test_a_quoted_phrase_finds_its_speaker(bridge: Assistant) -> None:
+    a = bridge.ask("Who said the bridge will 'change the life of thousands of families'?")
+    assert not a.refused and "Moedas" in a.short_answer, a.text
