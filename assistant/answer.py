@@ -21,7 +21,14 @@ from assistant.conversation import Turn
 from assistant.extract import best_entity, entity_answers, figure_answer, readable
 from assistant.numbers import Figure, find_figures, format_value
 from assistant.retrieve import SentenceRetriever
-from assistant.support import ANAPHORIC_START, CURRENCY, Evidence, SentenceContext, score_evidence
+from assistant.support import (
+    ANAPHORIC_START,
+    CURRENCY,
+    Evidence,
+    SentenceContext,
+    score_evidence,
+    speaker_answer,
+)
 from assistant.text import STOPWORDS, fold, stem, words
 from assistant.types import Answer, Citation, Document, Sentence
 
@@ -472,11 +479,22 @@ def answer_question(
     elif info.kind in ("who", "where", "when"):
         ent = best_entity(info, best.sentence, info.expected)
         role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
+        if info.kind == "who" and re.search(
+            r"\b(said|say|says|declared|announced|stated|described|told)\b", fold(info.text)
+        ):
+            speaker = speaker_answer(info, ctx, best.index)
+            if speaker:
+                ent, role_name = None, speaker
         if ent is None and role_name:
             draft.short = role_name
-            lead = (
-                f"{role_name} [{draft.cite(best.sentence, best.score)}] (the sentence refers to "
-                f"{role_name} by title)."
+            by_title = not any(
+                fold(role_name) in fold(e.text) or fold(e.text) in fold(role_name)
+                for e in best.sentence.entities
+            )
+            lead = f"{role_name} [{draft.cite(best.sentence, best.score)}]" + (
+                f" (the sentence refers to {role_name} by title or pronoun)."
+                if by_title and fold(role_name.split()[-1]) not in fold(best.sentence.text)
+                else "."
             )
         elif ent is not None:
             draft.short = ent.text

@@ -67,6 +67,7 @@ class SentenceContext:
     def __init__(self, sentences: list[Sentence]) -> None:
         self.sentences = sentences
         self.salient_name = {}
+        self.person_names = {}
         self.terms = [set(content_terms(s.text)) for s in sentences]
         self.names = [self._name_keys(s) for s in sentences]
         self._resolve_salient_person()
@@ -95,6 +96,14 @@ class SentenceContext:
                         counts[key] = counts.get(key, 0) + 1
         salient = {d: max(c, key=c.get) for d, c in by_doc.items() if c and max(c.values()) >= 3}
         self.salient_name: dict[str, str] = {}
+        self.person_names: dict[str, dict[str, str]] = {}  # doc -> last-name key -> fullest name
+        for s in self.sentences:
+            for e in s.entities:
+                if e.label == "PERSON" and words(e.text):
+                    names = self.person_names.setdefault(s.doc_id, {})
+                    key = words(e.text)[-1]
+                    if len(e.text) > len(names.get(key, "")):
+                        names[key] = e.text
         for d, key in salient.items():  # the fullest form of the main actor's name
             forms = [
                 e.text
@@ -129,13 +138,12 @@ class SentenceContext:
         out: set[str] = set()
         main = self.salient_name.get(s.doc_id, "")
         main_key = words(main)[-1] if main and words(main) else ""
+        people = self.person_names.get(s.doc_id, {})
         for t, w in enumerate(toks):
             if w not in SPEECH_VERBS:
                 continue
             near = toks[max(0, t - 4) : t + 5]
-            for e in s.entities:
-                if e.label == "PERSON" and words(e.text) and words(e.text)[-1] in near:
-                    out.add(words(e.text)[-1])
+            out |= {k for k in near if k in people}  # names the document tags as people elsewhere too
             if main_key and (set(near) & {"he", "she"} or ROLE_OR_PRONOUN.search(" ".join(near))):
                 out.add(main_key)
         if not out and re.search(r"[“”\"]", s.text) and i > 0 and self.sentences[i - 1].doc_id == s.doc_id:
@@ -245,6 +253,16 @@ def _in_date(s: Sentence, a: int, b: int) -> bool:
     return any(e.label in ("DATE", "TIME") and e.start <= a and b <= e.end for e in s.entities)
 
 
+def speaker_answer(info: QuestionInfo, ctx: SentenceContext, index: int) -> str:
+    """For "who said ...?": the full name of whoever speaks in sentence ``index`` ('' if none)."""
+    q_keys = {k for ks in info.entity_keys for k in ks}
+    people = ctx.person_names.get(ctx.sentences[index].doc_id, {})
+    for key in sorted(ctx.sayers(index) - q_keys):
+        if key in people:
+            return people[key]
+    return ""
+
+
 def score_evidence(
     info: QuestionInfo, ctx: SentenceContext, index: int, retrieval: float, dense: float
 ) -> Evidence:
@@ -258,7 +276,11 @@ def score_evidence(
     predicate, _ = ctx.coverage(plain, idxs, index) if plain else (cover, own)
     oov = sum(1 for t in plain if t not in ctx.corpus_terms) / len(plain) if plain else 0.0
     type_ok = has_expected(info, s)
-    if not type_ok and info.kind == "who" and ctx.role_refers_to_salient(index):
+    if (
+        not type_ok
+        and info.kind == "who"
+        and (ctx.role_refers_to_salient(index) or speaker_answer(info, ctx, index))
+    ):
         type_ok = True
     if not type_ok and info.expected and info.kind in ("how_many", "how_much", "when"):
         nxt = [j for j in ctx.window(index, 0, 1) if j != index]

@@ -314,11 +314,17 @@ _MULTIWORD = re.compile(
 )
 
 
+# Idioms whose words mislead term matching ("took part" is not about a "part").
+_IDIOM_WORDS = {"part": "participate", "place": "happen"}
+_IDIOMS = re.compile(r"\b((?:take|takes|took|taken|taking) (?:part|place))\b")
+
+
 def words(text: str) -> list[str]:
     """Folded word tokens, stopwords kept (numbers keep their separators); multi-word country
     names become one token ("united states" -> "united_states")."""
     out = []
     folded = _MULTIWORD.sub(lambda m: m.group(0).replace(" ", "_"), fold(text))
+    folded = _IDIOMS.sub(lambda m: _IDIOM_WORDS[m.group(1).split()[-1]], folded)
     for m in _WORD.finditer(folded):
         w = m.group(0).replace("’", "'")
         out.append(w[:-2] if w.endswith("'s") else w)
