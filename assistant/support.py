@@ -276,10 +276,11 @@ def score_evidence(
     predicate, _ = ctx.coverage(plain, idxs, index) if plain else (cover, own)
     oov = sum(1 for t in plain if t not in ctx.corpus_terms) / len(plain) if plain else 0.0
     type_ok = has_expected(info, s)
+    asks_speaker = bool(set(words(info.text)) & SPEECH_VERBS) or "describ" in info.terms
     if (
         not type_ok
         and info.kind == "who"
-        and (ctx.role_refers_to_salient(index) or speaker_answer(info, ctx, index))
+        and (ctx.role_refers_to_salient(index) or (asks_speaker and speaker_answer(info, ctx, index)))
     ):
         type_ok = True
     if not type_ok and info.expected and info.kind in ("how_many", "how_much", "when"):
