@@ -62,6 +62,6 @@ def renumber(text: str, citations: list[Citation]) -> tuple[str, list[Citation]]
         return f"[{mapping[n]}]" if n in mapping else ""
 
     new_text = _MARKER.sub(sub, text)
-    new_text = re.sub(r"(\[\d+\])(\1)+", r"\1", new_text)
+    new_text = re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", new_text)
     new_text = re.sub(r"[ \t]+([.,;:])", r"\1", new_text).strip()
     return new_text, [citations[old - 1] for old in used]
