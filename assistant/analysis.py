@@ -114,33 +114,6 @@ _AUX = frozenset(
         "won't",
     ]
 )
-_ROLE_WORDS = frozenset(
-    [
-        "president",
-        "minister",
-        "premier",
-        "chancellor",
-        "leader",
-        "chief",
-        "head",
-        "king",
-        "queen",
-        "secretary",
-        "spokesman",
-        "spokeswoman",
-        "spokesperson",
-        "official",
-        "ambassador",
-        "general",
-        "commander",
-        "mayor",
-        "governor",
-        "ceo",
-        "director",
-        "chairman",
-        "chair",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -381,7 +354,3 @@ def analyze(question: str) -> QuestionInfo:
             if len(m.split()) >= 2
         ),
     )
-
-
-def is_role_word(word: str) -> bool:
-    return fold(word) in _ROLE_WORDS

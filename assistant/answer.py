@@ -584,14 +584,6 @@ def _polarity_differs(info: QuestionInfo, s: Sentence) -> bool:
 _PLACE_LIKE = frozenset({"GPE", "LOC", "ORG", "NORP", "FAC"})
 
 
-def _label_group(label: str) -> frozenset[str]:
-    if label in _PLACE_LIKE:
-        return _PLACE_LIKE
-    if label in ("DATE", "TIME"):
-        return frozenset({"DATE", "TIME"})
-    return frozenset({label})
-
-
 def _presupposition_correction(
     info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence]
 ) -> Draft | None:

@@ -115,8 +115,3 @@ def readable(text: str) -> str:
     if t and t[0].islower():
         t = t[0].upper() + t[1:]
     return t
-
-
-def term_overlap(a: str, b: str) -> float:
-    ta, tb = set(content_terms(a)), set(content_terms(b))
-    return len(ta & tb) / max(1, len(ta))

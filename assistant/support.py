@@ -31,7 +31,6 @@ ROLE_OR_PRONOUN = re.compile(
     r"minister|chancellor|leader)\b",
     re.IGNORECASE,
 )
-PRONOUN = re.compile(r"\b(he|she|him|her|his|they|them|their)\b", re.IGNORECASE)
 
 W_DENSE = 1.0
 W_COVER = 0.8
@@ -323,7 +322,3 @@ def score_evidence(
         type_ok=type_ok,
         score=score,
     )
-
-
-def folded_contains(text: str, phrase: str) -> bool:
-    return fold(phrase) in fold(text)

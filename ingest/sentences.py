@@ -30,11 +30,6 @@ ABBREVIATIONS = frozenset(
 )
 
 _WORD = re.compile(r"[\w’'-]+", re.UNICODE)
-_SPACE = re.compile(r"\s+")
-
-
-def _is_blank_line_gap(text: str, a: int, b: int) -> bool:
-    return text.count("\n", a, b) >= 2
 
 
 def _token_before(text: str, i: int) -> str:
