@@ -19,7 +19,7 @@ from assistant.analysis import QuestionInfo, analyze, entity_keys
 from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
 from assistant.extract import best_entity, entity_answers, figure_answer, readable
-from assistant.numbers import Figure, find_figures, format_value
+from assistant.numbers import Figure, find_figures, format_value, quantities
 from assistant.retrieve import SentenceRetriever
 from assistant.support import (
     ANAPHORIC_START,
@@ -155,15 +155,7 @@ def _figure_candidates(
                 mentions.append(pos)
         if not mentions:
             continue
-        figs = [
-            f
-            for f in find_figures(s.text)
-            if not f.is_year
-            and not any(
-                e.label in ("DATE", "TIME") and e.start <= f.start and f.end <= e.end for e in s.entities
-            )
-        ]
-        for f in figs:
+        for f in quantities(s):
             cost = min((f.start - pos) if f.start >= pos else 3 * (pos - f.start) + 40 for pos in mentions)
             cost += rank * 30
             if wants_money != _is_money(f, s):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from assistant.analysis import QuestionInfo, entity_keys
-from assistant.numbers import Figure, find_figures
+from assistant.numbers import Figure, quantities
 from assistant.text import content_terms, fold
 from assistant.types import Entity, Sentence
 
@@ -26,12 +26,7 @@ def _near_terms(s: Sentence, pos: int, info: QuestionInfo) -> float:
 
 def figure_answer(info: QuestionInfo, s: Sentence) -> Figure | None:
     """The figure in ``s`` that answers a how-many/how-much question, nearest its key terms."""
-    figs = [
-        f
-        for f in find_figures(s.text)
-        if not f.is_year
-        and not any(e.label in ("DATE", "TIME") and e.start <= f.start and f.end <= e.end for e in s.entities)
-    ]
+    figs = quantities(s)
     if info.numbers:  # a figure the question already states is not the answer
         figs = [f for f in figs if f.value not in info.numbers] or figs
     if not figs:

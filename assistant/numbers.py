@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.text import NUMBER_WORDS, SCALE_WORDS
+from assistant.types import Sentence
 
 _MODIFIERS = (
     r"(?:(?:up to|at least|at most|more than|less than|fewer than|over|about|around|nearly|"
@@ -98,6 +99,17 @@ def find_figures(text: str) -> list[Figure]:
             )
         )
     return out
+
+
+def quantities(s: Sentence) -> list[Figure]:
+    """The figures of a sentence that state a quantity: not years, not inside a date or time
+    ("June 30", "the next few days") as the ingest-time entities mark them."""
+    return [
+        f
+        for f in find_figures(s.text)
+        if not f.is_year
+        and not any(e.label in ("DATE", "TIME") and e.start <= f.start and f.end <= e.end for e in s.entities)
+    ]
 
 
 def format_value(value: float, like: list[Figure]) -> str:

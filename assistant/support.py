@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.analysis import SALIENT_KEY, QuestionInfo, entity_keys
-from assistant.numbers import Figure, find_figures
+from assistant.numbers import Figure, quantities
 from assistant.text import SPEECH_VERBS, content_terms, fold, words
 from assistant.types import Sentence
 
@@ -207,7 +207,7 @@ def has_expected(info: QuestionInfo, s: Sentence) -> bool:
         return True
     labels = {e.label for e in s.entities}
     if info.kind in ("how_many", "how_much"):
-        figures = [f for f in find_figures(s.text) if not f.is_year and not _in_date(s, f.start, f.end)]
+        figures = quantities(s)
         if info.kind == "how_much":
             return bool(figures)
         return any(is_count(f, info.head_noun) for f in figures)
@@ -246,10 +246,6 @@ def is_count(f: Figure, head_noun: str = "") -> bool:
     if head_noun and f.unit and fold(f.unit)[:4] == fold(head_noun)[:4]:
         return True
     return not f.scale_word or bool(f.unit)
-
-
-def _in_date(s: Sentence, a: int, b: int) -> bool:
-    return any(e.label in ("DATE", "TIME") and e.start <= a and b <= e.end for e in s.entities)
 
 
 def speaker_answer(info: QuestionInfo, ctx: SentenceContext, index: int) -> str:
