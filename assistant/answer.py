@@ -18,7 +18,7 @@ import numpy as np
 from assistant.analysis import QuestionInfo, analyze, entity_keys
 from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
-from assistant.extract import best_entity, entity_answers, figure_answer, readable
+from assistant.extract import best_entity, clean_entity, entity_answers, figure_answer, readable
 from assistant.numbers import Figure, find_figures, format_value, quantities
 from assistant.retrieve import SentenceRetriever
 from assistant.support import (
@@ -26,10 +26,11 @@ from assistant.support import (
     CURRENCY,
     Evidence,
     SentenceContext,
+    asks_for_speaker,
     score_evidence,
     speaker_answer,
 )
-from assistant.text import STOPWORDS, fold, stem, words
+from assistant.text import STOPWORDS, content_terms, fold, stem, words
 from assistant.types import Answer, Citation, Document, Sentence
 
 CANDIDATES = 12
@@ -471,9 +472,7 @@ def answer_question(
     elif info.kind in ("who", "where", "when"):
         ent = best_entity(info, best.sentence, info.expected)
         role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
-        if info.kind == "who" and re.search(
-            r"\b(said|say|says|declared|announced|stated|described|told)\b", fold(info.text)
-        ):
+        if info.kind == "who" and asks_for_speaker(info):
             speaker = speaker_answer(info, ctx, best.index)
             if speaker:
                 ent, role_name = None, speaker
@@ -513,15 +512,11 @@ def answer_question(
             and entity_answers(info, ctx.sentences[nxt], labels)
         ):
             names = []  # "... the only two countries that continue to do so, Hungary and Slovakia"
-        if not names:  # the list may sit in the sentence after the one that matches
-            for j in [_neighbour(ctx, best.index, 1)]:
-                if j is None:
-                    continue
-                got = [e.text for e in entity_answers(info, ctx.sentences[j], labels)]
-                if got:
-                    nb = score_evidence(info, ctx, j, best.retrieval, best.dense)
-                    holders = [best, nb]
-                    names = got
+        if not names and nxt is not None:  # the list may sit in the sentence after the one that matches
+            got = [e.text for e in entity_answers(info, ctx.sentences[nxt], labels)]
+            if got:
+                holders = [best, score_evidence(info, ctx, nxt, best.retrieval, best.dense)]
+                names = got
             if names:
                 for h in holders:
                     draft.cite(h.sentence, h.score)
@@ -566,8 +561,6 @@ def _polarity_differs(info: QuestionInfo, s: Sentence) -> bool:
     (or the reverse): the yes/no answer is then "No"."""
     clauses = re.split(r"[,;:–—]", fold(s.text))
     terms = set(info.terms)
-    from assistant.text import content_terms
-
     best = max(clauses, key=lambda c: len(terms & set(content_terms(c))))
     q_neg = bool(_NEGATION.search(fold(info.text)))
     return bool(_NEGATION.search(best)) != q_neg
@@ -658,7 +651,7 @@ def _about_the_documents(
                 if e.label != "PERSON" or not words(e.text):
                     continue
                 key = words(e.text)[-1]
-                name = clean_entity_name(e.text)
+                name = clean_entity(e.text)
                 if key not in first:
                     first[key] = (i, name)
                 elif len(name) > len(first[key][1]):
@@ -671,12 +664,6 @@ def _about_the_documents(
         draft.text = f"The people named are {_join(parts)}."
         return draft
     return None
-
-
-def clean_entity_name(text: str) -> str:
-    from assistant.extract import clean_entity
-
-    return clean_entity(text)
 
 
 def _counted_noun(fig: Figure, cands: list[Evidence]) -> str:
@@ -737,7 +724,8 @@ def _not_stated_text(info: QuestionInfo) -> str:
 
 
 def _next_after(turn: Turn, ctx: SentenceContext, allowed: np.ndarray | None) -> int | None:
-    last = max((i for i, s in enumerate(ctx.sentences) if s.key in set(turn.previous_keys)), default=None)
+    previous = set(turn.previous_keys)
+    last = max((i for i, s in enumerate(ctx.sentences) if s.key in previous), default=None)
     if last is None:
         return None
     j = _neighbour(ctx, last, +1)

@@ -26,11 +26,9 @@ ANAPHORIC_START = re.compile(
     r"so|thus|therefore)\b)",
     re.IGNORECASE,
 )
-ROLE_OR_PRONOUN = re.compile(
-    r"\b(he|his|him|she|her|president|prime minister|head of state|chief|"
-    r"minister|chancellor|leader)\b",
-    re.IGNORECASE,
-)
+_ROLES = r"president|prime minister|head of state|chief|minister|chancellor|leader"
+ROLE = re.compile(rf"\b({_ROLES})\b", re.IGNORECASE)
+ROLE_OR_PRONOUN = re.compile(rf"\b(he|his|him|she|her|{_ROLES})\b", re.IGNORECASE)
 
 W_DENSE = 1.0
 W_COVER = 0.8
@@ -65,8 +63,6 @@ class SentenceContext:
 
     def __init__(self, sentences: list[Sentence]) -> None:
         self.sentences = sentences
-        self.salient_name = {}
-        self.person_names = {}
         self.terms = [set(content_terms(s.text)) for s in sentences]
         self.names = [self._name_keys(s) for s in sentences]
         self._resolve_salient_person()
@@ -85,33 +81,20 @@ class SentenceContext:
         role or a pronoun ("the French president", "he") also matches the person its
         document mentions most often. News reports revolve around one main actor, so this
         links most such mentions without a coreference model."""
-        by_doc: dict[str, dict[str, int]] = {}
-        for s in self.sentences:
-            counts = by_doc.setdefault(s.doc_id, {})
-            for e in s.entities:
-                if e.label == "PERSON":
-                    key = words(e.text)[-1] if words(e.text) else ""
-                    if key:
-                        counts[key] = counts.get(key, 0) + 1
-        salient = {d: max(c, key=c.get) for d, c in by_doc.items() if c and max(c.values()) >= 3}
-        self.salient_name: dict[str, str] = {}
+        by_doc: dict[str, dict[str, int]] = {}  # doc -> last-name key -> mentions
         self.person_names: dict[str, dict[str, str]] = {}  # doc -> last-name key -> fullest name
         for s in self.sentences:
+            counts = by_doc.setdefault(s.doc_id, {})
+            names = self.person_names.setdefault(s.doc_id, {})
             for e in s.entities:
                 if e.label == "PERSON" and words(e.text):
-                    names = self.person_names.setdefault(s.doc_id, {})
                     key = words(e.text)[-1]
+                    counts[key] = counts.get(key, 0) + 1
                     if len(e.text) > len(names.get(key, "")):
                         names[key] = e.text
-        for d, key in salient.items():  # the fullest form of the main actor's name
-            forms = [
-                e.text
-                for s in self.sentences
-                if s.doc_id == d
-                for e in s.entities
-                if e.label == "PERSON" and words(e.text) and words(e.text)[-1] == key
-            ]
-            self.salient_name[d] = max(forms, key=len) if forms else key.title()
+        salient = {d: max(c, key=c.get) for d, c in by_doc.items() if c and max(c.values()) >= 3}
+        # the main actor's fullest name in its document
+        self.salient_name: dict[str, str] = {d: self.person_names[d][key] for d, key in salient.items()}
         for i, s in enumerate(self.sentences):
             main = salient.get(s.doc_id)
             if main and main in self.names[i]:
@@ -155,15 +138,7 @@ class SentenceContext:
         """The main actor's name when sentence ``i`` refers to someone by role only."""
         s = self.sentences[i]
         name = self.salient_name.get(s.doc_id, "")
-        if (
-            name
-            and not any(e.label == "PERSON" for e in s.entities)
-            and re.search(
-                r"\b(president|head of state|chief|prime minister|minister|chancellor|leader)\b",
-                s.text,
-                re.IGNORECASE,
-            )
-        ):
+        if name and not any(e.label == "PERSON" for e in s.entities) and ROLE.search(s.text):
             return name
         return ""
 
@@ -213,13 +188,7 @@ def has_expected(info: QuestionInfo, s: Sentence) -> bool:
         return any(is_count(f, info.head_noun) for f in figures)
     if info.kind == "how_long":
         return any(e.label in ("DATE", "TIME") and DURATION.search(e.text) for e in s.entities)
-    if info.kind == "who":
-        q_names = {k for ks in info.entity_keys for k in ks}
-        others = [
-            e for e in s.entities if e.label in info.expected and not (set(entity_keys(e.text)) & q_names)
-        ]
-        return bool(others)
-    if info.kind in ("where", "list"):
+    if info.kind in ("who", "where", "list"):  # a name the question does not already give
         q_names = {k for ks in info.entity_keys for k in ks}
         others = [
             e for e in s.entities if e.label in info.expected and not (set(entity_keys(e.text)) & q_names)
@@ -248,6 +217,11 @@ def is_count(f: Figure, head_noun: str = "") -> bool:
     return not f.scale_word or bool(f.unit)
 
 
+def asks_for_speaker(info: QuestionInfo) -> bool:
+    """ "Who said / described / announced ...?": the answer is whoever speaks."""
+    return bool(set(words(info.text)) & SPEECH_VERBS) or "describ" in info.terms
+
+
 def speaker_answer(info: QuestionInfo, ctx: SentenceContext, index: int) -> str:
     """For "who said ...?": the full name of whoever speaks in sentence ``index`` ('' if none)."""
     q_keys = {k for ks in info.entity_keys for k in ks}
@@ -271,11 +245,12 @@ def score_evidence(
     predicate, _ = ctx.coverage(plain, idxs, index) if plain else (cover, own)
     oov = sum(1 for t in plain if t not in ctx.corpus_terms) / len(plain) if plain else 0.0
     type_ok = has_expected(info, s)
-    asks_speaker = bool(set(words(info.text)) & SPEECH_VERBS) or "describ" in info.terms
     if (
         not type_ok
         and info.kind == "who"
-        and (ctx.role_refers_to_salient(index) or (asks_speaker and speaker_answer(info, ctx, index)))
+        and (
+            ctx.role_refers_to_salient(index) or (asks_for_speaker(info) and speaker_answer(info, ctx, index))
+        )
     ):
         type_ok = True
     if not type_ok and info.expected and info.kind in ("how_many", "how_much", "when"):
