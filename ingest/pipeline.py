@@ -91,41 +91,46 @@ def _nodes(p: PreparedDocument) -> tuple[list[Any], list[Any], list[Any]]:
     doc = p.document
     source = {NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)}
     base = {"source": doc.source, "content_hash": doc.content_hash}
-    sent_nodes = [
-        TextNode(
-            id_=_node_id(doc, "s", s.sentence_id),
-            text=s.text,
-            embedding=v.tolist(),
+
+    def span_node(
+        kind: str, index: int, text: str, vec: np.ndarray, start: int, end: int, **meta: Any
+    ) -> Any:
+        """A node for an exact span of the document (a sentence or a chunk)."""
+        return TextNode(
+            id_=_node_id(doc, kind, index),
+            text=text,
+            embedding=vec.tolist(),
             relationships=dict(source),
-            start_char_idx=s.start,
-            end_char_idx=s.end,
-            metadata={
-                **base,
-                "sentence_id": s.sentence_id,
-                "start": s.start,
-                "end": s.end,
-                "paragraph": s.paragraph,
-                "is_heading": s.is_heading,
-                "entities": entities_to_json(s.entities),
-            },
+            start_char_idx=start,
+            end_char_idx=end,
+            metadata={**base, "start": start, "end": end, **meta},
+        )
+
+    sent_nodes = [
+        span_node(
+            "s",
+            s.sentence_id,
+            s.text,
+            v,
+            s.start,
+            s.end,
+            sentence_id=s.sentence_id,
+            paragraph=s.paragraph,
+            is_heading=s.is_heading,
+            entities=entities_to_json(s.entities),
         )
         for s, v in zip(p.sentences, p.sentence_vectors, strict=True)
     ]
     chunk_nodes = [
-        TextNode(
-            id_=_node_id(doc, "c", c.chunk_id),
-            text=c.text,
-            embedding=v.tolist(),
-            relationships=dict(source),
-            start_char_idx=c.start,
-            end_char_idx=c.end,
-            metadata={
-                **base,
-                "chunk_id": c.chunk_id,
-                "start": c.start,
-                "end": c.end,
-                "sentence_ids": ",".join(map(str, c.sentence_ids)),
-            },
+        span_node(
+            "c",
+            c.chunk_id,
+            c.text,
+            v,
+            c.start,
+            c.end,
+            chunk_id=c.chunk_id,
+            sentence_ids=",".join(map(str, c.sentence_ids)),
         )
         for c, v in zip(p.chunks, p.chunk_vectors, strict=True)
     ]
@@ -163,6 +168,7 @@ class Ingestor:
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
         self._client = client
+        self._opened: tuple[Any, Any, Any] | None = None
         self.with_entities = with_entities
 
     @property
@@ -174,12 +180,15 @@ class Ingestor:
         return self._embedder
 
     def _stores(self) -> tuple[Any, Any, Any]:
-        from llama_index.vector_stores.chroma import ChromaVectorStore
+        """(sentences, chunks, documents) vector stores, opened once per ``Ingestor``."""
+        if self._opened is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        if self._client is None:
-            self._client = open_client(self.settings)
-        cols = get_collections(self._client, self.settings, create=True)
-        return tuple(ChromaVectorStore(chroma_collection=c) for c in cols)
+            if self._client is None:
+                self._client = open_client(self.settings)
+            cols = get_collections(self._client, self.settings, create=True)
+            self._opened = tuple(ChromaVectorStore(chroma_collection=c) for c in cols)
+        return self._opened
 
     def stored_hash(self, doc_id: str) -> str | None:
         """The content hash the index holds for ``doc_id`` (None when absent)."""
