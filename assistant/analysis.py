@@ -131,7 +131,6 @@ class QuestionInfo:
     negative_premise: tuple[str, ...] = ()  # stems of contrary verbs the question presupposes
     injection: bool = False
     head_noun: str = ""  # "countries" in "how many countries ..."
-    speaker: str = ""  # for quote questions: the name/role whose words are asked for
     quoted: tuple[str, ...] = ()  # phrases the question quotes ('each in their own way'), folded
 
 
@@ -307,16 +306,6 @@ def analyze(question: str) -> QuestionInfo:
             head = run[1]  # "how many Ukrainian soldiers": skip the adjective
     stems = [stem(w) for w in words(question)]
     negative = tuple(s for s in stems if s in _NEGATIVE_VERBS)
-    speaker = ""
-    if kind == "quote":
-        m = re.search(
-            r"\bwhat (?:did|does|has|had|do|will) (.{1,60}?) (?:say|said|announce|declare|warn|"
-            r"clarify|claim|recall|assure|state|confirm|add|stress|express|specify|insist|"
-            r"ironi[sz]e|think|believe|promise|mean)\b",
-            q,
-        )
-        if m:
-            speaker = m.group(1)
     expected = EXPECTED.get(kind, frozenset())
     if kind == "where" and re.search(r"\b(building|venue|hotel|palace|room|street|square|address|hall)\b", q):
         expected = frozenset({"FAC", "ORG"})  # finer than a city: a city name does not answer it
@@ -347,7 +336,6 @@ def analyze(question: str) -> QuestionInfo:
         negative_premise=negative,
         injection=injection,
         head_noun=head,
-        speaker=speaker,
         quoted=tuple(
             " ".join(m.split())
             for m in re.findall(r"[\"“‘']([^\"”’']{6,200})[\"”’']", fold(question))

@@ -66,7 +66,7 @@ class Draft:
 def _context(retriever: SentenceRetriever) -> SentenceContext:
     ctx = getattr(retriever, "_support_ctx", None)
     if ctx is None or ctx.sentences is not retriever.sentences:
-        ctx = SentenceContext(retriever.sentences)
+        ctx = SentenceContext(retriever.sentences, retriever.sentence_terms)
         retriever._support_ctx = ctx  # type: ignore[attr-defined]
     return ctx
 

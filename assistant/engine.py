@@ -50,6 +50,7 @@ class Assistant:
                 embedder,
                 dense_weight=self.settings.dense_weight,
                 bm25_weight=self.settings.bm25_weight,
+                fusion=self.settings.fusion,
                 rrf_k=self.settings.rrf_k,
             )
 

@@ -64,6 +64,8 @@ class SentenceRetriever:
     ) -> None:
         import bm25s
 
+        if fusion not in ("weighted", "rrf"):
+            raise ValueError(f"fusion {fusion!r} is not 'weighted' or 'rrf' (ASSISTANT_FUSION)")
         self.sentences = sentences
         self.embeddings = embeddings.astype(np.float32)
         self.embedder = embedder
@@ -71,7 +73,8 @@ class SentenceRetriever:
         self.bm25_weight = bm25_weight
         self.fusion = fusion
         self.rrf_k = rrf_k
-        corpus = [content_terms(s.text) or ["\x00empty"] for s in sentences]
+        self.sentence_terms = [content_terms(s.text) for s in sentences]  # shared with the answerer
+        corpus = [terms or ["\x00empty"] for terms in self.sentence_terms]
         self._bm25 = bm25s.BM25()
         if sentences:
             self._bm25.index(corpus, show_progress=False)

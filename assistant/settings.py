@@ -73,6 +73,7 @@ class Settings:
     chunk_overlap: int = 1
     max_question_chars: int = 2000
     max_file_bytes: int = 20_000_000
+    fusion: str = "weighted"  # "weighted" (dense + 0.5 * minmax(BM25)) or "rrf" (reciprocal rank fusion)
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
@@ -115,6 +116,7 @@ class Settings:
             chunk_overlap=_int("CHUNK_OVERLAP", d.chunk_overlap),
             max_question_chars=_int("MAX_QUESTION_CHARS", d.max_question_chars),
             max_file_bytes=_int("MAX_FILE_BYTES", d.max_file_bytes),
+            fusion=_env("FUSION", d.fusion),
             rrf_k=_int("RRF_K", d.rrf_k),
             dense_weight=_float("DENSE_WEIGHT", d.dense_weight),
             bm25_weight=_float("BM25_WEIGHT", d.bm25_weight),

@@ -61,10 +61,13 @@ class Evidence:
 class SentenceContext:
     """Neighbourhood and term statistics over the indexed sentences."""
 
-    def __init__(self, sentences: list[Sentence]) -> None:
+    def __init__(self, sentences: list[Sentence], terms: list[list[str]] | None = None) -> None:
+        """``terms``: each sentence's ``content_terms``, when the retriever already has them."""
         self.sentences = sentences
-        self.terms = [set(content_terms(s.text)) for s in sentences]
-        self.names = [self._name_keys(s) for s in sentences]
+        if terms is None:
+            terms = [content_terms(s.text) for s in sentences]
+        self.terms = [set(t) for t in terms]
+        self.names = [t | set(words(s.text)) for t, s in zip(self.terms, sentences, strict=True)]
         self._resolve_salient_person()
         df: dict[str, int] = {}
         for ts in self.terms:
@@ -104,13 +107,6 @@ class SentenceContext:
             has_person = any(e.label == "PERSON" for e in s.entities)
             if ROLE_OR_PRONOUN.search(s.text) and not has_person:
                 self.names[i] = self.names[i] | {main, SALIENT_KEY}
-
-    @staticmethod
-    def _name_keys(s: Sentence) -> set[str]:
-        keys = set(content_terms(s.text))
-        for w in words(s.text):
-            keys.add(w)
-        return keys
 
     def sayers(self, i: int) -> set[str]:
         """Name keys of whoever speaks in sentence ``i``: names next to a verb of saying; "he
