@@ -111,8 +111,17 @@ def resolve(question: str, history: list[Message], sentences: list[Sentence]) ->
     names = question_entities(question)
     short = len(q_terms) <= 3
 
-    if _ELLIPSIS.match(question) and short and prev_q:
-        rest = _ELLIPSIS.sub("", question).strip(" ?.!")
+    rest = _ELLIPSIS.sub("", question).strip(" ?.!")
+    # "And the Americans?" borrows the previous question; "And which ones were skeptics?" is a
+    # question of its own that merely starts with "and".
+    full_question = bool(
+        re.match(
+            r"(who|whom|whose|what|which|where|when|why|how|is|are|was|were|do|"
+            r"does|did|has|have|had|will|would|can|could)\b",
+            fold(rest),
+        )
+    )
+    if _ELLIPSIS.match(question) and short and prev_q and not full_question:
         new = names or ([rest] if rest else [])
         query = _swap_entity(prev_q, new) if new else prev_q
         return Turn(question, query, previous_keys=keys, follow_up=True, notes=[f"ellipsis over: {prev_q}"])

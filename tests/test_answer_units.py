@@ -81,11 +81,24 @@ def test_ellipsis_swaps_the_name() -> None:
     assert turn.follow_up and turn.query == "How much did Americans give?"
 
 
+def test_a_full_question_after_and_is_not_an_ellipsis() -> None:
+    history = [Message("user", "How many countries agreed?"), Message("assistant", "Up to 26.")]
+    turn = resolve("And which ones were skeptics until now?", history, [])
+    assert "skeptics" in turn.query and "How many countries" not in turn.query
+
+
 def test_pronoun_becomes_the_person_last_cited() -> None:
-    sents = [_s(0, "The mayor, Carlos Moedas, said the bridge is needed.",
-                (Entity("Carlos Moedas", "PERSON", 11, 24),))]
-    history = [Message("user", "Who is the mayor?"),
-               Message("assistant", "Carlos Moedas. The mayor, Carlos Moedas, said the bridge is needed.")]
+    sents = [
+        _s(
+            0,
+            "The mayor, Carlos Moedas, said the bridge is needed.",
+            (Entity("Carlos Moedas", "PERSON", 11, 24),),
+        )
+    ]
+    history = [
+        Message("user", "Who is the mayor?"),
+        Message("assistant", "Carlos Moedas. The mayor, Carlos Moedas, said the bridge is needed."),
+    ]
     turn = resolve("What did he declare?", history, sents)
     assert "Carlos Moedas" in turn.query and turn.previous_keys == (("d", 0),)
     nxt = resolve("What did he say next?", history, sents)

@@ -13,7 +13,7 @@ from ingest.loaders import load_file
 from ingest.pipeline import Ingestor
 
 
-def _ingestor(settings: Settings, fake_embedder) -> Ingestor:  # noqa: ANN001
+def _ingestor(settings: Settings, fake_embedder) -> Ingestor:
     return Ingestor(settings, embedder=fake_embedder, with_entities=False)
 
 
@@ -22,7 +22,9 @@ def _snapshot_rows(settings: Settings) -> list[tuple]:
     return [(s.doc_id, s.sentence_id, s.text, s.start, s.end) for s in snap.sentences]
 
 
-def test_reingest_adds_nothing(tmp_path: Path, tmp_settings: Settings, fake_embedder, article_text: str) -> None:
+def test_reingest_adds_nothing(
+    tmp_path: Path, tmp_settings: Settings, fake_embedder, article_text: str
+) -> None:
     f = tmp_path / "a.txt"
     f.write_text(article_text, encoding="utf-8")
     ing = _ingestor(tmp_settings, fake_embedder)
@@ -97,12 +99,13 @@ def test_chunks_record_their_sentences(article_text: str) -> None:
     covered = sorted({i for c in chunks for i in c.sentence_ids})
     assert covered == list(range(len(sents)))
     for c in chunks:
-        assert article_text[c.start:c.end] == c.text
+        assert article_text[c.start : c.end] == c.text
         assert c.start == sents[c.sentence_ids[0]].start and c.end == sents[c.sentence_ids[-1]].end
 
 
-def test_cli_twice_keeps_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, article_text: str,
-                                fake_embedder) -> None:
+def test_cli_twice_keeps_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, article_text: str, fake_embedder
+) -> None:
     """``python -m ingest`` run twice: the second run changes nothing."""
     import ingest.__main__ as cli
     import ingest.pipeline as pipeline
@@ -110,7 +113,7 @@ def test_cli_twice_keeps_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "idx"))
     original = pipeline.Ingestor.__init__
 
-    def init(self, settings=None, embedder=None, client=None, with_entities=True):  # noqa: ANN001
+    def init(self, settings=None, embedder=None, client=None, with_entities=True):
         original(self, settings, fake_embedder, client, False)
 
     monkeypatch.setattr(pipeline.Ingestor, "__init__", init)

@@ -10,7 +10,7 @@ from ingest.sentences import split_sentences
 def texts(text: str) -> list[str]:
     out = split_sentences(text)
     for s in out:
-        assert text[s.start:s.end] == s.text
+        assert text[s.start : s.end] == s.text
     return [s.text for s in out]
 
 
@@ -18,7 +18,7 @@ def test_offsets_are_exact_on_the_article(article_text: str) -> None:
     sents = split_sentences(article_text, "article.txt")
     assert len(sents) == 38
     for i, s in enumerate(sents):
-        assert article_text[s.start:s.end] == s.text
+        assert article_text[s.start : s.end] == s.text
         assert s.sentence_id == i
         assert s.text == s.text.strip()
     assert [s.start for s in sents] == sorted(s.start for s in sents)
@@ -32,9 +32,13 @@ def test_headings_are_their_own_units(article_text: str) -> None:
 
 def test_quote_with_attribution_stays_one_sentence(article_text: str) -> None:
     got = texts(article_text)
-    assert "“These three countries are part of the taxpayers, each in their own way,” Macron announced." in got
-    assert ("“This force does not intend or the goal of fighting any war against Russia,” "
-            "said the French president.") in got
+    assert (
+        "“These three countries are part of the taxpayers, each in their own way,” Macron announced." in got
+    )
+    assert (
+        "“This force does not intend or the goal of fighting any war against Russia,” "
+        "said the French president."
+    ) in got
 
 
 def test_quote_ending_a_sentence_is_split_from_the_next_one(article_text: str) -> None:
@@ -52,10 +56,15 @@ def test_fragment_starting_with_punctuation(article_text: str) -> None:
 
 def test_numbers_are_not_boundaries(article_text: str) -> None:
     got = texts(article_text)
-    assert any(t.startswith("as USA asked for June 30, Europeans had provided kyiv 167,000 million euros")
-               and t.endswith("about 115,000 million.") for t in got)
+    assert any(
+        t.startswith("as USA asked for June 30, Europeans had provided kyiv 167,000 million euros")
+        and t.endswith("about 115,000 million.")
+        for t in got
+    )
     assert texts("Growth was 1.5 percent. Prices rose 2.25 points.") == [
-        "Growth was 1.5 percent.", "Prices rose 2.25 points."]
+        "Growth was 1.5 percent.",
+        "Prices rose 2.25 points.",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -64,8 +73,10 @@ def test_numbers_are_not_boundaries(article_text: str) -> None:
         ("The U.S. Army arrived. Mr. Smith left.", ["The U.S. Army arrived.", "Mr. Smith left."]),
         ("Bring tools, e.g. hammers. Then go.", ["Bring tools, e.g. hammers.", "Then go."]),
         ("“We will win.” He smiled.", ["“We will win.”", "He smiled."]),
-        ("“We will win.” the minister said. Then he left.",
-         ["“We will win.” the minister said.", "Then he left."]),
+        (
+            "“We will win.” the minister said. Then he left.",
+            ["“We will win.” the minister said.", "Then he left."],
+        ),
         ("Is it over? No! It goes on.", ["Is it over?", "No!", "It goes on."]),
         ("J. R. Tolkien wrote books. They sold.", ["J. R. Tolkien wrote books.", "They sold."]),
     ],
@@ -77,14 +88,21 @@ def test_hand_made_cases(text: str, expected: list[str]) -> None:
 def test_blank_lines_and_headings() -> None:
     text = "Title Here\n\nFirst para ends. Second sentence.\n\n\nSub heading\nMore text here."
     got = split_sentences(text)
-    assert [s.text for s in got] == ["Title Here", "First para ends.", "Second sentence.",
-                                     "Sub heading", "More text here."]
+    assert [s.text for s in got] == [
+        "Title Here",
+        "First para ends.",
+        "Second sentence.",
+        "Sub heading",
+        "More text here.",
+    ]
     assert [s.is_heading for s in got] == [True, False, False, True, False]
 
 
 def test_hard_wrapped_paragraph_is_joined() -> None:
-    text = ("This is a long paragraph that was wrapped by an editor at a fixed width so\n"
-            "it continues on the next line. A second sentence follows.\n")
+    text = (
+        "This is a long paragraph that was wrapped by an editor at a fixed width so\n"
+        "it continues on the next line. A second sentence follows.\n"
+    )
     got = texts(text)
     assert got[0].startswith("This is a long paragraph") and got[0].endswith("next line.")
     assert got[1] == "A second sentence follows."
