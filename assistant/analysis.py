@@ -7,7 +7,7 @@ document's content, so they carry over to any text a user adds.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.text import (
     NUMBER_WORDS,
@@ -132,6 +132,8 @@ class QuestionInfo:
     injection: bool = False
     head_noun: str = ""  # "countries" in "how many countries ..."
     quoted: tuple[str, ...] = ()  # phrases the question quotes ('each in their own way'), folded
+    # question terms the documents never use -> document terms that are their synonyms
+    synonyms: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def entity_keys(name: str) -> tuple[str, ...]:

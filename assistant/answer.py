@@ -18,6 +18,7 @@ import numpy as np
 from assistant.analysis import QuestionInfo, analyze, entity_keys
 from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
+from assistant.lexicon import synonyms_in
 from assistant.extract import best_entity, clean_entity, entity_answers, figure_answer, readable
 from assistant.numbers import Figure, find_figures, format_value, quantities
 from assistant.retrieve import SentenceRetriever
@@ -319,6 +320,7 @@ def answer_question(
         # "Which countries are still buying it?": "it" is the previous question's topic.
         info = replace(info, terms=tuple(dict.fromkeys(info.terms + tuple(turn.context.split()))))
     ctx = _context(retriever)
+    info = replace(info, synonyms=synonyms_in(turn.query, ctx.corpus_terms))
     if info.injection:
         return _refuse(
             turn,
@@ -338,7 +340,8 @@ def answer_question(
             draft.text = f"{readable(ctx.sentences[nxt].text)} [{n}]"
             return _finish(turn, info, draft, documents, t0)
 
-    fused, dense, _bm25 = retriever.score_all(turn.query, allowed=allowed)
+    expansion = tuple(t for alts in info.synonyms.values() for t in sorted(alts))
+    fused, dense, _bm25 = retriever.score_all(turn.query, allowed=allowed, expansion=expansion)
     if turn.context:  # a follow-up: the earlier topic helps find candidates, at a lower weight
         f2, _d2, _b2 = retriever.score_all(f"{turn.query} {turn.context}", allowed=allowed)
         fused = np.maximum(fused, 0.8 * f2)

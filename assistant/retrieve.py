@@ -96,16 +96,21 @@ class SentenceRetriever:
         return vec
 
     def score_all(
-        self, query: str, query_vec: np.ndarray | None = None, allowed: np.ndarray | None = None
+        self,
+        query: str,
+        query_vec: np.ndarray | None = None,
+        allowed: np.ndarray | None = None,
+        expansion: tuple[str, ...] = (),
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(fused, dense, bm25) scores for every sentence; ``allowed`` masks documents."""
+        """(fused, dense, bm25) scores for every sentence; ``allowed`` masks documents;
+        ``expansion``: extra BM25 terms (synonyms of question words the documents lack)."""
         n = len(self.sentences)
         if n == 0:
             z = np.zeros(0)
             return z, z, z
         qv = self.embed_query(query) if query_vec is None else query_vec
         dense = self.embeddings @ qv
-        terms = [t for t in content_terms(query) if t in self._vocab]
+        terms = [t for t in [*content_terms(query), *expansion] if t in self._vocab]
         bm25 = np.asarray(self._bm25.get_scores(terms), dtype=np.float64) if terms else np.zeros(n)
         if self.fusion == "rrf":
             fused = rrf([dense, bm25], self.rrf_k, [self.dense_weight, self.bm25_weight])

@@ -39,6 +39,7 @@ W_QUOTE = 0.15  # "what did X say?" prefers the sentence that quotes them
 W_SPEAKER = 0.5
 W_EXACT_QUOTE = 0.6
 W_OOV = 0.3  # question words the documents never use: a sign they are about something else
+W_SYNONYM = 0.8  # a WordNet synonym of a question word counts nearly as the word itself
 
 
 @dataclass(frozen=True)
@@ -151,14 +152,30 @@ class SentenceContext:
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.default_idf)
 
-    def coverage(self, terms: tuple[str, ...], idxs: list[int], own: int) -> tuple[float, float]:
+    def coverage(
+        self,
+        terms: tuple[str, ...],
+        idxs: list[int],
+        own: int,
+        synonyms: dict[str, frozenset[str]] | None = None,
+    ) -> tuple[float, float]:
+        """IDF-weighted share of ``terms`` in the window ``idxs`` (own sentence counts fully,
+        neighbours 0.6) and in sentence ``own`` alone; a synonym match counts W_SYNONYM."""
         if not terms:
             return 1.0, 1.0
+        synonyms = synonyms or {}
         total = sum(self.weight(t) for t in terms)
         own_terms = self.terms[own]
         win_terms = set().union(*(self.terms[j] for j in idxs))
-        own_hit = sum(self.weight(t) for t in terms if t in own_terms)
-        win_hit = sum(self.weight(t) * (1.0 if t in own_terms else 0.6) for t in terms if t in win_terms)
+
+        def hit(t: str, pool: set[str]) -> float:
+            if t in pool:
+                return 1.0
+            alts = synonyms.get(t)
+            return W_SYNONYM if alts and alts & pool else 0.0
+
+        own_hit = sum(self.weight(t) * hit(t, own_terms) for t in terms)
+        win_hit = sum(self.weight(t) * max(hit(t, own_terms), 0.6 * hit(t, win_terms)) for t in terms)
         return win_hit / total, own_hit / total
 
     def names_found(self, keys: tuple[tuple[str, ...], ...], idxs: list[int]) -> float:
@@ -234,12 +251,12 @@ def score_evidence(
     """Combine retrieval and support features into one score for a candidate sentence."""
     s = ctx.sentences[index]
     idxs = ctx.window(index)
-    cover, own = ctx.coverage(info.terms, idxs, index)
+    cover, own = ctx.coverage(info.terms, idxs, index, info.synonyms)
     names = ctx.names_found(info.entity_keys, idxs)
     name_keys = {k for ks in info.entity_keys for k in ks}
     plain = tuple(t for t in info.terms if t not in name_keys and not t.startswith("@"))
-    predicate, _ = ctx.coverage(plain, idxs, index) if plain else (cover, own)
-    oov = sum(1 for t in plain if t not in ctx.corpus_terms) / len(plain) if plain else 0.0
+    predicate, _ = ctx.coverage(plain, idxs, index, info.synonyms) if plain else (cover, own)
+    oov = sum(1 for t in plain if t not in ctx.corpus_terms and t not in info.synonyms) / len(plain) if plain else 0.0
     type_ok = has_expected(info, s)
     if (
         not type_ok
