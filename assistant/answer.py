@@ -419,6 +419,12 @@ def answer_question(
             draft.text = f"{lead} {marks}"
             draft.short = "No" if info.kind == "yesno" else ""
             return _finish(turn, info, draft, documents, t0)
+    top = cands[0]
+    if best is not top and best.anchor_missing and not top.anchor_missing and not top.type_ok:
+        # The passage about what the question names holds no answer of the kind asked
+        # ("Who will chair the headquarters?": the headquarters sentence names nobody);
+        # a person found elsewhere, without that word, answers another question.
+        return _refuse(turn, info, _not_stated_text(info), cands)
     if not _supported(info, best):
         return _refuse(turn, info, _not_stated_text(info), cands)
 
@@ -704,7 +710,7 @@ def _supported(info: QuestionInfo, best: Evidence) -> bool:
         return False
     if best.dense < MIN_DENSE and best.predicate < 0.8:
         return False
-    if info.kind == "who" and best.oov >= 0.5 and best.dense < PARAPHRASE_DENSE + 0.05:
+    if info.kind == "who" and best.oov_strict >= 0.5 and best.dense < PARAPHRASE_DENSE + 0.05:
         return False  # "Who designed X?" when nothing says "design": a slot question about another event
     return not (best.predicate < MIN_PREDICATE and best.dense < PARAPHRASE_DENSE)
 

@@ -57,6 +57,8 @@ class Evidence:
     entities_found: float  # share of question names found in the window
     type_ok: bool  # holds the kind of fact asked for
     score: float
+    oov_strict: float = 0.0  # like ``oov``, not forgiving words that only have synonyms there
+    anchor_missing: bool = False  # the question's rarest document word is not in the window
 
 
 class SentenceContext:
@@ -256,7 +258,13 @@ def score_evidence(
     name_keys = {k for ks in info.entity_keys for k in ks}
     plain = tuple(t for t in info.terms if t not in name_keys and not t.startswith("@"))
     predicate, _ = ctx.coverage(plain, idxs, index, info.synonyms) if plain else (cover, own)
-    oov = sum(1 for t in plain if t not in ctx.corpus_terms and t not in info.synonyms) / len(plain) if plain else 0.0
+    absent = [t for t in plain if t not in ctx.corpus_terms]
+    oov_strict = len(absent) / len(plain) if plain else 0.0
+    oov = sum(1 for t in absent if t not in info.synonyms) / len(plain) if plain else 0.0
+    known = [t for t in plain if t in ctx.corpus_terms]
+    anchor = max(known, key=ctx.weight) if known else ""
+    window_terms = set().union(*(ctx.terms[j] for j in idxs))
+    anchor_missing = bool(anchor) and anchor not in window_terms
     type_ok = has_expected(info, s)
     if (
         not type_ok
@@ -274,7 +282,7 @@ def score_evidence(
     # A phrase the question quotes, found word for word, pins the sentence down.
     exact_quote = bool(info.quoted) and any(q in " ".join(fold(s.text).split()) for q in info.quoted)
     if exact_quote:
-        predicate, oov = 1.0, 0.0
+        predicate, oov, oov_strict = 1.0, 0.0, 0.0
     # "What did X say / how did X respond?": X must be the one speaking, not just mentioned.
     wrong_speaker = False
     if info.kind == "quote" and info.entities:
@@ -302,7 +310,9 @@ def score_evidence(
         own_coverage=own,
         predicate=predicate,
         oov=oov,
+        oov_strict=oov_strict,
         entities_found=names,
         type_ok=type_ok,
         score=score,
+        anchor_missing=anchor_missing,
     )
