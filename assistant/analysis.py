@@ -200,10 +200,16 @@ def _role_qualified(name: str, question: str) -> bool:
     return bool(m) and is_alias(fold(name)) and bool(_ROLE_AFTER.match(question[m.end() :]))
 
 
+# Ordinals that only count ("second" is also a unit of time, "first" is used loosely).
+ORDINALS = {"third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
+
+
 def parse_number_word(w: str) -> float | None:
     w = fold(w)
     if w in NUMBER_WORDS:
         return float(NUMBER_WORDS[w])
+    if w in ORDINALS:
+        return float(ORDINALS[w])
     if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?", w):
         return float(w.replace(",", ""))
     return None

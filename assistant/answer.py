@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from assistant.analysis import QuestionInfo, analyze, entity_keys
+from assistant.analysis import QuestionInfo, analyze, entity_keys, parse_number_word
 from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
 from assistant.extract import best_entity, clean_entity, entity_answers, figure_answer, readable
@@ -715,13 +715,27 @@ def _absent_ask(info: QuestionInfo, ctx: SentenceContext, best: Evidence) -> str
 
     focus = content_terms(info.focus)
     if len(focus) == 1 and absent(focus[0]):
-        return f"{REFUSAL_NOT_STATED} that: they never mention any {fold(info.focus)}."
+        return f"{REFUSAL_NOT_STATED} that: they never mention any “{fold(info.focus)}”."
     slot = info.kind in ("who", "when", "where", "how_many", "how_much", "list")
     if slot and best.dense < PARAPHRASE_DENSE + 0.05:
         verbs = [w for w in words(info.text) if is_verb_form(w) and all(absent(t) for t in content_terms(w))]
         verbs = [w for w in verbs if content_terms(w)]
         if verbs:
-            return f"{REFUSAL_NOT_STATED} that: nothing in them is said to {verbs[0]}."
+            return f"{REFUSAL_NOT_STATED} that: nothing in them matches “{verbs[0]}”."
+    # A number the question sets as a condition ("in the third year"); figure questions often
+    # quote one as context ("Of the 26 countries, how many ...?"), and "why"/yes-no ones
+    # get a correction instead.
+    if info.kind not in ("arithmetic", "why", "yesno", "how_many", "how_much"):
+        given = [n for n in info.numbers if not (n.is_integer() and 1900 <= n <= 2100)]
+        text = " ".join(ctx.sentences[j].text for j in ctx.window(best.index))
+        found = {f.value for f in find_figures(text)} | {
+            v for w in words(text) if (v := parse_number_word(w)) is not None
+        }
+        missing = [n for n in given if n not in found]
+        if missing and len(missing) == len(given):
+            said = next((w for w in words(info.text) if parse_number_word(w) == missing[0]), "")
+            said = said or next((f.text for f in find_figures(info.text) if f.value == missing[0]), "that")
+            return f"{REFUSAL_NOT_STATED} that: the passage about it does not mention “{said}”."
     about = re.search(r"\babout (.+)", fold(info.text))
     if info.kind == "quote" and info.entities and about:
         topic = [t for t in content_terms(about.group(1)) if not t.startswith("@")]

@@ -241,7 +241,7 @@ def synonyms_in(text: str, vocabulary: set[str]) -> dict[str, frozenset[str]]:
     out: dict[str, frozenset[str]] = {}
     for w in dict.fromkeys(words(text)):
         terms = content_terms(w)
-        if len(terms) != 1 or terms[0] in vocabulary or terms[0].startswith("@") or terms[0] in out:
+        if len(terms) != 1 or terms[0].startswith("@") or terms[0] in out:
             continue
         alts: set[str] = set()
         for r in related_words(w):
