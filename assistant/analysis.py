@@ -201,7 +201,9 @@ def _role_qualified(name: str, question: str) -> bool:
 
 
 # Ordinals that only count ("second" is also a unit of time, "first" is used loosely).
-ORDINALS = {"third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
+ORDINALS = {
+    "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
+}
 
 
 def parse_number_word(w: str) -> float | None:

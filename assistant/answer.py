@@ -19,7 +19,7 @@ from assistant.analysis import QuestionInfo, analyze, entity_keys, parse_number_
 from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
 from assistant.extract import best_entity, clean_entity, entity_answers, figure_answer, readable
-from assistant.lexicon import is_verb_form, synonyms_in
+from assistant.lexicon import is_verb_form, noun_kind, synonyms_in
 from assistant.numbers import Figure, find_figures, format_value, quantities
 from assistant.retrieve import SentenceRetriever
 from assistant.support import (
@@ -458,7 +458,9 @@ def answer_question(
                     src = ctx.sentences[j]
                     idxs = sorted(set(idxs) | {j})
                     break
-        counted = _counted_noun(fig, cands) if fig is not None and info.kind == "how_many" else ""
+        if fig is None:
+            return _refuse(turn, info, f"{REFUSAL_NOT_STATED} that figure.", cands)
+        counted = _counted_noun(fig, src, cands) if info.kind == "how_many" else ""
         if (
             fig is not None
             and counted
@@ -678,11 +680,15 @@ def _about_the_documents(
     return None
 
 
-def _counted_noun(fig: Figure, cands: list[Evidence]) -> str:
-    """What a bare figure counts ("Up to 26 of them"), from another candidate sentence that
-    states the same value with its noun ("at least 26 countries")."""
+def _counted_noun(fig: Figure, src: Sentence, cands: list[Evidence]) -> str:
+    """What a figure counts: its unit, the noun right after it ("Two parties"), or, for a
+    bare figure ("Up to 26 of them"), the noun another candidate sentence states with the
+    same value ("at least 26 countries")."""
     if fig.unit:
         return fig.unit
+    after = re.match(r"\s+([a-z]+)", src.text[fig.end :])
+    if after and after.group(1) not in STOPWORDS and noun_kind(after.group(1)) is not None:
+        return after.group(1)
     for c in cands[:6]:
         for g in find_figures(c.sentence.text):
             if g.unit and abs(g.value - fig.value) < 1e-9 and not CURRENCY.search(g.unit):

@@ -6,7 +6,7 @@ import re
 
 from assistant.analysis import QuestionInfo, entity_keys
 from assistant.numbers import Figure, quantities
-from assistant.text import content_terms, fold
+from assistant.text import SCALE_WORDS, content_terms, fold
 from assistant.types import Entity, Sentence
 
 
@@ -27,8 +27,12 @@ def _near_terms(s: Sentence, pos: int, info: QuestionInfo) -> float:
 def figure_answer(info: QuestionInfo, s: Sentence) -> Figure | None:
     """The figure in ``s`` that answers a how-many/how-much question, nearest its key terms."""
     figs = quantities(s)
-    if info.numbers:  # a figure the question already states is not the answer
-        figs = [f for f in figs if f.value not in info.numbers]
+    stated = [f for f in figs if f.value in info.numbers]
+    figs = [f for f in figs if f.value not in info.numbers]  # a figure the question states is not the answer
+    if stated:
+        # "How much of the 167,000 million was humanitarian aid?": the answer is a part of the
+        # stated figure, so it shares the question's words, not just the sentence.
+        figs = [f for f in figs if _clause_terms(s, f, info, words_only=True) > 0]
     if not figs:
         return None
     if info.head_noun:
@@ -43,16 +47,21 @@ def figure_answer(info: QuestionInfo, s: Sentence) -> Figure | None:
     return min(figs, key=lambda f: (-_clause_terms(s, f, info), _near_terms(s, f.start, info)))
 
 
+_FIGURE_WORDS = set(content_terms(" ".join([*SCALE_WORDS, "euros dollars pounds percent per cent"])))
 _CLAUSE_BREAK = re.compile(r"[,;:–—()]|\b(while|whereas|but|and then)\b", re.IGNORECASE)
 
 
-def _clause_terms(s: Sentence, f: Figure, info: QuestionInfo) -> int:
+def _clause_terms(s: Sentence, f: Figure, info: QuestionInfo, words_only: bool = False) -> int:
     """How many question terms share the figure's clause ("..., while the national government
-    will pay about 200 million": national, government)."""
+    will pay about 200 million": national, government). ``words_only``: not counting the
+    figures' own words ("million", "euros"), which every money clause shares."""
     starts = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(s.text) if m.end() <= f.start]
     ends = [m.start() for m in _CLAUSE_BREAK.finditer(s.text) if m.start() >= f.end] + [len(s.text)]
     clause = set(content_terms(s.text[starts[-1] : ends[0]]))
-    return len(clause & set(info.terms))
+    terms = set(info.terms)
+    if words_only:
+        terms = {t for t in terms if not re.fullmatch(r"[\d.,]+", t) and t not in _FIGURE_WORDS}
+    return len(clause & terms)
 
 
 def entity_answers(info: QuestionInfo, s: Sentence, labels: frozenset[str]) -> list[Entity]:
