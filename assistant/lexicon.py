@@ -123,18 +123,6 @@ class WordNet:
             out += [(pos, c) for c in sorted(cands) if self.senses(pos, c)]
         return out
 
-    def common_noun(self, lemma: str) -> bool:
-        """Is ``lemma`` a common noun, not only a name ("begin" is a noun only as Menachem Begin)?"""
-        for off in self.senses("n", lemma):
-            line = self._find(self._data["n"], off)
-            if line is None:
-                continue
-            fields = line.split()
-            names = fields[4 : 4 + 2 * int(fields[3], 16) : 2]
-            if any(w.lower() == lemma and not w[:1].isupper() for w in names):
-                return True
-        return False
-
     def _synset(self, pos: str, offset: str) -> tuple[list[str], list[tuple[str, str, str, str]]]:
         line = self._find(self._data[pos], offset)
         if line is None:
@@ -200,29 +188,19 @@ _ANSWER_KINDS = {"03": "top", "14": "group", "15": "location", "18": "person", "
 
 @lru_cache(maxsize=4096)
 def noun_kind(word: str) -> str | None:
-    """For a noun: 'answer-kind' when its commonest sense is a place, time, person, group or
-    quantity ("city", "year", "councillor", "party", "sum"), 'topic' otherwise ("budget",
-    "penalty"); None when ``word`` is not a noun or WordNet is absent."""
+    """For a noun: 'answer-kind' when one of its three commonest senses is a place, time,
+    person, group or quantity ("city", "capital", "year", "councillor", "party"), 'topic'
+    otherwise ("budget", "penalty"); None when ``word`` is not a noun or WordNet is absent."""
     wn = wordnet()
     if wn is None or not word.strip():
         return None
     for pos, lemma in wn.lemmas(word):
         offsets = wn.senses(pos, lemma) if pos == "n" else []
         if offsets:
-            line = wn._find(wn._data["n"], offsets[0])
-            return "answer-kind" if line and line.split()[1] in _ANSWER_KINDS else "topic"
+            lines = [wn._find(wn._data["n"], off) for off in offsets[:3]]
+            kinds = {line.split()[1] for line in lines if line}
+            return "answer-kind" if kinds & _ANSWER_KINDS.keys() else "topic"
     return None
-
-
-@lru_cache(maxsize=4096)
-def is_verb_form(word: str) -> bool:
-    """True when ``word`` can only be a verb (or a participle), never a noun: "begin",
-    "spent", "designed" yes; "build", "budget" no. False when WordNet is absent."""
-    wn = wordnet()
-    if wn is None or not word.strip():
-        return False
-    parts = {pos for pos, lemma in wn.lemmas(word) if pos != "n" or wn.common_noun(lemma)}
-    return "v" in parts and "n" not in parts
 
 
 @lru_cache(maxsize=4096)
@@ -245,9 +223,14 @@ def synonyms_in(text: str, vocabulary: set[str]) -> dict[str, frozenset[str]]:
             continue
         alts: set[str] = set()
         for r in related_words(w):
-            rt = [t for t in content_terms(r) if t != terms[0]]  # "summit" -> "summit meeting"
-            if rt and all(t in vocabulary for t in rt):
+            rt = content_terms(r)
+            if len(rt) > 1 and rt[0] == terms[0]:
+                rt = rt[1:]  # "summit" -> "summit meeting": the head noun (not "loss leader" -> "loss")
+            if rt and terms[0] not in rt and all(t in vocabulary for t in rt):
                 alts.update(rt)
+        if terms[0] not in vocabulary and len(terms[0]) >= 5:
+            # a compound the documents write as one word: "video" (call) -> "videoconference"
+            alts.update(v for v in vocabulary if v.startswith(terms[0]) and len(v) >= len(terms[0]) + 3)
         alts.discard(terms[0])
         if alts:
             out[terms[0]] = frozenset(alts)
