@@ -19,6 +19,7 @@ from assistant.text import (
     expand_alias,
     fold,
     is_alias,
+    same_durations,
     stem,
     words,
 )
@@ -188,7 +189,7 @@ def question_entities(question: str) -> list[str]:
 
 # "the French president": a demonym before a role names a person by role, not only a country.
 _ROLE_AFTER = re.compile(
-    r"^\s+(president|prime minister|premier|chancellor|leader|head|chief|minister|"
+    r"^(?:['’]s)?\s+(president|prime minister|premier|chancellor|leader|head|chief|minister|"
     r"government|foreign minister|king|queen)\b",
     re.IGNORECASE,
 )
@@ -315,8 +316,12 @@ def analyze(question: str) -> QuestionInfo:
     ents = question_entities(question)
     numbers = tuple(
         dict.fromkeys(
-            [v for w in words(question) if (v := parse_number_word(w)) is not None and fold(w) not in {"one"}]
-            + [f.value for f in find_figures(question) if not f.is_year]
+            [
+                v
+                for w in words(same_durations(question))
+                if (v := parse_number_word(w)) is not None and fold(w) not in {"one"}
+            ]
+            + [f.value for f in find_figures(same_durations(question)) if not f.is_year]
         )
     )
     operation = ""

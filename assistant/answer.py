@@ -35,7 +35,7 @@ from assistant.text import STOPWORDS, content_terms, fold, stem, words
 from assistant.types import Answer, Citation, Document, Sentence
 
 CANDIDATES = 12
-MIN_SCORE = 0.62  # support score below which the documents are taken not to answer
+MIN_SCORE = 0.52  # support score below which the documents are taken not to answer
 MIN_DENSE = 0.18
 MIN_PREDICATE = 0.2  # share of the question's non-name terms the evidence must hold ...
 PARAPHRASE_DENSE = 0.5  # ... unless it is this close in meaning (a paraphrase)

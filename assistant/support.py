@@ -28,6 +28,7 @@ ANAPHORIC_START = re.compile(
 )
 _ROLES = r"president|prime minister|head of state|chief|minister|chancellor|leader"
 ROLE = re.compile(rf"\b({_ROLES})\b", re.IGNORECASE)
+_ROLE_TERMS = frozenset(content_terms(_ROLES.replace("|", " ")))
 ROLE_OR_PRONOUN = re.compile(rf"\b(he|his|him|she|her|{_ROLES})\b", re.IGNORECASE)
 
 W_DENSE = 1.0
@@ -57,7 +58,7 @@ class Evidence:
     entities_found: float  # share of question names found in the window
     type_ok: bool  # holds the kind of fact asked for
     score: float
-    oov_strict: float = 0.0  # like ``oov``, not forgiving words that only have synonyms there
+    oov_strict: float = 0.0  # like ``oov``, forgiving only words paraphrased in this very sentence
     anchor_missing: bool = False  # the question's rarest document word is not in the window
 
 
@@ -257,20 +258,27 @@ def score_evidence(
     names = ctx.names_found(info.entity_keys, idxs)
     name_keys = {k for ks in info.entity_keys for k in ks}
     plain = tuple(t for t in info.terms if t not in name_keys and not t.startswith("@"))
+    if any(SALIENT_KEY in ks for ks in info.entity_keys):  # "the Élysée's chief": a name, not a predicate
+        plain = tuple(t for t in plain if t not in _ROLE_TERMS) or plain
     predicate, _ = ctx.coverage(plain, idxs, index, info.synonyms) if plain else (cover, own)
     absent = [t for t in plain if t not in ctx.corpus_terms]
-    oov_strict = len(absent) / len(plain) if plain else 0.0
+    own_terms = ctx.terms[index]
+    # missing words not even paraphrased in this sentence (a synonym next door does not count)
+    unmatched = [t for t in absent if not info.synonyms.get(t, frozenset()) & own_terms]
+    oov_strict = len(unmatched) / len(plain) if plain else 0.0
     oov = sum(1 for t in absent if t not in info.synonyms) / len(plain) if plain else 0.0
     known = [t for t in plain if t in ctx.corpus_terms]
     anchor = max(known, key=ctx.weight) if known else ""
     window_terms = set().union(*(ctx.terms[j] for j in idxs))
     anchor_missing = bool(anchor) and anchor not in window_terms
     type_ok = has_expected(info, s)
+    asks_about_main = any(SALIENT_KEY in ks for ks in info.entity_keys)  # the answer is someone else
     if (
         not type_ok
         and info.kind == "who"
         and (
-            ctx.role_refers_to_salient(index) or (asks_for_speaker(info) and speaker_answer(info, ctx, index))
+            (ctx.role_refers_to_salient(index) and not asks_about_main)
+            or (asks_for_speaker(info) and speaker_answer(info, ctx, index))
         )
     ):
         type_ok = True

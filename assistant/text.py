@@ -331,10 +331,28 @@ def words(text: str) -> list[str]:
     return out
 
 
+# Durations said two ways: "twelve months" is "a year" (both sides of a comparison are
+# rewritten, so a question and a sentence meet on the same words).
+_SAME_DURATION = [
+    (re.compile(r"\b(?:twelve|12)[ -]months?\b", re.IGNORECASE), "a year"),
+    (re.compile(r"\b(?:twenty[- ]four|24)[ -]hours?\b", re.IGNORECASE), "a day"),
+    (re.compile(r"\b(?:seven|7)[ -]days?\b", re.IGNORECASE), "a week"),
+    (re.compile(r"\b(?:fifty[- ]two|52)[ -]weeks?\b", re.IGNORECASE), "a year"),
+]
+
+
+def same_durations(text: str) -> str:
+    """``text`` with durations written in their largest unit ("after twelve months" ->
+    "after a year")."""
+    for pattern, plain in _SAME_DURATION:
+        text = pattern.sub(plain, text)
+    return text
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed tokens without stopwords: what BM25 and support checks compare."""
     out = []
-    for w in words(text):
+    for w in words(same_durations(text)):
         if w in STOPWORDS or w in QUESTION_WORDS:
             continue
         out.append(expand_alias(w) if w in _ALIAS_INDEX else stem(w))
