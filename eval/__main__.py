@@ -5,12 +5,16 @@
     python -m eval --category numeric --limit 5
     python -m eval --export ragas.jsonl
     python -m eval --compare eval/reports/A.json eval/reports/B.json
+    python -m eval --gold eval/data/dev_article.jsonl       # held-out dev questions
+    python -m ingest tests/data/bridge.txt --index-dir /tmp/bridge-index
+    python -m eval --gold eval/data/dev_bridge.jsonl --index-dir /tmp/bridge-index
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,6 +32,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--limit", type=int, default=None, help="at most this many items")
     p.add_argument("--k", type=int, default=DEFAULT_K, help="cut-off for retrieval recall@k")
     p.add_argument("--gold", type=Path, default=GOLD_PATH, help="gold JSONL file")
+    p.add_argument("--index-dir", type=Path, default=None,
+                   help="answer from this index (default: ASSISTANT_INDEX_DIR or .index/)")
     p.add_argument("--out", type=Path, default=None, help="report folder (default eval/reports)")
     p.add_argument("--export", type=Path, default=None, metavar="FILE.jsonl",
                    help="also write ragas/TruLens-style records (user_input, retrieved_contexts, ...)")
@@ -51,11 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     from assistant import Assistant, AssistantError
+    from assistant.settings import Settings
     from eval.plot import plot_scores
     from eval.report import REPORTS_DIR, build_report, format_table, scores_from_report, write_report
     from eval.runner import run_backend
 
-    assistant = Assistant()
+    settings = Settings.from_env()
+    if args.index_dir is not None:
+        settings = replace(settings, index_dir=args.index_dir)
+    assistant = Assistant(settings)
     try:
         sentence_keys = [s.key for s in assistant.sentences]
     except AssistantError as exc:
