@@ -211,27 +211,33 @@ def related_words(word: str) -> frozenset[str]:
 
 
 def synonyms_in(text: str, vocabulary: set[str]) -> dict[str, frozenset[str]]:
-    """For each content term of ``text`` that ``vocabulary`` lacks: the vocabulary terms
-    that are WordNet synonyms or derived forms of it. Names and aliases are left out: a
-    name that the documents lack is missing, not paraphrased."""
+    """For each content term of ``text``: the ``vocabulary`` terms that are WordNet synonyms
+    or derived forms of it ("petroleum" -> oil), and for a term the documents lack, the
+    one-word compounds it starts ("video" -> videoconference; the word after it, "call" or
+    "link", is part of that compound). Names and aliases are left out: a name that the
+    documents lack is missing, not paraphrased."""
     from assistant.text import content_terms, words
 
     out: dict[str, frozenset[str]] = {}
-    for w in dict.fromkeys(words(text)):
+    compound: set[str] = set()  # the compound the previous word started
+    for w in words(text):
         terms = content_terms(w)
-        if len(terms) != 1 or terms[0].startswith("@") or terms[0] in out:
+        if len(terms) != 1 or terms[0].startswith("@"):
+            compound = set()
             continue
-        alts: set[str] = set()
+        term = terms[0]
+        alts: set[str] = set(out.get(term, ())) | compound
         for r in related_words(w):
             rt = content_terms(r)
-            if len(rt) > 1 and rt[0] == terms[0]:
+            if len(rt) > 1 and rt[0] == term:
                 rt = rt[1:]  # "summit" -> "summit meeting": the head noun (not "loss leader" -> "loss")
-            if rt and terms[0] not in rt and all(t in vocabulary for t in rt):
+            if rt and term not in rt and all(t in vocabulary for t in rt):
                 alts.update(rt)
-        if terms[0] not in vocabulary and len(terms[0]) >= 5:
-            # a compound the documents write as one word: "video" (call) -> "videoconference"
-            alts.update(v for v in vocabulary if v.startswith(terms[0]) and len(v) >= len(terms[0]) + 3)
-        alts.discard(terms[0])
+        compound = set()
+        if term not in vocabulary and len(term) >= 5:
+            compound = {v for v in vocabulary if v.startswith(term) and len(v) >= len(term) + 3}
+            alts |= compound
+        alts.discard(term)
         if alts:
-            out[terms[0]] = frozenset(alts)
+            out[term] = frozenset(alts)
     return out

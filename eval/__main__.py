@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from eval.dataset import CATEGORIES, GOLD_PATH, GoldDataError, check_evidence, load_gold, select

@@ -55,3 +55,18 @@ def test_missing_data_turns_matching_off(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.undo()
         related_words.cache_clear()
         lexicon._missing = False
+
+
+def test_compound_written_as_one_word() -> None:
+    vocabulary = set(content_terms("an exchange by videoconference with the mayor"))
+    syn = synonyms_in("Who joined the video call?", vocabulary)
+    (conference,) = content_terms("videoconference")
+    assert conference in syn[content_terms("video")[0]]
+    assert conference in syn[content_terms("call")[0]]  # the compound's second word
+
+
+def test_multiword_lemmas_keep_their_head_noun_only() -> None:
+    vocabulary = set(content_terms("the meeting of leaders; a loss"))
+    syn = synonyms_in("Which leader attended the summit?", vocabulary)
+    assert content_terms("meeting")[0] in syn[content_terms("summit")[0]]  # "summit meeting"
+    assert content_terms("loss")[0] not in syn.get(content_terms("leader")[0], set())  # not "loss leader"
