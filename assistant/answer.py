@@ -504,6 +504,8 @@ def answer_question(
         elif ent is not None:
             draft.short = ent.text
             lead = f"{ent.text} [{draft.cite(best.sentence, best.score)}]."
+        else:  # a who/where/when answer with no name, place or date in it answers nothing
+            return _refuse(turn, info, _not_stated_text(info), cands)
     elif info.kind == "list":
         labels = _list_labels(info)
         names: list[str] = []
