@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.lexicon import noun_kind
+from assistant.lexicon import noun_class, noun_kind
 from assistant.numbers import find_figures
 from assistant.text import (
     NUMBER_WORDS,
@@ -27,6 +27,7 @@ from assistant.text import (
 # Entity labels (spaCy/OntoNotes) that can answer each kind of question.
 EXPECTED: dict[str, frozenset[str]] = {
     "who": frozenset({"PERSON", "ORG"}),
+    "name": frozenset({"ORG", "PRODUCT", "FAC", "EVENT", "WORK_OF_ART", "LAW", "PERSON", "GPE", "LOC"}),
     "where": frozenset({"GPE", "LOC", "FAC"}),
     "when": frozenset({"DATE", "TIME"}),
     "how_long": frozenset({"DATE", "TIME"}),
@@ -124,7 +125,7 @@ class QuestionInfo:
     """The parts of a question the answerer acts on."""
 
     text: str
-    kind: str  # who where when how_many how_much list why quote yesno arithmetic what
+    kind: str  # who where when how_many how_much list why quote yesno arithmetic name what
     expected: frozenset[str]
     terms: tuple[str, ...]  # stemmed, alias-expanded content terms
     entities: tuple[str, ...]  # names in the question (surface form)
@@ -218,6 +219,35 @@ def parse_number_word(w: str) -> float | None:
     return None
 
 
+_NAME_ASKED = re.compile(r"^what (is|was|are|were|will) .{1,60}\b(called|named|known as)\W*$")
+
+
+def _kind_from_noun(q: str) -> str:
+    """ "Which company / firm / union ...?" asks for an organisation or a person, "which
+    harbour ...?" for a place: WordNet's class of the noun after which/what decides, so no
+    list of nouns is needed. "What is X called?" asks for a name."""
+    if _NAME_ASKED.search(q):
+        return "name"
+    if re.match(r"^(?:\w+\s+)?(?:which|what)\s+[a-z]+\s+of\b", q):
+        return ""  # "which pair of members", "what kind of work": the noun after "of" decides
+    m = re.match(r"^(?:(?:in|on|at|for|from|with|by|to)\s+)?(which|what)\s+([a-z]+)(?:\s+([a-z]+))?", q)
+    if not m:
+        return ""
+    for word in m.group(2, 3):  # "which company", "which local firm"
+        if not word or word in _AUX or word in STOPWORDS:
+            return ""
+        if is_alias(word):
+            continue  # "which US envoy": the country qualifies the noun after it
+        cls = noun_class(word)
+        if cls:
+            kinds = {"person": "who", "group": "who", "location": "where"}
+            if m.group(1) == "what":  # "what traffic" is not "which group": only people
+                kinds = {"person": "who"}
+            if cls in kinds:
+                return kinds[cls]
+    return ""
+
+
 def _kind(q: str) -> str:
     if re.search(
         r"\bwhy\b|\bfor what (reason|purpose)\b|\bwhat (is|was) the (reason|purpose|goal|aim)\b|"
@@ -269,6 +299,9 @@ def _kind(q: str) -> str:
         q,
     ):
         return "who"
+    typed = _kind_from_noun(q)
+    if typed:
+        return typed
     if re.search(
         r"\bwhat (did|does|has|had|do|will) .{1,60}\b(say|said|announce|declare|warn|clarify|"
         r"claim|recall|assure|state|confirm|add|stress|express|specify|insist|ironi[sz]e|"

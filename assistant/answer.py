@@ -483,7 +483,7 @@ def answer_question(
                 if src is not best.sentence
                 else idxs
             )
-    elif info.kind in ("who", "where", "when"):
+    elif info.kind in ("who", "where", "when", "name"):
         ent = best_entity(info, best.sentence, info.expected)
         role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
         if info.kind == "who" and asks_for_speaker(info):

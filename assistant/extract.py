@@ -6,6 +6,7 @@ import re
 
 from assistant.analysis import QuestionInfo, entity_keys
 from assistant.numbers import Figure, quantities
+from assistant.support import named, placelike
 from assistant.text import SCALE_WORDS, content_terms, fold
 from assistant.types import Entity, Sentence
 
@@ -71,7 +72,7 @@ def entity_answers(info: QuestionInfo, s: Sentence, labels: frozenset[str]) -> l
     out: list[Entity] = []
     seen: set[str] = set()
     for e in s.entities:
-        if e.label not in labels:
+        if e.label not in labels and not ("GPE" in labels and "ORG" not in labels and placelike(e, s)):
             continue
         keys = set(entity_keys(e.text))
         if keys & q or (keys and keys <= q_terms):
@@ -106,6 +107,8 @@ def clean_entity(text: str) -> str:
 
 def best_entity(info: QuestionInfo, s: Sentence, labels: frozenset[str]) -> Entity | None:
     cands = entity_answers(info, s, labels)
+    if info.kind == "name":
+        cands = [e for e in cands if named(e, s)]
     if not cands:
         return None
     order = {lab: i for i, lab in enumerate(["PERSON", "GPE", "LOC", "FAC", "DATE", "TIME", "ORG", "NORP"])}

@@ -184,6 +184,22 @@ def wordnet() -> WordNet | None:
 # WordNet lexicographer files (lexnames) of nouns that name a *kind of answer* rather than a
 # topic: "which city", "what year", "which leader", "which party", "what sum".
 _ANSWER_KINDS = {"03": "top", "14": "group", "15": "location", "18": "person", "23": "quantity", "28": "time"}
+_CLASSES = {**_ANSWER_KINDS, "06": "artifact"}
+
+
+@lru_cache(maxsize=4096)
+def noun_class(word: str) -> str:
+    """The lexicographer class of ``word``'s commonest noun sense without "noun." ("company"
+    -> group, "minister" -> person, "harbour" -> location); '' when not a noun."""
+    wn = wordnet()
+    if wn is None or not word.strip():
+        return ""
+    for pos, lemma in wn.lemmas(word):
+        offsets = wn.senses(pos, lemma) if pos == "n" else []
+        if offsets:
+            line = wn._find(wn._data["n"], offsets[0])
+            return _CLASSES.get(line.split()[1], "other") if line else ""
+    return ""
 
 
 @lru_cache(maxsize=4096)

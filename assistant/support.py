@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from assistant.analysis import SALIENT_KEY, QuestionInfo, entity_keys
 from assistant.numbers import Figure, quantities
 from assistant.text import SPEECH_VERBS, content_terms, fold, words
-from assistant.types import Sentence
+from assistant.types import Entity, Sentence
 
 # A sentence that leans on its neighbour for meaning ("That is the point ...", "It is ...").
 # "That is the point ...", "It is ...", "These three countries ..." lean on the sentence
@@ -204,13 +204,35 @@ def has_expected(info: QuestionInfo, s: Sentence) -> bool:
         return any(is_count(f, info.head_noun) for f in figures)
     if info.kind == "how_long":
         return any(e.label in ("DATE", "TIME") and DURATION.search(e.text) for e in s.entities)
+    if info.kind == "name":  # "What is the project called?": a name right after "known as"
+        return any(named(e, s) for e in s.entities)
     if info.kind in ("who", "where", "list"):  # a name the question does not already give
         q_names = {k for ks in info.entity_keys for k in ks}
         others = [
-            e for e in s.entities if e.label in info.expected and not (set(entity_keys(e.text)) & q_names)
+            e
+            for e in s.entities
+            if (e.label in info.expected or (info.kind == "where" and placelike(e, s)))
+            and not (set(entity_keys(e.text)) & q_names)
         ]
         return bool(others)
     return bool(labels & info.expected)
+
+
+_LOCATIVE = re.compile(r"\b(at|in|to|into|from|near|towards?)\s+(the\s+)?$", re.IGNORECASE)
+
+
+def placelike(e: Entity, s: Sentence) -> bool:
+    """A name tagged as an organisation that stands where a place does ("to the inland hub at
+    Marrow Junction"): the small NER model often tags lesser-known places that way."""
+    return e.label == "ORG" and bool(_LOCATIVE.search(s.text[max(0, e.start - 12) : e.start]))
+
+
+_NAMING = re.compile(r"\b(known as|called|named|dubbed|titled)\s+(the\s+)?$", re.IGNORECASE)
+
+
+def named(e: Entity, s: Sentence) -> bool:
+    """``e`` is the name the sentence gives something ("the project, known as the North Quay ...")."""
+    return bool(_NAMING.search(s.text[max(0, e.start - 16) : e.start]))
 
 
 CURRENCY = re.compile(
@@ -218,7 +240,7 @@ CURRENCY = re.compile(
 )
 DURATION = re.compile(
     r"^(?!the next|next|last|the last|this|that)\W*(about |some |nearly |almost |over |more "
-    r"than |less than |a |an |\d+|[a-z]+ )*(minutes?|hours?|days?|weeks?|months?|years?|"
+    r"than |less than |a |an |\d+(?:[.,]\d+)?[ -]?|[a-z]+[ -])*(minutes?|hours?|days?|weeks?|months?|years?|"
     r"decades?)\b",
     re.IGNORECASE,
 )
