@@ -51,6 +51,10 @@ _ARITH_DIFF = re.compile(
     r"difference|gap between|more than|less than|fewer than|exceed|outweigh|"
     r"minus|subtract)\b"
 )
+_REMAINDER = re.compile(
+    r"\b(not|n't|never|remaining|remainder|rest|left over|other|others|except|excluding|apart from|"
+    r"besides|uncovered|outstanding)\b"
+)
 _ARITH_SUM = re.compile(
     r"\b(combined|in total|total|sum|together|altogether|in all|add up|added|plus|"
     r"both)\b"
@@ -131,7 +135,7 @@ class QuestionInfo:
     entities: tuple[str, ...]  # names in the question (surface form)
     entity_keys: tuple[tuple[str, ...], ...]  # per entity: its matchable keys
     numbers: tuple[float, ...]
-    operation: str = ""  # difference | sum | share (arithmetic only)
+    operation: str = ""  # difference | sum | ratio | share | remainder (arithmetic only)
     negative_premise: tuple[str, ...] = ()  # stems of contrary verbs the question presupposes
     injection: bool = False
     head_noun: str = ""  # "countries" in "how many countries ..."
@@ -204,7 +208,14 @@ def _role_qualified(name: str, question: str) -> bool:
 
 # Ordinals that only count ("second" is also a unit of time, "first" is used loosely).
 ORDINALS = {
-    "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
 }
 
 
@@ -368,6 +379,10 @@ def analyze(question: str) -> QuestionInfo:
             operation = "share"
         elif _ARITH_SUM.search(q) and (n_ents >= 2 or (n_ents == 1 and " and " in q)):
             operation = "sum"
+    if not operation and kind in ("how_many", "how_much") and _REMAINDER.search(q):
+        stated = [f for f in find_figures(same_durations(question)) if not f.is_year]
+        if stated:  # "Of the up to 26 countries, how many would not ...?": 26 minus those that would
+            operation = "remainder"
     if operation:
         kind = "arithmetic"
     head = ""

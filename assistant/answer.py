@@ -215,8 +215,35 @@ def _second_operand(
     return (best[1], best[2], s) if best else None
 
 
+def _remainder(info: QuestionInfo, cands: list[Evidence], draft: Draft) -> bool:
+    """ "How much of the 640 million is not covered by X?" -> 640 million minus what X covers:
+    the question's figure (found in the documents) minus the part the best passage states."""
+    wholes = [
+        (c, f)
+        for c in cands[:6]
+        for f in quantities(c.sentence)
+        if any(abs(f.value - n) < 1e-6 for n in info.numbers)
+    ]
+    if not wholes:
+        return False
+    whole_ev, whole = wholes[0]
+    for c in cands[:6]:
+        part = figure_answer(info, c.sentence)
+        if part is None or part.value >= whole.value or bool(part.scale_word) != bool(whole.scale_word):
+            continue
+        m1, m2 = draft.cite(whole_ev.sentence, 1.0), draft.cite(c.sentence, 1.0)
+        value = format_value(whole.value - part.value, [whole, part])
+        draft.short = value
+        draft.text = f"{value[0].upper()}{value[1:]}: {whole.text} [{m1}] minus {part.text} [{m2}] = {value}."
+        return True
+    return False
+
+
 def _arithmetic(info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence], draft: Draft) -> bool:
-    """Compute a difference, sum, ratio or share of figures the documents state; True if done."""
+    """Compute a difference, sum, ratio, share or remainder of figures the documents state;
+    True if done."""
+    if info.operation == "remainder":
+        return _remainder(info, cands, draft)
     found = _pick_operands(info, cands)
     if info.operation == "share" and len(found) >= 1:
         name, f, s = found[0]
