@@ -239,23 +239,27 @@ def _kind_from_noun(q: str) -> str:
     list of nouns is needed. "What is X called?" asks for a name."""
     if _NAME_ASKED.search(q):
         return "name"
-    if re.match(r"^(?:\w+\s+)?(?:which|what)\s+[a-z]+\s+of\b", q):
-        return ""  # "which pair of members", "what kind of work": the noun after "of" decides
+    word = _typing_noun(q)
+    return _NOUN_KINDS[noun_class(word)] if word else ""
+
+
+_NOUN_KINDS = {"person": "who", "group": "who", "location": "where"}
+
+
+def _typing_noun(q: str) -> str:
+    """The noun after which/what that names a kind of answer ("which *company*", "which local
+    *firm*", "what *official*"); '' when there is none."""
     m = re.match(r"^(?:(?:in|on|at|for|from|with|by|to)\s+)?(which|what)\s+([a-z]+)(?:\s+([a-z]+))?", q)
-    if not m:
-        return ""
-    for word in m.group(2, 3):  # "which company", "which local firm"
+    if not m or re.match(r"^(?:\w+\s+)?(?:which|what)\s+[a-z]+\s+of\b", q):
+        return ""  # "which pair of members", "what kind of work": the noun after "of" decides
+    for word in m.group(2, 3):
         if not word or word in _AUX or word in STOPWORDS:
             return ""
         if is_alias(word):
             continue  # "which US envoy": the country qualifies the noun after it
         cls = noun_class(word)
-        if cls:
-            kinds = {"person": "who", "group": "who", "location": "where"}
-            if m.group(1) == "what":  # "what traffic" is not "which group": only people
-                kinds = {"person": "who"}
-            if cls in kinds:
-                return kinds[cls]
+        if cls in _NOUN_KINDS and (m.group(1) == "which" or cls == "person"):  # not "what traffic"
+            return word
     return ""
 
 
@@ -415,6 +419,8 @@ def analyze(question: str) -> QuestionInfo:
     ):
         expected = frozenset()  # "which domains ...": a list, but not of names
     type_words = {stem(w) for w in _TYPE_WORDS.get(kind, ())}
+    if kind in ("who", "where") and (typed := _typing_noun(q)):
+        type_words.add(stem(typed))  # "which academic": the kind of answer, not a word to find
     terms = tuple(t for t in dict.fromkeys(content_terms(question)) if t not in type_words)
     return QuestionInfo(
         text=question,

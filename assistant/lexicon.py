@@ -144,7 +144,13 @@ class WordNet:
         out: set[str] = set()
         if not word.strip():
             return out
-        found = [(pos, lemma, self.senses(pos, lemma)) for pos, lemma in self.lemmas(word)]
+        pairs = self.lemmas(word)
+        # an inflected verb's base also names the act ("harmed" -> harm, noun: ~ damage)
+        pairs += [
+            ("n", lemma) for pos, lemma in pairs if pos == "v" and lemma != word and ("n", lemma) not in pairs
+        ]
+        found = [(pos, lemma, self.senses(pos, lemma)) for pos, lemma in pairs]
+        found = [(pos, lemma, offsets) for pos, lemma, offsets in found if offsets]
         if sum(len(offsets) for _, _, offsets in found) > max_senses:
             return out
         for pos, lemma, offsets in found:

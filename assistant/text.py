@@ -197,6 +197,11 @@ STOPWORDS = frozenset(
         "things",
         "kind",
         "way",
+        "give",
+        "gives",
+        "gave",
+        "giving",
+        "still",
     ]
 )
 
