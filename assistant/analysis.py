@@ -276,7 +276,11 @@ def _kind(q: str) -> str:
         q,
     ):
         return "how_many"
-    if re.search(r"\bhow long\b|\bfor how (long|many (days|weeks|months|years|hours))\b", q):
+    if re.search(
+        r"\bhow long\b|\bfor how (long|many (days|weeks|months|years|hours))\b"
+        r"|\b(over|for|during|within|in) what (period|length of time|time span|timeframe|term)\b",
+        q,
+    ):
         return "how_long"
     if re.search(r"\bhow much\b|\bwhat (amount|sum|figure|value)\b|\bhow (large|big)\b", q):
         return "how_much"
