@@ -31,7 +31,7 @@ from assistant.support import (
     score_evidence,
     speaker_answer,
 )
-from assistant.text import STOPWORDS, content_terms, fold, stem, words
+from assistant.text import SPEECH_VERBS, STOPWORDS, content_terms, fold, stem, words
 from assistant.types import Answer, Citation, Document, Sentence
 
 CANDIDATES = 12
@@ -115,9 +115,20 @@ def _with_context(ctx: SentenceContext, ev: Evidence, kind: str, terms: tuple[st
                 re.match(r"^\W*(nor|and|but|because|since|as|so|that|this|it|which)\b", n_text, re.IGNORECASE)
             )
         )
+        # "Why did the union refuse?": the refusal sentence states the fact; the reason is
+        # usually what the actor says next
+        people = {words(e.text)[-1] for e in s.entities if e.label == "PERSON" and words(e.text)}
+        gives_reason = (
+            kind == "why"
+            and same_para
+            and not _CAUSAL.search(s.text)
+            and bool(people & set(words(n_text)))  # the same actor ...
+            and (bool(re.search(r"[“”\"]", n_text)) or bool(set(words(n_text)) & SPEECH_VERBS))  # ... speaks
+        )
         if (
             opens_quote
             or adds_terms
+            or gives_reason
             or re.match(
                 r"^\W*(that is why|this is why|because|so that|which is why)\b", n_text, re.IGNORECASE
             )
@@ -127,6 +138,11 @@ def _with_context(ctx: SentenceContext, ev: Evidence, kind: str, terms: tuple[st
     return idxs
 
 
+_CAUSAL = re.compile(
+    r"\b(because|since|as a result|due to|so that|so as (not )?to|in order to|owing to|given that|to avoid|"
+    r"for fear)\b",
+    re.IGNORECASE,
+)
 _MONEY_TERMS = frozenset(
     "aid money fund funding spend spent cost budget income revenue earn paid pay euro euros dollar "
     "dollars financ contribut provid receiv gave give donat".split()
