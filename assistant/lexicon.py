@@ -23,6 +23,8 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.text import content_terms, words
+
 log = logging.getLogger(__name__)
 
 _POS = {"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
@@ -137,6 +139,15 @@ class WordNet:
             pointers.append((sym, off, "a" if p == "s" else p, src_tgt))
         return names, pointers
 
+    def noun_files(self, word: str, senses: int) -> list[str]:
+        """Lexicographer file numbers ("14" = noun.group) of the commonest noun senses of
+        ``word`` (as the first noun lemma it can be an inflection of)."""
+        for pos, lemma in self.lemmas(word):
+            if pos == "n" and (offsets := self.senses("n", lemma)):
+                lines = [self._find(self._data["n"], off) for off in offsets[:senses]]
+                return [line.split()[1] for line in lines if line]
+        return []
+
     def related(self, word: str, senses: int = 3, max_senses: int = MAX_SENSES) -> set[str]:
         """Synonyms of ``word``'s commonest senses, and forms derived from it ("purchase" ->
         "buy", "buying", "purchaser"). Multi-word lemmas come with spaces. A word with more
@@ -198,14 +209,8 @@ def noun_class(word: str) -> str:
     """The lexicographer class of ``word``'s commonest noun sense without "noun." ("company"
     -> group, "minister" -> person, "harbour" -> location); '' when not a noun."""
     wn = wordnet()
-    if wn is None or not word.strip():
-        return ""
-    for pos, lemma in wn.lemmas(word):
-        offsets = wn.senses(pos, lemma) if pos == "n" else []
-        if offsets:
-            line = wn._find(wn._data["n"], offsets[0])
-            return _CLASSES.get(line.split()[1], "other") if line else ""
-    return ""
+    files = wn.noun_files(word, 1) if wn is not None else []
+    return _CLASSES.get(files[0], "other") if files else ""
 
 
 @lru_cache(maxsize=4096)
@@ -214,15 +219,10 @@ def noun_kind(word: str) -> str | None:
     person, group or quantity ("city", "capital", "year", "councillor", "party"), 'topic'
     otherwise ("budget", "penalty"); None when ``word`` is not a noun or WordNet is absent."""
     wn = wordnet()
-    if wn is None or not word.strip():
+    files = wn.noun_files(word, 3) if wn is not None else []
+    if not files:
         return None
-    for pos, lemma in wn.lemmas(word):
-        offsets = wn.senses(pos, lemma) if pos == "n" else []
-        if offsets:
-            lines = [wn._find(wn._data["n"], off) for off in offsets[:3]]
-            kinds = {line.split()[1] for line in lines if line}
-            return "answer-kind" if kinds & _ANSWER_KINDS.keys() else "topic"
-    return None
+    return "answer-kind" if set(files) & _ANSWER_KINDS.keys() else "topic"
 
 
 @lru_cache(maxsize=4096)
@@ -238,8 +238,6 @@ def synonyms_in(text: str, vocabulary: set[str]) -> dict[str, frozenset[str]]:
     one-word compounds it starts ("video" -> videoconference; the word after it, "call" or
     "link", is part of that compound). Names and aliases are left out: a name that the
     documents lack is missing, not paraphrased."""
-    from assistant.text import content_terms, words
-
     out: dict[str, frozenset[str]] = {}
     compound: set[str] = set()  # the compound the previous word started
     for w in words(text):
