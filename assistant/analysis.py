@@ -235,7 +235,7 @@ _NAME_ASKED = re.compile(r"^what (is|was|are|were|will) .{1,60}\b(called|named|k
 
 def _kind_from_noun(q: str) -> str:
     """ "Which company / firm / union ...?" asks for an organisation or a person, "which
-    harbour ...?" for a place: WordNet's class of the noun after which/what decides, so no
+    airport ...?" for a place: WordNet's class of the noun after which/what decides, so no
     list of nouns is needed. "What is X called?" asks for a name."""
     if _NAME_ASKED.search(q):
         return "name"

@@ -18,7 +18,7 @@ import numpy as np
 from assistant.analysis import QuestionInfo, analyze, entity_keys, parse_number_word
 from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
-from assistant.extract import best_entity, clean_entity, entity_answers, figure_answer, readable
+from assistant.extract import best_entity, clause_terms, clean_entity, entity_answers, figure_answer, readable
 from assistant.lexicon import noun_kind, synonyms_in
 from assistant.numbers import Figure, find_figures, format_value, quantities
 from assistant.retrieve import SentenceRetriever
@@ -145,7 +145,7 @@ _CAUSAL = re.compile(
 )
 _MONEY_TERMS = frozenset(
     "aid money fund funding spend spent cost budget income revenue earn paid pay euro euros dollar "
-    "dollars financ contribut provid receiv gave give donat".split()
+    "dollars financ contribut provid receiv donat".split()
 )
 
 
@@ -232,7 +232,7 @@ def _second_operand(
 
 
 def _remainder(info: QuestionInfo, cands: list[Evidence], draft: Draft) -> bool:
-    """ "How much of the 640 million is not covered by X?" -> 640 million minus what X covers:
+    """ "How much of the 90 million is not paid by X?" -> 90 million minus what X pays:
     the question's figure (found in the documents) minus the part the best passage states."""
     wholes = [
         (c, f)
@@ -247,6 +247,8 @@ def _remainder(info: QuestionInfo, cands: list[Evidence], draft: Draft) -> bool:
         part = figure_answer(info, c.sentence)
         if part is None or part.value >= whole.value or bool(part.scale_word) != bool(whole.scale_word):
             continue
+        if clause_terms(c.sentence, part, info, words_only=True) == 0:
+            continue  # a part that belongs to something else ("not from tolls" is not 450 - the EU's 150)
         m1, m2 = draft.cite(whole_ev.sentence, 1.0), draft.cite(c.sentence, 1.0)
         value = format_value(whole.value - part.value, [whole, part])
         draft.short = value
@@ -428,6 +430,8 @@ def answer_question(
         draft = Draft()
         if _arithmetic(info, ctx, cands, draft):
             return _finish(turn, info, draft, documents, t0)
+        if info.operation == "remainder":  # no stated part to subtract: the rest is not given
+            return _refuse(turn, info, f"{REFUSAL_NOT_STATED} how much of it that is.", cands)
 
     best = cands[0]
     if info.expected:
@@ -505,8 +509,7 @@ def answer_question(
             return _refuse(turn, info, f"{REFUSAL_NOT_STATED} that figure.", cands)
         counted = _counted_noun(fig, src, cands) if info.kind == "how_many" else ""
         if (
-            fig is not None
-            and counted
+            counted
             and info.head_noun
             and not _same_thing(retriever, info.head_noun, counted)
         ):
@@ -517,15 +520,14 @@ def answer_question(
                 f"counts {counted}.",
                 cands,
             )
-        if fig is not None:
-            noun = info.head_noun if info.head_noun and info.head_noun not in fold(fig.text) else ""
-            draft.short = f"{fig.text} {noun}".strip()
-            lead = f"{draft.short[0].upper()}{draft.short[1:]} [{draft.cite(src, best.score)}]."
-            idxs = (
-                [j for j in idxs if ctx.sentences[j].key != src.key] + [ctx.sentences.index(src)]
-                if src is not best.sentence
-                else idxs
-            )
+        noun = info.head_noun if info.head_noun and info.head_noun not in fold(fig.text) else ""
+        draft.short = f"{fig.text} {noun}".strip()
+        lead = f"{draft.short[0].upper()}{draft.short[1:]} [{draft.cite(src, best.score)}]."
+        idxs = (
+            [j for j in idxs if ctx.sentences[j].key != src.key] + [ctx.sentences.index(src)]
+            if src is not best.sentence
+            else idxs
+        )
     elif info.kind in ("who", "where", "when", "name"):
         ent = best_entity(info, best.sentence, info.expected)
         role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
@@ -754,7 +756,8 @@ def _absent_ask(info: QuestionInfo, ctx: SentenceContext, best: Evidence) -> str
     """A refusal text when the question asks about something the documents never mention
     (no word for it, no WordNet synonym of it); '' otherwise.
 
-    - the thing asked about: "What is the *budget* of ...?", "Which *contractor* ...?";
+    - the thing asked about: "What is the *budget* of ...?" (not a kind of answer such as
+      "which *city*", nor a generic "what is the *role* of ...?");
     - a number the question sets as a condition ("... in the *third* year?");
     - the topic of "What did X say about *T*?" when X's sentence does not mention it.
     """

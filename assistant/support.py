@@ -223,7 +223,7 @@ _LOCATIVE = re.compile(r"\b(at|in|to|into|from|near|towards?)\s+(the\s+)?$", re.
 
 def placelike(e: Entity, s: Sentence) -> bool:
     """A name tagged as an organisation that stands where a place does ("to the inland hub at
-    Marrow Junction"): the small NER model often tags lesser-known places that way."""
+    Grey Point"): the small NER model often tags lesser-known places that way."""
     return e.label == "ORG" and bool(_LOCATIVE.search(s.text[max(0, e.start - 12) : e.start]))
 
 
@@ -231,7 +231,7 @@ _NAMING = re.compile(r"\b(known as|called|named|dubbed|titled)\s+(the\s+)?$", re
 
 
 def named(e: Entity, s: Sentence) -> bool:
-    """``e`` is the name the sentence gives something ("the project, known as the North Quay ...")."""
+    """``e`` is the name the sentence gives something ("the plan, known as the Blue Line ...")."""
     return bool(_NAMING.search(s.text[max(0, e.start - 16) : e.start]))
 
 
@@ -280,7 +280,8 @@ def score_evidence(
     names = ctx.names_found(info.entity_keys, idxs)
     name_keys = {k for ks in info.entity_keys for k in ks}
     plain = tuple(t for t in info.terms if t not in name_keys and not t.startswith("@"))
-    if any(SALIENT_KEY in ks for ks in info.entity_keys):  # "the Élysée's chief": a name, not a predicate
+    asks_about_main = any(SALIENT_KEY in ks for ks in info.entity_keys)  # the answer is someone else
+    if asks_about_main:  # "the Élysée's chief": a name, not a predicate
         plain = tuple(t for t in plain if t not in _ROLE_TERMS) or plain
     predicate, _ = ctx.coverage(plain, idxs, index, info.synonyms) if plain else (cover, own)
     absent = [t for t in plain if t not in ctx.corpus_terms]
@@ -294,7 +295,6 @@ def score_evidence(
     window_terms = set().union(*(ctx.terms[j] for j in idxs))
     anchor_missing = bool(anchor) and anchor not in window_terms
     type_ok = has_expected(info, s)
-    asks_about_main = any(SALIENT_KEY in ks for ks in info.entity_keys)  # the answer is someone else
     if (
         not type_ok
         and info.kind == "who"

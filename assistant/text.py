@@ -339,10 +339,10 @@ def words(text: str) -> list[str]:
 # Durations said two ways: "twelve months" is "a year" (both sides of a comparison are
 # rewritten, so a question and a sentence meet on the same words).
 _SAME_DURATION = [
-    (re.compile(r"\b(?:twelve|12)[ -]months?\b", re.IGNORECASE), "a year"),
-    (re.compile(r"\b(?:twenty[- ]four|24)[ -]hours?\b", re.IGNORECASE), "a day"),
-    (re.compile(r"\b(?:seven|7)[ -]days?\b", re.IGNORECASE), "a week"),
-    (re.compile(r"\b(?:fifty[- ]two|52)[ -]weeks?\b", re.IGNORECASE), "a year"),
+    (re.compile(r"(?<![\d.,])\b(?:twelve|12) months?\b", re.IGNORECASE), "a year"),
+    (re.compile(r"(?<![\d.,])\b(?:twenty[- ]four|24) hours?\b", re.IGNORECASE), "a day"),
+    (re.compile(r"(?<![\d.,])\b(?:seven|7) days?\b", re.IGNORECASE), "a week"),
+    (re.compile(r"(?<![\d.,])\b(?:fifty[- ]two|52) weeks?\b", re.IGNORECASE), "a year"),
 ]
 
 

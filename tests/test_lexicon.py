@@ -45,16 +45,21 @@ def test_names_and_aliases_are_not_paraphrased() -> None:
 
 
 def test_missing_data_turns_matching_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lexicon, "_wordnet", None)
-    monkeypatch.setattr(lexicon, "_missing", False)
+    lexicon.reset()
     monkeypatch.setattr(lexicon, "data_dir", lambda: None)
-    related_words.cache_clear()
     try:
         assert related_words("petroleum") == frozenset()
+        assert lexicon.noun_class("company") == ""
     finally:
         monkeypatch.undo()
-        related_words.cache_clear()
-        lexicon._missing = False
+        lexicon.reset()
+    assert "oil" in related_words("petroleum")
+
+
+def test_odd_input_is_not_an_error() -> None:
+    for word in ["", "   ", "łódź", "€", "日本", "x" * 500, "2022"]:
+        assert isinstance(related_words(word), frozenset)
+        assert isinstance(lexicon.noun_class(word), str)
 
 
 def test_compound_written_as_one_word() -> None:
