@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.lexicon import noun_class, noun_kind
-from assistant.numbers import find_figures
+from assistant.numbers import MEASURES, find_figures
 from assistant.text import (
     NUMBER_WORDS,
     QUESTION_WORDS,
@@ -140,6 +140,7 @@ class QuestionInfo:
     injection: bool = False
     head_noun: str = ""  # "countries" in "how many countries ..."
     focus: str = ""  # the noun naming what is asked for: "budget" in "What is the budget of ...?"
+    dimension: str = ""  # "deep" in "how deep ...?" (numbers.MEASURES)
     quoted: tuple[str, ...] = ()  # phrases the question quotes ('each in their own way'), folded
     # question terms the documents never use -> document terms that are their synonyms
     synonyms: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -235,7 +236,7 @@ _NAME_ASKED = re.compile(r"^what (is|was|are|were|will) .{1,60}\b(called|named|k
 
 def _kind_from_noun(q: str) -> str:
     """ "Which company / firm / union ...?" asks for an organisation or a person, "which
-    airport ...?" for a place: WordNet's class of the noun after which/what decides, so no
+    province ...?" for a place: WordNet's class of the noun after which/what decides, so no
     list of nouns is needed. "What is X called?" asks for a name."""
     if _NAME_ASKED.search(q):
         return "name"
@@ -263,6 +264,9 @@ def _typing_noun(q: str) -> str:
     return ""
 
 
+_MEASURED = "(" + "|".join(MEASURES) + ")"
+
+
 def _kind(q: str) -> str:
     if re.search(
         r"\bwhy\b|\bfor what (reason|purpose)\b|\bwhat (is|was) the (reason|purpose|goal|aim)\b|"
@@ -282,7 +286,9 @@ def _kind(q: str) -> str:
         q,
     ):
         return "how_long"
-    if re.search(r"\bhow much\b|\bwhat (amount|sum|figure|value)\b|\bhow (large|big)\b", q):
+    if re.search(
+        r"\bhow much\b|\bwhat (amount|sum|figure|value)\b|\bhow (large|big)\b|\bhow " + _MEASURED + r"\b", q
+    ):
         return "how_much"
     if re.search(
         r"\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
@@ -441,6 +447,7 @@ def analyze(question: str) -> QuestionInfo:
         injection=injection,
         head_noun=head,
         focus=_focus(q),
+        dimension=m.group(1) if (m := re.search(r"\bhow " + _MEASURED + r"\b", q)) else "",
         quoted=tuple(
             " ".join(m.split())
             for m in re.findall(r"[\"“‘']([^\"”’']{6,200})[\"”’']", fold(question))

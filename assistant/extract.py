@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from assistant.analysis import QuestionInfo, entity_keys
-from assistant.numbers import Figure, quantities
+from assistant.numbers import Figure, measures, quantities
 from assistant.support import named, placelike
 from assistant.text import SCALE_WORDS, content_terms, fold
 from assistant.types import Entity, Sentence
@@ -36,6 +36,8 @@ def figure_answer(info: QuestionInfo, s: Sentence) -> Figure | None:
         figs = [f for f in figs if clause_terms(s, f, info, words_only=True) > 0]
     elif not figs:
         figs = stated  # "How much will it cost, 450 million?": the question may restate the answer
+    if info.dimension:
+        figs = [f for f in figs if measures(f, s, info.dimension)]
     if not figs:
         return None
     if info.head_noun:

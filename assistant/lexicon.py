@@ -231,7 +231,7 @@ _GENERIC = {"04", "07", "09"}
 @lru_cache(maxsize=4096)
 def noun_class(word: str) -> str:
     """The lexicographer class of ``word``'s commonest noun sense without "noun." ("company"
-    -> group, "minister" -> person, "airport" -> location); '' when not a noun."""
+    -> group, "minister" -> person, "province" -> location); '' when not a noun."""
     wn = wordnet()
     files = wn.noun_files(word, 1) if wn is not None else []
     return _CLASSES.get(files[0], "other") if files else ""

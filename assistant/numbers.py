@@ -19,7 +19,9 @@ _MODIFIERS = (
 _NUMWORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 _UNITS = (
     r"(?:\s+(?:euros?|dollars?|pounds?|yen|yuan|rubles?|roubles?|francs?|percent|per cent|%|"
-    r"people|men|women|soldiers|troops|countries|nations|km|kilometres|kilometers|tons|tonnes))?"
+    r"people|men|women|soldiers|troops|countries|nations|km|kilometres|kilometers|tons|tonnes|"
+    r"metres|meters|metre|meter|centimetres|centimeters|millimetres|millimeters|feet|foot|miles|mile|"
+    r"hectares|acres|kilograms|kg|grams|litres|liters|knots|mph|degrees))?"
 )
 MENTION = re.compile(
     r"(?<![\w.])"
@@ -33,6 +35,30 @@ MENTION = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
+
+
+# "How deep / high / heavy ...?": the units that measure it, and the words that say a figure
+# measures that ("18 metres deep", "a depth of", "weighs"); "how far" needs no such word.
+_LENGTH = r"^(km|kilomet|met|centimet|millimet|feet|foot|mile)"
+MEASURES: dict[str, tuple[re.Pattern[str], re.Pattern[str] | None]] = {
+    adjective: (re.compile(units, re.IGNORECASE), re.compile(cue, re.IGNORECASE) if cue else None)
+    for adjective, units, cue in [
+        ("deep", _LENGTH, r"\b(deep|depth)"),
+        ("high", _LENGTH, r"\b(high|height|tall)"),
+        ("tall", _LENGTH, r"\b(tall|high|height)"),
+        ("wide", _LENGTH, r"\b(wide|width|across)"),
+        ("far", _LENGTH, ""),
+        ("heavy", r"^(ton|kilogram|kg|gram)", r"\b(heavy|weigh)"),
+        ("fast", r"^(knot|mph|km/h)", ""),
+    ]
+}
+
+
+def measures(f: Figure, s: Sentence, adjective: str) -> bool:
+    """Does ``f`` in ``s`` answer "how <adjective>?" (a unit of that kind, and the sentence says
+    what it measures)?"""
+    units, cue = MEASURES[adjective]
+    return bool(f.unit) and bool(units.match(f.unit)) and (cue is None or bool(cue.search(s.text)))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.analysis import SALIENT_KEY, QuestionInfo, entity_keys
-from assistant.numbers import Figure, quantities
+from assistant.numbers import Figure, measures, quantities
 from assistant.text import SPEECH_VERBS, content_terms, fold, words
 from assistant.types import Entity, Sentence
 
@@ -199,6 +199,8 @@ def has_expected(info: QuestionInfo, s: Sentence) -> bool:
     labels = {e.label for e in s.entities}
     if info.kind in ("how_many", "how_much"):
         figures = quantities(s)
+        if info.dimension:  # "how deep?": a figure in a unit of length
+            return any(measures(f, s, info.dimension) for f in figures)
         if info.kind == "how_much":
             return bool(figures)
         return any(is_count(f, info.head_noun) for f in figures)

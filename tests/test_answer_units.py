@@ -30,6 +30,13 @@ from assistant.types import Citation, Entity, Message, Sentence
         ("How much more did A pay than B?", "arithmetic"),
         ("What happens next?", "what"),
         ("How long did the call last?", "how_long"),
+        ("Over what period will the loan be repaid?", "how_long"),
+        ("Which company will build the bridge?", "who"),  # WordNet: company is a group
+        ("Which province will vote first?", "where"),  # WordNet: a province is a place
+        ("Which pair of members voted?", "list"),  # "pair of": the noun after "of" decides
+        ("What is the new line called?", "name"),
+        ("How much of the 90 million euros will not come from the state?", "arithmetic"),
+        ("How deep is the harbour?", "how_much"),
     ],
 )
 def test_question_kinds(question: str, kind: str) -> None:
@@ -108,3 +115,24 @@ def test_pronoun_becomes_the_person_last_cited() -> None:
 def test_no_history_is_standalone() -> None:
     turn = resolve("Where was it?", [], [])
     assert turn.query == "Where was it?" and not turn.follow_up
+
+
+def test_measure_questions_need_a_figure_that_measures_that() -> None:
+    from assistant.numbers import measures
+
+    info = analyze("How deep will the channel be dredged?")
+    assert info.dimension == "deep"
+    deep = "The channel will be dredged to a depth of 18 metres."
+    long = "The quay will add 1.2 kilometres of berths."
+    assert any(measures(f, _sentence(deep), "deep") for f in find_figures(deep))
+    assert not any(measures(f, _sentence(long), "deep") for f in find_figures(long))
+
+
+def _sentence(text: str) -> Sentence:
+    return Sentence(doc_id="d", sentence_id=0, start=0, end=len(text), text=text)
+
+
+def test_question_numbers_include_scaled_figures_and_ordinals() -> None:
+    assert 167_000e6 in analyze("How much of the 167,000 million euros was aid?").numbers
+    assert 3.0 in analyze("Where will it be in the third year?").numbers
+    assert 12.0 not in analyze("After twelve months, where will it move?").numbers  # = "a year"
