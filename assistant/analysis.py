@@ -350,7 +350,7 @@ _FOCUS = re.compile(
 
 def _focus(q: str) -> str:
     """The topic noun a question asks about: "What is the *budget* of ...?", "Which
-    *company* ...?", "Which previously sceptical *countries* ...?". '' when there is none,
+    *treaty* ...?", "Which previously signed *treaty* ...?". '' when there is none,
     or when the noun only names the kind of answer ("which city", "which leader": typed
     answers check those). "What X ...?" is left out: there X is often a paraphrase of the
     answer itself ("What penalty awaits ...?" -> sanctions)."""
