@@ -6,7 +6,7 @@ import re
 
 from assistant.analysis import QuestionInfo, entity_keys
 from assistant.numbers import Figure, measures, quantities
-from assistant.support import named, placelike
+from assistant.support import named, wanted
 from assistant.text import SCALE_WORDS, content_terms, fold
 from assistant.types import Entity, Sentence
 
@@ -79,7 +79,7 @@ def entity_answers(info: QuestionInfo, s: Sentence, labels: frozenset[str]) -> l
     out: list[Entity] = []
     seen: set[str] = set()
     for e in s.entities:
-        if e.label not in labels and not ("GPE" in labels and "ORG" not in labels and placelike(e, s)):
+        if not wanted(e, s, info, labels):
             continue
         keys = set(entity_keys(e.text))
         if keys & q or (keys and keys <= q_terms):

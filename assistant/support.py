@@ -213,7 +213,7 @@ def has_expected(info: QuestionInfo, s: Sentence) -> bool:
         others = [
             e
             for e in s.entities
-            if (e.label in info.expected or (info.kind == "where" and placelike(e, s)))
+            if wanted(e, s, info, info.expected)
             and not (set(entity_keys(e.text)) & q_names)
         ]
         return bool(others)
@@ -227,6 +227,12 @@ def placelike(e: Entity, s: Sentence) -> bool:
     """A name tagged as an organisation that stands where a place does ("to the inland hub at
     Grey Point"): the small NER model often tags lesser-known places that way."""
     return e.label == "ORG" and bool(_LOCATIVE.search(s.text[max(0, e.start - 12) : e.start]))
+
+
+def wanted(e: Entity, s: Sentence, info: QuestionInfo, labels: frozenset[str]) -> bool:
+    """Is ``e`` of a kind that answers ``info``: one of ``labels``, or, for a where-question, a
+    place the NER model tagged as an organisation."""
+    return e.label in labels or (info.kind == "where" and placelike(e, s))
 
 
 _NAMING = re.compile(r"\b(known as|called|named|dubbed|titled)\s+(the\s+)?$", re.IGNORECASE)
