@@ -372,14 +372,12 @@ def analyze(question: str) -> QuestionInfo:
     injection = bool(_INJECTION.search(q))
     kind = _kind(q)
     ents = question_entities(question)
+    plain = same_durations(question)  # "twelve months" is "a year", not the number 12
+    stated = [f for f in find_figures(plain) if not f.is_year]
     numbers = tuple(
         dict.fromkeys(
-            [
-                v
-                for w in words(same_durations(question))
-                if (v := parse_number_word(w)) is not None and fold(w) not in {"one"}
-            ]
-            + [f.value for f in find_figures(same_durations(question)) if not f.is_year]
+            [v for w in words(plain) if (v := parse_number_word(w)) is not None and fold(w) not in {"one"}]
+            + [f.value for f in stated]
         )
     )
     operation = ""
@@ -393,10 +391,8 @@ def analyze(question: str) -> QuestionInfo:
             operation = "share"
         elif _ARITH_SUM.search(q) and (n_ents >= 2 or (n_ents == 1 and " and " in q)):
             operation = "sum"
-    if not operation and kind in ("how_many", "how_much") and _REMAINDER.search(q):
-        stated = [f for f in find_figures(same_durations(question)) if not f.is_year]
-        if stated:  # "Of the up to 26 countries, how many would not ...?": 26 minus those that would
-            operation = "remainder"
+    if not operation and kind in ("how_many", "how_much") and _REMAINDER.search(q) and stated:
+        operation = "remainder"  # "Of the 26 countries, how many would not ...?": 26 minus those that would
     if operation:
         kind = "arithmetic"
     head = ""
