@@ -117,12 +117,14 @@ def _with_context(ctx: SentenceContext, ev: Evidence, kind: str, terms: tuple[st
         )
         # "Why did the union refuse?": the refusal sentence states the fact; the reason is
         # usually what the actor says next
-        people = {words(e.text)[-1] for e in s.entities if e.label == "PERSON" and words(e.text)}
         gives_reason = (
             kind == "why"
             and same_para
             and not _CAUSAL.search(s.text)
-            and bool(people & set(words(n_text)))  # the same actor ...
+            and any(  # the same actor ...
+                e.label == "PERSON" and words(e.text)[-1:] and words(e.text)[-1] in words(n_text)
+                for e in s.entities
+            )
             and (bool(re.search(r"[“”\"]", n_text)) or bool(set(words(n_text)) & SPEECH_VERBS))  # ... speaks
         )
         if (
