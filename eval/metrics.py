@@ -8,10 +8,12 @@ Gold evidence and ``must`` facts come from ``eval/data/gold.jsonl``; nothing her
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 
+from eval import squad
 from eval.dataset import GoldItem
-from eval.matching import fact_present, facts_present
+from eval.matching import fact_present, facts_present, normalise
 from eval.records import Outcome
 
 Pair = tuple[GoldItem, Outcome]
@@ -34,9 +36,11 @@ def fact_hits(item: GoldItem, outcome: Outcome) -> list[bool]:
 
 
 def answer_correct(item: GoldItem, outcome: Outcome) -> bool:
-    """Answer correctness (accuracy).
+    """Lenient answer correctness (``accuracy``): the facts may be anywhere in the answer text.
 
-    Answerable item: correct iff the answer is not refused and states *every* ``must`` fact
+    Kept next to ``answer_correct_strict`` for comparison with earlier reports: it credits a
+    wrong direct answer whose quoted sentence holds the fact. Answerable item: correct iff the
+    answer is not refused and states *every* ``must`` fact
     (strict nugget recall = 1; Voorhees 2003). Unanswerable item: correct iff refused, the
     "abstain when unanswerable" criterion of SQuAD 2.0 (Rajpurkar et al., 2018, "Know What You
     Don't Know"). A crashed backend (``outcome.error``) is never correct.
@@ -46,6 +50,61 @@ def answer_correct(item: GoldItem, outcome: Outcome) -> bool:
     if not item.answerable:
         return outcome.refused
     return not outcome.refused and all(fact_hits(item, outcome))
+
+
+def lead(text: str) -> str:
+    """The part of an answer before its quoted sentences: the text before the first blank
+    line when there is one (the answerer writes ``lead``, a blank line, then the sentences)."""
+    head, sep, _ = text.partition("\n\n")
+    return head.strip() if sep and head.strip() else text.strip()
+
+
+def direct_answer(outcome: Outcome) -> str:
+    """What a user reads as *the* answer: ``short_answer`` when given, else the lead."""
+    return outcome.short_answer.strip() or lead(outcome.text)
+
+
+_YES = re.compile(r"(?<!\w)yes(?!\w)")
+_NO = re.compile(r"(?<!\w)no(?!\w)")
+
+
+def states_polarity(text: str, polarity: str) -> bool:
+    """``text`` says ``yes`` (or ``no``) as a word and not the opposite one."""
+    t = normalise(text)
+    said_yes, said_no = bool(_YES.search(t)), bool(_NO.search(t))
+    return said_yes and not said_no if polarity == "yes" else said_no and not said_yes
+
+
+def answer_correct_strict(item: GoldItem, outcome: Outcome) -> bool:
+    """Strict correctness: the *direct* answer (``direct_answer``) is judged on its own.
+
+    A wrong short answer followed by a right quoted sentence is wrong. Answerable item: not
+    refused and the direct answer states every ``must`` fact; a yes/no item must say the
+    right ``yes``/``no``; a SQuAD item must match a gold answer (``squad.answer_hit``: F1 >= 0.5
+    or a gold answer contained). Unanswerable item: refused. A crash is never correct.
+    """
+    if outcome.error:
+        return False
+    if not item.answerable:
+        return outcome.refused
+    if outcome.refused:
+        return False
+    direct = direct_answer(outcome)
+    if item.benchmark == "squad2":
+        return squad.answer_hit([a for fact in item.must for a in fact], direct)
+    if item.category == "yes_no":
+        return states_polarity(direct, item.polarity)
+    return all(fact_present(direct, alts) for alts in item.must)
+
+
+def squad_scores(item: GoldItem, outcome: Outcome) -> tuple[float, float] | None:
+    """Official SQuAD 2.0 (EM, F1) of the direct answer (a refusal predicts no answer);
+    ``None`` for items that are not from SQuAD."""
+    if item.benchmark != "squad2":
+        return None
+    pred = "" if outcome.refused or outcome.error else direct_answer(outcome)
+    golds = [a for fact in item.must for a in fact] if item.answerable else []
+    return squad.best(golds, pred)
 
 
 def fact_recall(item: GoldItem, outcome: Outcome) -> float | None:

@@ -29,7 +29,9 @@ class Outcome:
 
     ``retrieved`` is the retrieval ranking (best first) used for recall@k and MRR.
     ``error`` is set only when the harness caught an exception (the backend crashed); such an
-    outcome is never counted as correct, nor as a correct refusal.
+    outcome is never counted as correct, nor as a correct refusal. ``short_answer`` is the
+    answer's direct answer (``Answer.short_answer``), judged on its own by strict scoring;
+    ``reason`` is the answerer's own account of a refusal or choice when it gives one.
     """
 
     item_id: str
@@ -41,3 +43,5 @@ class Outcome:
     error: str = ""
     kind: str = ""
     standalone_question: str = ""
+    short_answer: str = ""
+    reason: str = ""

@@ -10,7 +10,7 @@ import hashlib
 import json
 import subprocess
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,8 @@ SCHEMA = 1
 
 # Short column headers for the console and Markdown tables.
 COLUMNS: dict[str, str] = {
-    "accuracy": "acc", "fact_recall": "facts", "refusal_accuracy": "refuse_ok",
+    "strict_accuracy": "strict", "accuracy": "lenient", "fact_recall": "facts",
+    "refusal_accuracy": "refuse_ok",
     "false_refusal_rate": "false_ref", "false_answer_rate": "false_ans", "citation_recall": "cite_R",
     "citation_precision": "cite_P", "recall_at_k": "R@k", "mrr": "MRR",
     "latency_p50_ms": "p50ms", "latency_p95_ms": "p95ms",
@@ -87,14 +88,16 @@ def format_table(bs: BackendScores) -> str:
 def _item_record(item: GoldItem, outcome: Outcome, k: int) -> dict[str, Any]:
     return {
         "id": item.id, "category": item.category, "question": item.question,
-        "answerable": item.answerable, "correct": m.answer_correct(item, outcome),
+        "answerable": item.answerable, "split": item.split,
+        "correct": m.answer_correct_strict(item, outcome), "lenient_correct": m.answer_correct(item, outcome),
+        "direct_answer": m.direct_answer(outcome), "reason": outcome.reason,
         "refused": outcome.refused, "error": outcome.error, "kind": outcome.kind,
         "standalone_question": outcome.standalone_question, "answer": outcome.text,
         "missing_facts": [list(alts) for alts, hit in zip(item.must, m.fact_hits(item, outcome), strict=True)
                           if not hit] if item.answerable else [],
         "cited": [c.sentence_id for c in outcome.citations],
         "cited_needed": m.citation_needed(item, outcome),
-        "gold_evidence": [e.sentence_id for e in item.evidence],
+        "gold_evidence": sorted(sid for e in item.evidence for sid in e.sentence_ids),
         "retrieved": [r.sentence_id for r in outcome.retrieved[:k]],
         "latency_ms": round(outcome.latency_ms, 1),
     }
@@ -132,12 +135,17 @@ def build_report(runs: Sequence[BackendRun], items: Sequence[GoldItem], k: int, 
     }
 
 
+def _scores(raw: dict[str, Any]) -> Scores:
+    """A saved ``Scores`` row; metrics an older report lacks (e.g. strict ones) read as ``None``."""
+    return Scores(**{f.name: raw.get(f.name) for f in fields(Scores)})
+
+
 def scores_from_report(report: dict[str, Any]) -> dict[str, BackendScores]:
     """Re-read the scores of a saved report (for ``--compare`` and plots)."""
     out = {}
     for name, b in report["backends"].items():
-        overall = Scores(**b["overall"]) if b.get("overall") else None
-        cats = {c: Scores(**s) for c, s in (b.get("categories") or {}).items()}
+        overall = _scores(b["overall"]) if b.get("overall") else None
+        cats = {c: _scores(s) for c, s in (b.get("categories") or {}).items()}
         out[name] = BackendScores(name, b.get("error", ""), overall, cats)
     return out
 

@@ -77,8 +77,9 @@ def retriever_rankings(assistant: Any, queries: Sequence[str], k: int) -> list[R
 def run_item(assistant: Any, item: GoldItem, backend: str | None, k: int) -> Outcome:
     """Ask one gold question; exceptions become an ``Outcome`` with ``error`` set."""
     t0 = time.perf_counter()
+    scope = {"doc_ids": [item.doc_id]} if item.doc_id else {}
     try:
-        answer = assistant.ask(item.question, item.history_messages(), backend=backend)
+        answer = assistant.ask(item.question, item.history_messages(), backend=backend, **scope)
     except Exception as exc:  # a failing backend is reported, not fatal
         return Outcome(item.id, text="", refused=True, error=f"{type(exc).__name__}: {exc}",
                        latency_ms=(time.perf_counter() - t0) * 1000)
@@ -94,6 +95,8 @@ def run_item(assistant: Any, item: GoldItem, backend: str | None, k: int) -> Out
         item_id=item.id, text=answer.text, refused=bool(answer.refused) or bool(error),
         citations=_refs(answer.citations), retrieved=answer_ranking(answer, k),
         latency_ms=latency_ms, kind=getattr(answer, "kind", ""), standalone_question=query,
+        short_answer=getattr(answer, "short_answer", "") or "",
+        reason=str(getattr(answer, "reason", "") or ""),
     )
 
 

@@ -20,7 +20,7 @@ def gold(must: tuple[tuple[str, ...], ...] = (("12", "twelve"),), evidence: tupl
          answerable: bool = True, category: str = "numeric", item_id: str = "q1") -> GoldItem:
     return GoldItem(id=item_id, category=category, question="How many arches?", answerable=answerable,
                     reference="12.", must=must if answerable else (),
-                    evidence=tuple(Evidence(DOC, s) for s in evidence) if answerable else ())
+                    evidence=tuple(Evidence(DOC, 0, 1, "x", (s,)) for s in evidence) if answerable else ())
 
 
 def outcome(text: str = "It has 12 arches. [1]", refused: bool = False,
@@ -196,3 +196,48 @@ def test_floor_violations_name_the_metric_and_direction(tmp_path) -> None:
     path.write_text(json.dumps({"overall": {"min": {"false_answer_rate": 0.1}}}))
     with pytest.raises(ValueError, match="belongs under max"):
         load_floors(path)
+
+
+# -- strict scoring: the direct answer is judged on its own ---------------------------------
+def _strict_outcome(text: str, short: str = "", refused: bool = False) -> Outcome:
+    return Outcome("q1", text=text, refused=refused, citations=(S_FACT,), short_answer=short)
+
+
+def test_a_wrong_short_answer_before_a_right_quote_is_strictly_wrong_but_leniently_right() -> None:
+    o = _strict_outcome("More than 130 [1]\n\nThe old bridge has 12 stone arches. [1]", short="More than 130")
+    assert m.answer_correct(gold(), o) and not m.answer_correct_strict(gold(), o)
+    right = _strict_outcome("12 arches [1]\n\nThe old bridge has 12 stone arches. [1]", short="12 arches")
+    assert m.answer_correct_strict(gold(), right)
+
+
+def test_without_short_answer_the_lead_before_the_blank_line_is_judged() -> None:
+    assert m.direct_answer(_strict_outcome("About 130.\n\nIt has 12 arches. [1]")) == "About 130."
+    assert not m.answer_correct_strict(gold(), _strict_outcome("About 130.\n\nIt has 12 arches. [1]"))
+    # no blank line: the whole text is the answer
+    assert m.answer_correct_strict(gold(), _strict_outcome("It has 12 arches. [1]"))
+
+
+def test_yes_no_items_must_state_the_right_yes_or_no() -> None:
+    item = GoldItem(id="y", category="yes_no", question="Is it open?", answerable=True,
+                    reference="No, it is closed.", must=(("closed", "no"),),
+                    evidence=(Evidence(DOC, 0, 1, "x", (2,)),))
+    assert item.polarity == "no"
+    assert m.answer_correct_strict(item, _strict_outcome("No. [1]", short="No"))
+    assert not m.answer_correct_strict(item, _strict_outcome("Yes. It is closed [1]", short="Yes"))
+    assert not m.answer_correct_strict(item, _strict_outcome("It is closed. [1]", short="It is closed"))
+    assert not m.answer_correct_strict(item, _strict_outcome("Yes and no.", short="Yes and no"))
+
+
+def test_squad_items_use_official_em_f1_and_a_refusal_predicts_no_answer() -> None:
+    ans = GoldItem(id="s", category="factoid", question="Who?", answerable=True, reference="Rollo",
+                   must=(("Rollo", "Rollo of Normandy"),), evidence=(Evidence(DOC, 0, 1, "x", (2,)),),
+                   benchmark="squad2")
+    imp = GoldItem(id="t", category="not_in_article", question="Who?", answerable=False, reference="-",
+                   must=(), evidence=(), benchmark="squad2")
+    assert m.squad_scores(ans, _strict_outcome("x", short="the Rollo")) == (1.0, 1.0)
+    assert m.squad_scores(ans, _strict_outcome("x", short="Rollo, a Viking")) == (0.0, pytest.approx(2 / 3))
+    assert m.answer_correct_strict(ans, _strict_outcome("x", short="Rollo, a Viking"))
+    assert not m.answer_correct_strict(ans, _strict_outcome("x", short="William"))
+    assert m.squad_scores(imp, _strict_outcome("", refused=True)) == (1.0, 1.0)
+    assert m.squad_scores(imp, _strict_outcome("x", short="Rollo")) == (0.0, 0.0)
+    assert m.squad_scores(gold(), _strict_outcome("x")) is None

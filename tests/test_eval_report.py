@@ -18,18 +18,25 @@ from eval.report import build_report, format_table, scores_from_report, to_markd
 from eval.runner import ABORT_AFTER, run_backend
 
 SENTENCES = {2: "The old bridge has 12 stone arches.", 9: "It crosses the river in Lyon."}
+# A document whose sentences 0..9 are numbered so that sentence 2 and 9 are the ones above.
+DOC_TEXT = " ".join(SENTENCES.get(i, f"Filler sentence number {i}.") for i in range(10))
+
+
+def _span(sid: int) -> dict[str, object]:
+    start = DOC_TEXT.index(SENTENCES[sid])
+    return {"doc_id": "a.txt", "start": start, "end": start + len(SENTENCES[sid]), "text": SENTENCES[sid]}
 
 
 def _items() -> list[GoldItem]:
     rows = [
         {"id": "n1", "category": "numeric", "question": "How many arches?", "answerable": True,
-         "reference": "12", "must": [["12"]], "evidence": [{"doc_id": "a.txt", "sentence_id": 2}]},
+         "reference": "12", "must": [["12"]], "evidence": [_span(2)], "split": "test"},
         {"id": "f1", "category": "factoid", "question": "Where?", "answerable": True,
-         "reference": "Lyon", "must": [["Lyon"]], "evidence": [{"doc_id": "a.txt", "sentence_id": 9}]},
+         "reference": "Lyon", "must": [["Lyon"]], "evidence": [_span(9)], "split": "test"},
         {"id": "o1", "category": "off_topic", "question": "Capital of Peru?", "answerable": False,
-         "reference": "-", "must": [], "evidence": []},
+         "reference": "-", "must": [], "evidence": [], "split": "dev"},
     ]
-    return parse_lines([json.dumps(r) for r in rows])
+    return parse_lines([json.dumps(r) for r in rows], documents={"a.txt": DOC_TEXT})
 
 
 def _cite(sid: int) -> Citation:
