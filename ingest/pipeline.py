@@ -68,19 +68,40 @@ def _node_id(doc: Document, kind: str, index: int) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
+EMBED_BATCH = 64  # texts per embedding call, so long documents can report progress and stop early
+
+# (stage, done, total): "sentences" once split, "embedding" after each batch. It may raise (a
+# cancelled upload) - nothing has been written yet, so the index stays as it was.
+StepProgress = Callable[[str, int, int], None]
+
+
 def prepare(
-    doc: Document, embedder: Embedder, settings: Settings, with_entities: bool = True
+    doc: Document,
+    embedder: Embedder,
+    settings: Settings,
+    with_entities: bool = True,
+    on_step: StepProgress | None = None,
 ) -> PreparedDocument:
     """Split, annotate, chunk and embed one document (pure apart from the models)."""
     sentences = split_sentences(doc.text, doc.doc_id)
     if not sentences:
         raise IngestError(doc.source or doc.doc_id, "has no sentences to index")
+    if on_step:
+        on_step("sentences", 0, len(sentences))
     if with_entities:
         from ingest.annotate import annotate
 
         sentences = annotate(doc.text, sentences)
     chunks = make_chunks(doc, sentences, settings.chunk_sentences, settings.chunk_overlap)
-    vectors = embedder.embed([s.text for s in sentences] + [c.text for c in chunks])
+    texts = [s.text for s in sentences] + [c.text for c in chunks]
+    if on_step is None:
+        vectors = embedder.embed(texts)
+    else:
+        parts = []
+        for i in range(0, len(texts), EMBED_BATCH):
+            parts.append(embedder.embed(texts[i : i + EMBED_BATCH]))
+            on_step("embedding", min(i + EMBED_BATCH, len(texts)), len(texts))
+        vectors = np.vstack(parts)
     return PreparedDocument(doc, sentences, chunks, vectors[: len(sentences)], vectors[len(sentences) :])
 
 
@@ -198,7 +219,10 @@ class Ingestor:
         return str(metas[0].get("content_hash")) if metas else None
 
     def ingest_documents(
-        self, documents: Iterable[Document], progress: Callable[[str], None] | None = None
+        self,
+        documents: Iterable[Document],
+        progress: Callable[[str], None] | None = None,
+        on_step: StepProgress | None = None,
     ) -> IngestReport:
         """Add or replace ``documents``; unchanged ones are skipped."""
         report = IngestReport()
@@ -212,7 +236,7 @@ class Ingestor:
                 report.unchanged.append(doc.doc_id)
                 continue
             try:
-                prepared = prepare(doc, self.embedder, self.settings, self.with_entities)
+                prepared = prepare(doc, self.embedder, self.settings, self.with_entities, on_step)
             except IngestError as exc:
                 report.errors.append(exc)
                 continue
@@ -255,6 +279,12 @@ class Ingestor:
         """Remove a document and all its rows."""
         for store in self._stores():
             store.delete(doc_id)
+
+    def ingested_at(self) -> dict[str, str]:
+        """When each stored document was (last) ingested, as ISO time, by document id."""
+        _s, _c, docs = self._stores()
+        metas = docs._collection.get(include=["metadatas"]).get("metadatas") or []
+        return {str(m.get("document_id") or m.get("doc_id")): str(m.get("ingested_at", "")) for m in metas}
 
     def counts(self) -> dict[str, int]:
         """Rows per collection: sentences, chunks, documents."""
