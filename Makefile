@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE=1
 export ANONYMIZED_TELEMETRY=False
 export GRADIO_ANALYTICS_ENABLED=False
 
-.PHONY: setup index run test test-quick eval bench lint browser clean
+.PHONY: setup index run test test-quick eval bench lint browser clean train-reader
 
 setup: $(STAMP)
 
@@ -50,6 +50,14 @@ eval: index
 
 bench: index
 	$(PY) -m eval.benchmark
+
+# Retrain the reader (assistant/models/reader): SQuAD 2.0 pairs -> MiniLM cross-encoder -> int8 ONNX.
+# On a GPU use all pairs (READER_TRAIN_ARGS=); on this 2-core CPU about 12 minutes with the default.
+READER_TRAIN_ARGS ?= --max-pairs 10000 --epochs 1 --lr 6e-5
+train-reader: setup
+	$(PIP) install -q -c constraints.txt -e '.[train]'
+	$(PY) -m train.reader_train $(READER_TRAIN_ARGS) --out train/out/reader
+	$(PY) -m train.reader_export --model train/out/reader --out assistant/models/reader
 
 lint: setup
 	$(VENV)/bin/ruff check .

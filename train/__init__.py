@@ -1,0 +1,1 @@
+"""Training code for the reader (never imported on the question path)."""
