@@ -21,6 +21,7 @@ from assistant.conversation import Turn
 from assistant.extract import best_entity, clause_terms, clean_entity, entity_answers, figure_answer, readable
 from assistant.lexicon import noun_kind, synonyms_in
 from assistant.numbers import Figure, find_figures, format_value, quantities
+from assistant.reader import Reader
 from assistant.retrieve import SentenceRetriever
 from assistant.support import (
     ANAPHORIC_START,
@@ -32,7 +33,7 @@ from assistant.support import (
     speaker_answer,
 )
 from assistant.text import SPEECH_VERBS, STOPWORDS, content_terms, fold, stem, words
-from assistant.types import Answer, Citation, Document, Sentence
+from assistant.types import Answer, Citation, Document, Entity, Sentence
 
 CANDIDATES = 12
 MIN_SCORE = 0.52  # support score below which the documents are taken not to answer
@@ -42,6 +43,12 @@ PARAPHRASE_DENSE = 0.5  # ... unless it is this close in meaning (a paraphrase)
 SLOT_OWN_WEIGHT = 0.5
 SAME_NOUN_SIMILARITY = 0.5
 CORROBORATE_MARGIN = 0.12  # a second sentence is cited only if it scores this close to the best
+# The trained reader (assistant/reader.py). Set on the dev splits (eval/data/*, split "dev"):
+READER_WEIGHT = 1.0  # support score = rules + READER_WEIGHT * P(answers)
+READER_ACCEPT = 0.5  # P at or above which the sentence answers even when word overlap is low
+READER_REJECT = 0.05  # P below which the documents are taken not to answer, whatever the overlap
+RELATED_MIN_DENSE = 0.3  # a refusal shows "related" sentences only this close in meaning
+READER_SPAN = 2.0  # span logit margin over "no answer" for a what-question's short answer
 
 REFUSAL_NOT_STATED = "The documents do not say"
 
@@ -54,6 +61,7 @@ class Draft:
     sentences: list[Sentence] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     short: str = ""
+    confidence: float = -1.0  # the reader's P(answers) for the main cited sentence
 
     def cite(self, s: Sentence, score: float) -> int:
         for i, have in enumerate(self.sentences):
@@ -73,9 +81,21 @@ def _context(retriever: SentenceRetriever) -> SentenceContext:
 
 
 def _refuse(turn: Turn, info: QuestionInfo, reason: str, related: list[Evidence]) -> Answer:
-    rel = [citation_for(e.sentence, e.score) for e in related[:3] if not e.sentence.is_heading]
+    """A refusal; the nearest sentences go along as ``related`` only when they are on the topic
+    (dense similarity at least RELATED_MIN_DENSE), never as citations."""
+    rel = [
+        citation_for(e.sentence, e.score)
+        for e in related[:3]
+        if not e.sentence.is_heading and e.dense >= RELATED_MIN_DENSE
+    ]
     return Answer(
-        text=reason, refused=True, citations=[], standalone_question=turn.query, kind=info.kind, related=rel
+        text=reason,
+        refused=True,
+        citations=[],
+        standalone_question=turn.query,
+        kind=info.kind,
+        related=rel,
+        confidence=related[0].reader if related else -1.0,
     )
 
 
@@ -359,6 +379,9 @@ def answer_question(
     documents: dict[str, Document],
     allowed: np.ndarray | None,
     top_k: int,
+    *,
+    reader: Reader | None = None,
+    reader_candidates: int = 8,
 ) -> Answer:
     """Answer ``turn`` from the documents, or refuse; see the module docstring."""
     t0 = time.perf_counter()
@@ -407,6 +430,8 @@ def answer_question(
     cands = [c for c in cands if not c.sentence.is_heading] or cands
     if not cands:
         return _refuse(turn, info, f"{REFUSAL_NOT_STATED} anything about that.", [])
+    if reader is not None:
+        cands = _apply_reader(reader, turn.query, ctx, cands, reader_candidates)
 
     meta = _about_the_documents(info, ctx, allowed)
     if meta is not None:
@@ -480,7 +505,7 @@ def answer_question(
     if not _supported(info, best):
         return _refuse(turn, info, _not_stated_text(info), cands)
 
-    draft = Draft()
+    draft = Draft(confidence=best.reader)
     idxs = _with_context(ctx, best, info.kind, info.terms)
     problem = (
         _premise_problem(info, ctx, idxs)
@@ -531,7 +556,8 @@ def answer_question(
             else idxs
         )
     elif info.kind in ("who", "where", "when", "name"):
-        ent = best_entity(info, best.sentence, info.expected)
+        options = entity_answers(info, best.sentence, info.expected)
+        ent = _reader_pick(best, options) or best_entity(info, best.sentence, info.expected)
         role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
         if info.kind == "who" and asks_for_speaker(info):
             speaker = speaker_answer(info, ctx, best.index)
@@ -593,6 +619,9 @@ def answer_question(
             draft.short = ", ".join(names)
             lead = f"{_join(names)} [" + "][".join(str(i + 1) for i in range(len(holders))) + "]."
             idxs = [h.index for h in holders]
+    elif info.kind == "what" and (span := _reader_span(best)):
+        draft.short = span
+        lead = f"{span[0].upper()}{span[1:]} [{draft.cite(best.sentence, best.score)}]."
     elif info.kind == "yesno":
         if _polarity_differs(info, best.sentence):
             lead = "No."
@@ -801,6 +830,12 @@ def _supported(info: QuestionInfo, best: Evidence) -> bool:
     names (its other terms) is there, or the sentence is a close paraphrase (dense
     similarity). Thresholds were tuned on eval/data/gold.jsonl.
     """
+    if best.reader >= 0:  # the trained reader decides where it is sure
+        if best.reader < READER_REJECT:
+            return False
+        typed = best.type_ok or not info.expected
+        if best.reader >= READER_ACCEPT and best.entities_found >= 1.0 and typed:
+            return True
     if best.entities_found < 1.0 or best.score < MIN_SCORE:
         return False
     if info.expected and not best.type_ok:
@@ -810,6 +845,44 @@ def _supported(info: QuestionInfo, best: Evidence) -> bool:
     if info.kind == "who" and best.oov_strict >= 0.5 and best.dense < PARAPHRASE_DENSE + 0.05:
         return False  # "Who designed X?" when nothing says "design": a slot question about another event
     return not (best.predicate < MIN_PREDICATE and best.dense < PARAPHRASE_DENSE)
+
+
+def _apply_reader(
+    reader: Reader, query: str, ctx: SentenceContext, cands: list[Evidence], n: int
+) -> list[Evidence]:
+    """Re-score the ``n`` best candidates with the reader's P(answers) (one batched forward).
+
+    The unread rest keep their rule scores and stay behind: the reader only re-orders what
+    the rules already found plausible, and its probability joins the support decision.
+    """
+    head, rest = cands[:n], cands[n:]
+    pairs = []
+    for c in head:
+        j = _neighbour(ctx, c.index, -1)
+        pairs.append((c.sentence.text, ctx.sentences[j].text if j is not None else ""))
+    read = [
+        replace(c, reader=r.prob, reading=r, score=c.score + READER_WEIGHT * r.prob)
+        for c, r in zip(head, reader.read(query, pairs), strict=True)
+    ]
+    read.sort(key=lambda e: -e.score)
+    return read + rest
+
+
+def _reader_pick(best: Evidence, options: list[Entity]) -> Entity | None:
+    """Among typed candidates (names, places, dates), the one the reader marks as the answer."""
+    if best.reading is None or not best.reading.offsets or not options:
+        return None
+    scored = [(Reader.span_score(best.reading, e.start, e.end), e) for e in options]
+    score, ent = max(scored, key=lambda t: t[0])
+    return ent if score > float("-inf") else None
+
+
+def _reader_span(best: Evidence) -> str:
+    """The reader's own answer span in the best sentence, when it is clearly there."""
+    r = best.reading
+    if r is None or r.span == (0, 0) or r.span_score < READER_SPAN:
+        return ""
+    return best.sentence.text[r.span[0] : r.span[1]].strip(" ,;:.")
 
 
 def _join(names: list[str]) -> str:
@@ -860,4 +933,5 @@ def _finish(
         short_answer=draft.short,
         kind=info.kind,
         timings={"answer_ms": (time.perf_counter() - t0) * 1000},
+        confidence=draft.confidence,
     )

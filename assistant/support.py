@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from assistant.analysis import SALIENT_KEY, QuestionInfo, entity_keys
 from assistant.numbers import Figure, measures, quantities
+from assistant.reader import Reading
 from assistant.text import SPEECH_VERBS, content_terms, fold, words
 from assistant.types import Entity, Sentence
 
@@ -60,6 +61,8 @@ class Evidence:
     score: float
     oov_strict: float = 0.0  # like ``oov``, forgiving only words paraphrased in this very sentence
     anchor_missing: bool = False  # the question's rarest document word is not in the window
+    reader: float = -1.0  # the trained reader's P(this sentence answers); -1: not read
+    reading: Reading | None = None  # its full verdict (answer span logits), when read
 
 
 class SentenceContext:

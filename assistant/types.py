@@ -128,6 +128,9 @@ class Answer:
     backend: str = "extractive"
     error: str = ""  # set when the question itself was unusable (empty, too long, ...)
     timings: dict[str, float] = field(default_factory=dict)
+    # The trained reader's P(the best cited sentence answers the question), 0..1; -1 when no
+    # reader judged it (reader switched off, a computed or meta answer, a refusal before reading).
+    confidence: float = -1.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (used by the CLI's ``--json`` and the eval reports)."""
