@@ -9,6 +9,7 @@ minimal set of sentences that carry the answer, each exact to its document.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,7 @@ from assistant.support import (
     speaker_answer,
 )
 from assistant.text import SPEECH_VERBS, STOPWORDS, content_terms, fold, stem, words
-from assistant.types import Answer, Citation, Document, Entity, Sentence
+from assistant.types import Answer, Citation, Document, Entity, Reason, Sentence
 
 CANDIDATES = 12
 MIN_SCORE = 0.52  # support score below which the documents are taken not to answer
@@ -51,6 +52,7 @@ RELATED_MIN_DENSE = 0.3  # a refusal shows "related" sentences only this close i
 READER_SPAN = 2.0  # span logit margin over "no answer" for a what-question's short answer
 
 REFUSAL_NOT_STATED = "The documents do not say"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Draft:
     scores: list[float] = field(default_factory=list)
     short: str = ""
     confidence: float = -1.0  # the reader's P(answers) for the main cited sentence
+    reason: Reason = Reason.ANSWERED
 
     def cite(self, s: Sentence, score: float) -> int:
         for i, have in enumerate(self.sentences):
@@ -80,7 +83,7 @@ def _context(retriever: SentenceRetriever) -> SentenceContext:
     return ctx
 
 
-def _refuse(turn: Turn, info: QuestionInfo, reason: str, related: list[Evidence]) -> Answer:
+def _refuse(turn: Turn, info: QuestionInfo, code: Reason, reason: str, related: list[Evidence]) -> Answer:
     """A refusal; the nearest sentences go along as ``related`` only when they are on the topic
     (dense similarity at least RELATED_MIN_DENSE), never as citations."""
     rel = [
@@ -88,6 +91,7 @@ def _refuse(turn: Turn, info: QuestionInfo, reason: str, related: list[Evidence]
         for e in related[:3]
         if not e.sentence.is_heading and e.dense >= RELATED_MIN_DENSE
     ]
+    log.debug("refused reason=%s kind=%s question=%r top=%s", code, info.kind, turn.query, _trace(related))
     return Answer(
         text=reason,
         refused=True,
@@ -96,6 +100,16 @@ def _refuse(turn: Turn, info: QuestionInfo, reason: str, related: list[Evidence]
         kind=info.kind,
         related=rel,
         confidence=related[0].reader if related else -1.0,
+        reason=code,
+    )
+
+
+def _trace(cands: list[Evidence], n: int = 3) -> str:
+    """The top candidates' scores, for the DEBUG log (a developer's view of the decision)."""
+    return "; ".join(
+        f"#{c.sentence.sentence_id} score={c.score:.2f} reader={c.reader:.2f} dense={c.dense:.2f} "
+        f"pred={c.predicate:.2f} names={c.entities_found:.1f} typed={c.type_ok}"
+        for c in cands[:n]
     )
 
 
@@ -395,17 +409,20 @@ def answer_question(
         return _refuse(
             turn,
             info,
+            Reason.INJECTION,
             "I can only answer questions about the documents, from what they say; "
             "I won't follow instructions that ask me to do something else.",
             [],
         )
     if not retriever.sentences:
-        return _refuse(turn, info, "No documents are indexed yet: add some and ask again.", [])
+        return _refuse(
+            turn, info, Reason.NO_DOCUMENTS, "No documents are indexed yet: add some and ask again.", []
+        )
 
     if turn.wants_next and turn.previous_keys:
         nxt = _next_after(turn, ctx, allowed)
         if nxt is not None:
-            draft = Draft()
+            draft = Draft(reason=Reason.FOLLOW_NEXT)
             n = draft.cite(ctx.sentences[nxt], 1.0)
             draft.text = f"{readable(ctx.sentences[nxt].text)} [{n}]"
             return _finish(turn, info, draft, documents, t0)
@@ -429,16 +446,18 @@ def answer_question(
     )
     cands = [c for c in cands if not c.sentence.is_heading] or cands
     if not cands:
-        return _refuse(turn, info, f"{REFUSAL_NOT_STATED} anything about that.", [])
+        return _refuse(turn, info, Reason.LOW_SUPPORT, f"{REFUSAL_NOT_STATED} anything about that.", [])
     if reader is not None:
         cands = _apply_reader(reader, turn.query, ctx, cands, reader_candidates)
 
     meta = _about_the_documents(info, ctx, allowed)
     if meta is not None:
+        meta.reason = Reason.META
         return _finish(turn, info, meta, documents, t0)
 
     fix = _presupposition_correction(info, ctx, cands)
     if fix is not None:
+        fix.reason = Reason.PREMISE_CORRECTED
         return _finish(turn, info, fix, documents, t0)
 
     missing = [
@@ -448,17 +467,20 @@ def answer_question(
         return _refuse(
             turn,
             info,
+            Reason.NOT_MENTIONED,
             f"{REFUSAL_NOT_STATED} anything about {', '.join(missing)}: "
             "it is not mentioned in the documents.",
             cands,
         )
 
     if info.kind == "arithmetic":
-        draft = Draft()
+        draft = Draft(reason=Reason.COMPUTED)
         if _arithmetic(info, ctx, cands, draft):
             return _finish(turn, info, draft, documents, t0)
         if info.operation == "remainder":  # no stated part to subtract: the rest is not given
-            return _refuse(turn, info, f"{REFUSAL_NOT_STATED} how much of it that is.", cands)
+            return _refuse(
+                turn, info, Reason.CONDITION_ABSENT, f"{REFUSAL_NOT_STATED} how much of it that is.", cands
+            )
 
     best = cands[0]
     if info.expected:
@@ -470,7 +492,13 @@ def answer_question(
     if info.negative_premise and info.kind in ("list", "who", "what", "how_many", "where", "when"):
         idxs = ctx.window(best.index, 1, 1)
         if _premise_problem(info, ctx, idxs) == "negative":
-            return _refuse(turn, info, f"{REFUSAL_NOT_STATED} that: nothing in them says so.", cands)
+            return _refuse(
+                turn,
+                info,
+                Reason.PREMISE_FALSE,
+                f"{REFUSAL_NOT_STATED} that: nothing in them says so.",
+                cands,
+            )
     if (
         info.negative_premise
         and info.kind in ("why", "yesno")
@@ -484,7 +512,7 @@ def answer_question(
             if j is not None and ANAPHORIC_START.match(ctx.sentences[j].text)
         ]
         if _premise_problem(info, ctx, idxs) == "negative":
-            draft = Draft()
+            draft = Draft(reason=Reason.PREMISE_CORRECTED)
             marks = " ".join(
                 f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]"
                 for j in idxs
@@ -495,17 +523,19 @@ def answer_question(
             return _finish(turn, info, draft, documents, t0)
     gap = _absent_ask(info, ctx, best)
     if gap:
-        return _refuse(turn, info, gap, cands)
+        return _refuse(turn, info, Reason.CONDITION_ABSENT, gap, cands)
     top = cands[0]
     if best is not top and best.anchor_missing and not top.anchor_missing and not top.type_ok:
         # The passage about what the question names holds no answer of the kind asked
         # ("Who will chair the headquarters?": the headquarters sentence names nobody);
         # a person found elsewhere, without that word, answers another question.
-        return _refuse(turn, info, _not_stated_text(info), cands)
-    if not _supported(info, best):
-        return _refuse(turn, info, _not_stated_text(info), cands)
+        return _refuse(turn, info, Reason.WRONG_PASSAGE, _not_stated_text(info), cands)
+    problem_code = _support_problem(info, best)
+    if problem_code is not None:
+        return _refuse(turn, info, problem_code, _not_stated_text(info), cands)
 
-    draft = Draft(confidence=best.reader)
+    by_reader = _support_problem(info, replace(best, reader=-1.0)) is not None
+    draft = Draft(confidence=best.reader, reason=Reason.READER_ACCEPTED if by_reader else Reason.ANSWERED)
     idxs = _with_context(ctx, best, info.kind, info.terms)
     problem = (
         _premise_problem(info, ctx, idxs)
@@ -513,6 +543,7 @@ def answer_question(
         else ""
     )
     if problem:
+        draft.reason = Reason.PREMISE_CORRECTED
         marks = " ".join(
             f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]" for j in idxs
         )
@@ -533,16 +564,13 @@ def answer_question(
                     idxs = sorted(set(idxs) | {j})
                     break
         if fig is None:
-            return _refuse(turn, info, f"{REFUSAL_NOT_STATED} that figure.", cands)
+            return _refuse(turn, info, Reason.WRONG_KIND, f"{REFUSAL_NOT_STATED} that figure.", cands)
         counted = _counted_noun(fig, src, cands) if info.kind == "how_many" else ""
-        if (
-            counted
-            and info.head_noun
-            and not _same_thing(retriever, info.head_noun, counted)
-        ):
+        if counted and info.head_noun and not _same_thing(retriever, info.head_noun, counted):
             return _refuse(
                 turn,
                 info,
+                Reason.COUNTS_OTHER,
                 f"{REFUSAL_NOT_STATED} how many {info.head_noun}: the closest figure, {fig.text}, "
                 f"counts {counted}.",
                 cands,
@@ -578,7 +606,7 @@ def answer_question(
             draft.short = ent.text
             lead = f"{ent.text} [{draft.cite(best.sentence, best.score)}]."
         else:  # a who/where/when answer with no name, place or date in it answers nothing
-            return _refuse(turn, info, _not_stated_text(info), cands)
+            return _refuse(turn, info, Reason.WRONG_KIND, _not_stated_text(info), cands)
     elif info.kind == "list":
         labels = _list_labels(info)
         names: list[str] = []
@@ -822,29 +850,39 @@ def _absent_ask(info: QuestionInfo, ctx: SentenceContext, best: Evidence) -> str
     return ""
 
 
-def _supported(info: QuestionInfo, best: Evidence) -> bool:
-    """Is the best evidence good enough to answer from? (Refusal otherwise.)
+def _support_problem(info: QuestionInfo, best: Evidence) -> Reason | None:
+    """Why the best evidence is not good enough to answer from, or None when it is.
 
-    Every name the question mentions must be in the sentence or its neighbours; the sentence
-    must hold the kind of fact asked for; and either what the question says about those
-    names (its other terms) is there, or the sentence is a close paraphrase (dense
-    similarity). Thresholds were tuned on eval/data/gold.jsonl.
+    Where the trained reader is sure, it decides (``READER_*``). Otherwise every name the
+    question mentions must be in the sentence or its neighbours; the sentence must hold the
+    kind of fact asked for; and either what the question says about those names (its other
+    terms) is there, or the sentence is a close paraphrase (dense similarity). The rule
+    thresholds were tuned on eval/data/gold.jsonl (a dev set).
     """
-    if best.reader >= 0:  # the trained reader decides where it is sure
+    if best.reader >= 0:
         if best.reader < READER_REJECT:
-            return False
+            return Reason.READER_REJECTED
         typed = best.type_ok or not info.expected
         if best.reader >= READER_ACCEPT and best.entities_found >= 1.0 and typed:
-            return True
-    if best.entities_found < 1.0 or best.score < MIN_SCORE:
-        return False
+            return None
+    if best.entities_found < 1.0:
+        return Reason.NOT_MENTIONED
+    if best.score < MIN_SCORE:
+        return Reason.LOW_SUPPORT
     if info.expected and not best.type_ok:
-        return False
+        return Reason.WRONG_KIND
     if best.dense < MIN_DENSE and best.predicate < 0.8:
-        return False
+        return Reason.LOW_SUPPORT
     if info.kind == "who" and best.oov_strict >= 0.5 and best.dense < PARAPHRASE_DENSE + 0.05:
-        return False  # "Who designed X?" when nothing says "design": a slot question about another event
-    return not (best.predicate < MIN_PREDICATE and best.dense < PARAPHRASE_DENSE)
+        return Reason.CONDITION_ABSENT  # "Who designed X?" when nothing says "design": another event
+    if best.predicate < MIN_PREDICATE and best.dense < PARAPHRASE_DENSE:
+        return Reason.LOW_SUPPORT
+    return None
+
+
+def _supported(info: QuestionInfo, best: Evidence) -> bool:
+    """Is the best evidence good enough to answer from? (see ``_support_problem``)"""
+    return _support_problem(info, best) is None
 
 
 def _apply_reader(
@@ -925,6 +963,9 @@ def _finish(
         bad = {i + 1 for i, c in enumerate(cites) if c not in exact}
         text = re.sub(r"\[(\d+)\]", lambda m: "" if int(m.group(1)) in bad else m.group(0), text)
         text, cites = renumber(text, cites)
+    log.debug(
+        "answered reason=%s kind=%s question=%r short=%r", draft.reason, info.kind, turn.query, draft.short
+    )
     return Answer(
         text=text,
         refused=False,
@@ -934,4 +975,5 @@ def _finish(
         kind=info.kind,
         timings={"answer_ms": (time.perf_counter() - t0) * 1000},
         confidence=draft.confidence,
+        reason=draft.reason,
     )

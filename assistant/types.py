@@ -9,6 +9,7 @@ for every ``Sentence`` ``s`` of that document, and the same for every ``Citation
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 Role = Literal["user", "assistant"]
@@ -108,6 +109,29 @@ class Message:
         return cls(role=role, content=str(content or ""))
 
 
+class Reason(StrEnum):
+    """Why the answerer decided what it did: a code for developers (the eval report groups
+    failures by it; ``--explain`` and DEBUG logs show it), never shown as the user's text."""
+
+    ANSWERED = "answered"  # the rules and/or the reader found a supporting sentence
+    READER_ACCEPTED = "reader_accepted"  # answered because the reader was sure, though overlap was low
+    COMPUTED = "computed"  # arithmetic over stated figures
+    PREMISE_CORRECTED = "premise_corrected"  # answered by correcting a false premise
+    FOLLOW_NEXT = "follow_next"  # "what did he say next?": the sentence after the last one cited
+    META = "meta"  # a question about the documents themselves (headings, people named)
+    INVALID = "invalid"  # the question or an argument was unusable
+    INJECTION = "injection"  # instructions to do something else
+    NO_DOCUMENTS = "no_documents"
+    NOT_MENTIONED = "not_mentioned"  # a name the question asks about is in no document
+    CONDITION_ABSENT = "condition_absent"  # a topic, condition or figure the question sets is absent
+    PREMISE_FALSE = "premise_false"  # a negative premise nothing supports
+    WRONG_PASSAGE = "wrong_passage"  # the passage about the question's subject holds no answer of the kind
+    WRONG_KIND = "wrong_kind"  # no name / place / date / figure of the kind asked for
+    COUNTS_OTHER = "counts_other"  # the nearest count counts something else
+    LOW_SUPPORT = "low_support"  # the rules' support score is too low
+    READER_REJECTED = "reader_rejected"  # the reader is sure no candidate answers
+
+
 @dataclass(frozen=True)
 class Answer:
     """What ``ask`` returns.
@@ -131,6 +155,7 @@ class Answer:
     # The trained reader's P(the best cited sentence answers the question), 0..1; -1 when no
     # reader judged it (reader switched off, a computed or meta answer, a refusal before reading).
     confidence: float = -1.0
+    reason: str = ""  # a ``Reason`` code: why it was answered or refused
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (used by the CLI's ``--json`` and the eval reports)."""
