@@ -8,6 +8,8 @@
     python -m eval --gold eval/data/dev_article.jsonl       # held-out dev questions
     python -m ingest tests/data/bridge.txt --index-dir /tmp/bridge-index
     python -m eval --gold eval/data/dev_bridge.jsonl --index-dir /tmp/bridge-index
+    python -m eval --suite all      # every set over its own cached index, one table (+ baseline)
+    python -m eval --suite news     # or: article, dev, squad, or one set's name
 """
 
 from __future__ import annotations
@@ -40,11 +42,44 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"),
                    help="print per-metric deltas between two saved reports and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--suite", default=None, metavar="NAME",
+                   help="run a suite of question sets, each over its own index in .index-eval/ "
+                        "(all, article, dev, news, squad, or a set name) and print one table")
     return p.parse_args(argv)
+
+
+def run_suite(args: argparse.Namespace) -> int:
+    """``--suite``: every set of the suite, strict and lenient per split, next to the baseline."""
+    from assistant.errors import AssistantError
+    from assistant.settings import Settings
+    from eval.report import REPORTS_DIR
+    from eval.suite_report import build, format_table, write
+    from eval.suite_run import run_sets
+    from eval.suites import resolve_suite
+
+    try:
+        sets = resolve_suite(args.suite)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    backend = (args.backend or [None])[0]
+    try:
+        results = run_sets(sets, Settings.from_env(), backend, args.k, progress=not args.no_progress,
+                           log=lambda msg: print(msg, file=sys.stderr))
+    except (GoldDataError, AssistantError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = build(results, args.suite, backend or "default", args.k)
+    path = write(report, results, args.out or REPORTS_DIR)
+    print(format_table(results))
+    print(f"\nreport: {path} and {path.with_suffix('.md')}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.suite:
+        return run_suite(args)
     if args.compare:
         from eval.compare import compare_files
 

@@ -51,22 +51,26 @@ def answer_ranking(answer: Any, k: int) -> tuple[SentenceRef, ...]:
 Ranking = tuple[SentenceRef, ...]
 
 
-def retriever_rankings(assistant: Any, queries: Sequence[str], k: int) -> list[Ranking] | None:
+def retriever_rankings(assistant: Any, queries: Sequence[str], k: int,
+                       scopes: Sequence[str] | None = None) -> list[Ranking] | None:
     """Top-``k`` sentences per query from the assistant's own retriever, or ``None``.
 
     The queries are embedded in one batch and scored with ``score_all(query, query_vec=...)``:
-    one embedding call instead of one per question keeps the floor test fast. ``_retriever``
-    is not public API, so it is probed and any failure falls back to ``None``.
+    one embedding call instead of one per question keeps the floor test fast. ``scopes`` gives
+    per query the document it is asked about ("" = all). ``_retriever`` is not public API, so
+    it is probed and any failure falls back to ``None``.
     """
     retriever = getattr(assistant, "_retriever", None)
     if retriever is None or not queries:
         return None
+    scopes = list(scopes) if scopes is not None else [""] * len(queries)
     try:
         vecs = retriever.embedder.embed(list(queries))
         out: list[Ranking] = []
-        for query, vec in zip(queries, vecs, strict=True):
+        for query, vec, scope in zip(queries, vecs, scopes, strict=True):
             fused = retriever.score_all(query, query_vec=vec)[0]
-            order = sorted(range(len(fused)), key=lambda i: -float(fused[i]))[:k]
+            keep = [i for i in range(len(fused)) if not scope or retriever.sentences[i].doc_id == scope]
+            order = sorted(keep, key=lambda i: -float(fused[i]))[:k]
             out.append(tuple(SentenceRef(s.doc_id, s.sentence_id, s.text)
                              for s in (retriever.sentences[i] for i in order)))
         return out
@@ -114,8 +118,10 @@ def run_backend(assistant: Any, items: Sequence[GoldItem], backend: str | None, 
             break
     bar.close()
     if not run.failed:
+        by_id = {it.id: it for it in items}
         queries = [o.standalone_question for o in run.outcomes if not o.error]
-        ranked = retriever_rankings(assistant, queries, k)
+        scopes = [by_id[o.item_id].doc_id for o in run.outcomes if not o.error]
+        ranked = retriever_rankings(assistant, queries, k, scopes)
         if ranked is not None:
             it = iter(ranked)
             run.outcomes = [o if o.error else replace(o, retrieved=next(it)) for o in run.outcomes]
