@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--index-dir", type=Path, help="index folder (default: ASSISTANT_INDEX_DIR or .index/)"
     )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print why: the reason code, the reader's confidence and the answerer's DEBUG trace",
+    )
     return parser
 
 
@@ -129,6 +134,17 @@ def render(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def _log_to(stream: TextIO) -> None:
+    """Send the answerer's DEBUG trace (stages, candidates' scores) to ``stream``."""
+    import logging
+
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("trace: %(message)s"))
+    log = logging.getLogger("assistant.answer")
+    log.setLevel(logging.DEBUG)
+    log.addHandler(handler)
+
+
 def _doc_ids(values: Sequence[str]) -> list[str]:
     return [d.strip() for v in values for d in v.split(",") if d.strip()]
 
@@ -145,6 +161,8 @@ def main(
     err = stderr or sys.stderr
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     question = " ".join(args.question)
+    if args.explain:
+        _log_to(err)
     try:
         history = load_history(args.history) if args.history else None
     except ValueError as exc:
@@ -178,6 +196,9 @@ def main(
         print(answer.error, file=err)
     else:
         print(render(answer), file=out)
+    if args.explain:
+        conf = f"{answer.confidence:.2f}" if answer.confidence >= 0 else "n/a"
+        print(f"reason: {answer.reason or 'n/a'} · kind: {answer.kind} · reader confidence: {conf}", file=out)
     if backend_failed:
         return EXIT_INDEX
     return EXIT_BAD_QUESTION if answer.error else EXIT_OK

@@ -209,3 +209,14 @@ def test_question_path_is_light_and_answers(tmp_path: Path, fake_embedder: Any, 
     answer = json.loads("\n".join(answer_lines))
     for c in answer["citations"] + answer["related"]:
         assert article_text[c["start"]:c["end"]] == c["text"]
+
+
+def test_explain_prints_the_reason_code_and_confidence() -> None:
+    stub = StubAssistant(
+        Answer(text="Paris [1].", refused=False, citations=[CIT_PARIS], reason="answered", confidence=0.87)
+    )
+    code, out, _err = run(["--explain", "Where did they meet?"], stub)
+    assert code == 0
+    assert out.splitlines()[-1] == "reason: answered · kind:  · reader confidence: 0.87"
+    code, out, _err = run(["Where did they meet?"], stub)
+    assert "reason:" not in out
