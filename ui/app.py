@@ -2,16 +2,21 @@
 
 ``build_app(assistant, ingestor)`` takes both objects instead of creating them so tests can
 run the page over a temporary index (or a fake). Launch with ``style.launch_options()``.
+Nothing about the documents is fixed when the page is built: every list is read from the
+index when a page loads and after every change.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
 from ui.handlers import BACKENDS, ChatController
+from ui.library import Library
 from ui.style import SCROLL_JS
+from ui.uploads import DocumentsController
 
 TITLE = "DocQA — ask your documents"
 SUBTITLE = ("Every answer quotes the exact sentences it comes from — and says so when the "
@@ -23,82 +28,185 @@ EXAMPLES = (
     "What did Giorgia Meloni clarify?",
     "What is the population of Brazil?",
 )
-UPLOAD_HELP = ".txt, .md, .html or .pdf — up to {mb:.0f} MB each"
+UPLOAD_HELP = ".txt, .md, .html or .pdf — up to {mb:.0f} MB each. "
+PRIVATE_HELP = ("Your uploads are seen only in this browser and are deleted after you close it; "
+                "the shared documents stay as they are.")
+SHARED_HELP = "Uploads join the shared documents (admin mode): everyone sees them."
+STORAGE_KEY = "docqa-conversation-v1"
+# Inputs and outputs of the handlers, by component name (see ``_layout``).
+ASK_IN = ("question", "chat", "history", "owner", "doc_filter", "top_k", "backend")
+ASK_OUT = ("question", "chat", "pending", "send", "stop")
+STREAM_IN = ("chat", "history", "answers", "owner", "pending")
+STREAM_OUT = ("chat", "history", "answers", "viewer", "source", "saved", "pending", "send", "stop")
+# The hidden button's event takes the action the page script stored (``style.HEAD``).
+ACTION_JS = "(action, ...rest) => [window.dqAction || action, ...rest]"
+NEW_CHAT_OUT = ("chat", "history", "answers", "saved", "pending", "viewer", "source", "export_files")
+
+
+@dataclass
+class Page:
+    """The components the events need, built by ``_layout``."""
+
+    c: dict[str, Any]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.c[name]
+
+    def __call__(self, *names: str) -> list[Any]:
+        return [self.c[n] for n in names]
+
+
+def _chat_column(c: dict[str, Any], examples: tuple[str, ...], settings: Any) -> None:
+    c["chat"] = gr.Chatbot(elem_id="dq-chat", height=470, show_label=False, layout="bubble", buttons=[],
+                           feedback_options=None, sanitize_html=True, autoscroll=False,
+                           placeholder="**Ask about the documents.** Every answer cites the "
+                                       "sentences it relies on; click a [n] or a card to see it.")
+    with gr.Row(equal_height=True):
+        c["question"] = gr.Textbox(placeholder="Ask a question about your documents…", show_label=False,
+                                   lines=1, max_lines=4, scale=8, elem_id="dq-question", autofocus=True,
+                                   submit_btn=False)
+        c["send"] = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="dq-send")
+        c["stop"] = gr.Button("Stop", variant="stop", scale=1, min_width=80, elem_id="dq-stop", visible=False)
+    with gr.Row(elem_id="dq-chat-tools"):
+        c["new_chat"] = gr.Button("New chat", size="sm", variant="secondary", elem_id="dq-new-chat")
+        c["export"] = gr.Button("Export conversation", size="sm", variant="secondary", elem_id="dq-export")
+    c["export_files"] = gr.File(label="Conversation (Markdown, printable page)", file_count="multiple",
+                                visible=False, interactive=False, elem_id="dq-export-files")
+    with gr.Row(elem_id="dq-examples"):
+        c["examples"] = [gr.Button(q, size="sm", variant="secondary") for q in examples]
+    with gr.Accordion("Answer settings", open=False, elem_id="dq-settings"):
+        c["doc_filter"] = gr.Dropdown(choices=[], value=[], multiselect=True,
+                                      label="Limit questions to these documents",
+                                      info="Leave empty to search every document.", elem_id="dq-doc-filter")
+        with gr.Row():
+            c["top_k"] = gr.Slider(1, 30, value=settings.top_k, step=1, label="Sentences considered (top-k)",
+                                   elem_id="dq-top-k")
+            c["backend"] = gr.Dropdown(list(BACKENDS), value=settings.backend if settings.backend in BACKENDS
+                                       else BACKENDS[0], label="Answer backend", elem_id="dq-backend",
+                                       info="“llm” needs an OpenAI-compatible server.")
+
+
+def _side_column(c: dict[str, Any], settings: Any) -> None:
+    with gr.Tab("Evidence", elem_id="dq-tab-evidence"):
+        c["viewer"] = gr.Dropdown(choices=[], value=None, label="Document", elem_id="dq-viewer",
+                                  interactive=True)
+        c["source"] = gr.HTML('<div class="dq-source"><div class="dq-source-empty">Loading…</div></div>',
+                              elem_id="dq-source-panel")
+    with gr.Tab("Documents", elem_id="dq-tab-docs") as c["docs_tab"]:
+        c["upload"] = gr.File(label="Add documents", file_count="multiple", type="filepath",
+                              elem_id="dq-upload", height=150)
+        help_text = SHARED_HELP if settings.ui_corpus_writable else PRIVATE_HELP
+        limits = UPLOAD_HELP.format(mb=settings.max_file_bytes / 1e6)
+        gr.HTML(f'<div class="dq-hint">{limits}{help_text}</div>')
+        c["cancel"] = gr.Button("Cancel indexing", size="sm", variant="stop", visible=False,
+                                elem_id="dq-cancel")
+        c["upload_status"] = gr.HTML("", elem_id="dq-upload-status")
+        c["docs_list"] = gr.HTML("", elem_id="dq-docs-list")
+
+
+def _layout(examples: tuple[str, ...], settings: Any) -> Page:
+    c: dict[str, Any] = {}
+    c["saved"] = gr.BrowserState({}, storage_key=STORAGE_KEY)  # survives a reload
+    c["owner"] = gr.State("")  # this browser's token: which uploads are its own
+    c["history"] = gr.State([])  # plain-text turns for ask(); the chatbot holds the HTML
+    c["answers"] = gr.State({})  # chat message index -> Answer, for citation clicks and export
+    c["pending"] = gr.State(None)  # the answer computed but not yet shown
+    gr.HTML(f'<div id="dq-header"><h1>{TITLE}</h1><p>{SUBTITLE}</p></div>')
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=6, min_width=360):
+            _chat_column(c, examples, settings)
+        with gr.Column(scale=5, min_width=320):
+            _side_column(c, settings)
+    # The page script's channel for clicks inside HTML (citations, copy, row actions).
+    c["action"] = gr.Textbox(visible="hidden", elem_id="dq-action")
+    c["action_go"] = gr.Button("go", visible="hidden", elem_id="dq-action-go")
+    return Page(c)
+
+
+def _wire_asking(p: Page, ctl: ChatController, workers: int) -> list[Any]:
+    """Question box, Ask, examples: compute (at most ``workers`` at once), then stream."""
+    ask_in, ask_out, stream_in, stream_out = p(*ASK_IN), p(*ASK_OUT), p(*STREAM_IN), p(*STREAM_OUT)
+    events: list[Any] = []
+    triggers = [(p["question"].submit, "public"), (p["send"].click, "private")]
+    for i, (trigger, visibility) in enumerate(triggers):
+        first = trigger(ctl.ask, ask_in, ask_out, show_progress="hidden", concurrency_limit=workers,
+                        concurrency_id="answer", api_name="ask" if i == 0 else None,
+                        api_visibility=visibility)
+        then = first.then(ctl.stream, stream_in, stream_out, show_progress="hidden", concurrency_limit=None,
+                          api_name="stream" if i == 0 else None, api_visibility=visibility)
+        then.then(None, js=SCROLL_JS)
+        events += [first, then]
+    return events
+
+
+def _wire_examples(p: Page, ctl: ChatController, examples: tuple[str, ...], workers: int) -> list[Any]:
+    events: list[Any] = []
+    for btn, text in zip(p["examples"], examples, strict=True):
+        first = btn.click(lambda t=text: t, None, p["question"], queue=False, api_visibility="private").then(
+            ctl.ask, p(*ASK_IN), p(*ASK_OUT), show_progress="hidden",
+            concurrency_limit=workers, concurrency_id="answer", api_visibility="private")
+        then = first.then(ctl.stream, p(*STREAM_IN), p(*STREAM_OUT), show_progress="hidden",
+                          concurrency_limit=None, api_visibility="private")
+        then.then(None, js=SCROLL_JS)
+        events += [first, then]
+    return events
+
+
+def _wire_documents(p: Page, ctl: ChatController, docs: DocumentsController) -> None:
+    """Uploads (one moving progress line per file, cancel), row actions and fresh lists."""
+    lists_out = p("docs_list", "doc_filter", "viewer")
+    show_source = {"fn": ctl.view_document, "inputs": p("viewer", "answers", "owner"),
+                   "outputs": p("source"), "show_progress": "hidden", "api_visibility": "private"}
+    start = p["upload"].upload(lambda: gr.update(visible=True), None, p["cancel"], queue=False,
+                               api_visibility="private")
+    indexing = start.then(docs.upload, p("upload", "owner", "doc_filter"),
+                          [p["upload_status"], *lists_out, p["upload"]], show_progress="hidden",
+                          api_visibility="private")
+    indexing.then(lambda: gr.update(visible=False), None, p["cancel"], queue=False,
+                  api_visibility="private").then(**show_source)
+    p["cancel"].click(docs.cancel, p("owner"), None, cancels=[indexing], queue=False,
+                      api_visibility="private").then(lambda: gr.update(visible=False), None, p["cancel"],
+                                                     queue=False, api_visibility="private")
+    p["docs_tab"].select(docs.lists, p("owner", "doc_filter", "viewer"), lists_out, show_progress="hidden",
+                         api_visibility="private")
+
+    def act(action: str, owner: str, chosen: list[str] | None, viewer: str | None, answers: Any
+            ) -> tuple[Any, ...]:
+        """One channel for clicks inside HTML: a citation, or a Documents-tab row action."""
+        if (action or "").startswith("cite:"):
+            return (*ctl.show_citation(action, answers, owner), gr.skip(), gr.skip(), gr.skip())
+        status, docs_list, doc_filter, new_viewer = docs.act(action, owner, chosen, viewer)
+        shown = new_viewer.get("value") if isinstance(new_viewer, dict) else viewer
+        return new_viewer, ctl.view_document(shown, answers, owner), status, docs_list, doc_filter
+
+    p["action_go"].click(act, p("action", "owner", "doc_filter", "viewer", "answers"),
+                         p("viewer", "source", "upload_status", "docs_list", "doc_filter"),
+                         show_progress="hidden", api_visibility="private", js=ACTION_JS
+                         ).then(None, js=SCROLL_JS)
 
 
 def build_app(assistant: Any, ingestor: Any, examples: tuple[str, ...] = EXAMPLES) -> gr.Blocks:
     """Build the web chat over ``assistant`` (answers) and ``ingestor`` (uploads)."""
-    ctl = ChatController(assistant, ingestor)
-    docs = ctl.documents()
-    first_doc = min(docs, key=str.lower) if docs else None
-    max_mb = assistant.settings.max_file_bytes / 1e6
-
+    library = Library(assistant, ingestor)
+    library.purge_orphans()  # uploads of browsers from an earlier run: no tab can own them now
+    ctl, docs = ChatController(library), DocumentsController(library)
+    workers = assistant.settings.answer_workers
     with gr.Blocks(title="DocQA", analytics_enabled=False) as app:
-        history = gr.State([])  # plain-text turns for ask(); the chatbot holds the HTML
-        last_answer = gr.State(None)
-
-        gr.HTML(f'<div id="dq-header"><h1>{TITLE}</h1><p>{SUBTITLE}</p></div>')
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=6, min_width=420):
-                chat = gr.Chatbot(elem_id="dq-chat", height=470, show_label=False, layout="bubble",
-                                  buttons=["copy"], feedback_options=None, sanitize_html=True,
-                                  placeholder="**Ask about the documents.** Every answer cites the "
-                                              "sentences it relies on.")
-                with gr.Row(equal_height=True):
-                    question = gr.Textbox(placeholder="Ask a question about your documents…",
-                                          show_label=False, lines=1, max_lines=4, scale=8,
-                                          elem_id="dq-question", autofocus=True, submit_btn=False)
-                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="dq-send")
-                    clear = gr.Button("Clear chat", variant="secondary", scale=1, min_width=110,
-                                      elem_id="dq-clear")
-                with gr.Row(elem_id="dq-examples"):
-                    example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in examples]
-                with gr.Accordion("Answer settings", open=False, elem_id="dq-settings"):
-                    doc_filter = gr.Dropdown(choices=ctl.doc_choices(), value=[], multiselect=True,
-                                             label="Limit questions to these documents",
-                                             info="Leave empty to search every document.",
-                                             elem_id="dq-doc-filter")
-                    with gr.Row():
-                        top_k = gr.Slider(1, 30, value=assistant.settings.top_k, step=1,
-                                          label="Sentences considered (top-k)", elem_id="dq-top-k")
-                        backend = gr.Dropdown(list(BACKENDS), value=assistant.settings.backend
-                                              if assistant.settings.backend in BACKENDS else BACKENDS[0],
-                                              label="Answer backend", elem_id="dq-backend",
-                                              info="“llm” needs an OpenAI-compatible server.")
-            with gr.Column(scale=5, min_width=360):
-                with gr.Tab("Evidence", elem_id="dq-tab-evidence"):
-                    cite_pick = gr.Radio(choices=[], label="Show a citation in its document", visible=False,
-                                         elem_id="dq-cite-pick")
-                    viewer = gr.Dropdown(choices=ctl.doc_choices(), value=first_doc, label="Document",
-                                         elem_id="dq-viewer", interactive=True)
-                    source = gr.HTML(ctl.source_html(first_doc), elem_id="dq-source-panel")
-                with gr.Tab("Documents", elem_id="dq-tab-docs"):
-                    upload = gr.File(label="Add documents", file_count="multiple", type="filepath",
-                                     elem_id="dq-upload", height=150)
-                    gr.HTML(f'<div class="dq-hint">{UPLOAD_HELP.format(mb=max_mb)}. Files with the same name '
-                            'replace the earlier version.</div>')
-                    upload_status = gr.HTML("", elem_id="dq-upload-status")
-                    docs_list = gr.HTML(ctl.documents_html(), elem_id="dq-docs-list")
-
-        ask_inputs = [question, chat, history, doc_filter, top_k, backend]
-        ask_outputs = [question, chat, history, last_answer, cite_pick, viewer, source]
-        # `.input` (not `.change`) so the handler's own updates to the selectors do not echo back.
-        for trigger in (question.submit, send.click):
-            trigger(ctl.respond, ask_inputs, ask_outputs, show_progress="hidden").then(
-                None, js=SCROLL_JS)
-        for btn, text in zip(example_buttons, examples, strict=True):
-            btn.click(lambda t=text: t, None, question, queue=False).then(
-                ctl.respond, ask_inputs, ask_outputs, show_progress="hidden").then(None, js=SCROLL_JS)
-        cite_pick.input(ctl.choose_citation, [cite_pick, last_answer], [viewer, source],
-                        show_progress="hidden").then(None, js=SCROLL_JS)
-        viewer.input(ctl.view_document, [viewer, last_answer], source, show_progress="hidden").then(
-            None, js=SCROLL_JS)
-        cleared = [chat, history, last_answer, cite_pick, upload_status, viewer, source]
-        clear.click(ctl.clear, None, cleared, queue=False)
-        chat.clear(ctl.clear, None, cleared, queue=False)  # the chatbot's own bin icon forgets too
-        def on_upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-            return ctl.upload(files, progress)
-
-        upload.upload(on_upload, upload, [upload_status, docs_list, doc_filter, viewer, source, upload],
-                      show_progress="full")
+        p = _layout(examples, assistant.settings)
+        asking = _wire_asking(p, ctl, workers) + _wire_examples(p, ctl, examples, workers)
+        p["stop"].click(ctl.stop, p("chat"), p("chat", "pending", "send", "stop"), cancels=asking,
+                        queue=False, api_visibility="private")
+        p["new_chat"].click(ctl.new_chat, p("owner"), p(*NEW_CHAT_OUT), cancels=asking, queue=False,
+                            api_visibility="private")
+        p["chat"].clear(ctl.new_chat, p("owner"), p(*NEW_CHAT_OUT), queue=False, api_visibility="private")
+        p["export"].click(ctl.export, p("answers", "owner"), p("export_files"), api_visibility="private")
+        p["viewer"].input(ctl.view_document, p("viewer", "answers", "owner"), p("source"),
+                          show_progress="hidden", api_visibility="private").then(None, js=SCROLL_JS)
+        _wire_documents(p, ctl, docs)
+        app.load(ctl.load, p("saved"), p("owner", "chat", "history", "answers", "saved", "doc_filter",
+                                         "viewer", "source"), api_visibility="private").then(
+            docs.lists, p("owner", "doc_filter", "viewer"), p("docs_list", "doc_filter", "viewer"),
+            api_visibility="private")
+        app.unload(ctl.unload)
+    app.library = library  # type: ignore[attr-defined]  # tests and shutdown reach the clean-up timers
     return app

@@ -13,8 +13,11 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from assistant import Answer, Citation, Document
+from ui import reader
+from ui.ids import display_name
 
 REFUSAL_HEADING = "The documents don't say"
 INVALID_HEADING = "That question can't be answered as asked"
@@ -42,44 +45,68 @@ def position_label(c: Citation) -> str:
 
 
 def doc_label(doc_id: str, documents: Mapping[str, Document] | None = None) -> str:
-    """A document's display name: its title when it has one, else its id."""
+    """A document's display name: its title when it has one, else its id (never a session token)."""
     doc = (documents or {}).get(doc_id)
-    return (doc.title or doc_id) if doc else doc_id
+    return (doc.title or display_name(doc_id)) if doc else display_name(doc_id)
 
 
-def answer_text_html(text: str, n_citations: int) -> str:
-    """Answer text with ``[n]`` markers turned into superscript references.
+def doc_choices(documents: Mapping[str, Document]) -> list[tuple[str, str]]:
+    """(label, doc_id) pairs for the document selectors, sorted by the name people see."""
+    return sorted(((doc_label(d, documents), d) for d in documents), key=lambda p: (p[0].lower(), p[1]))
+
+
+def cite_href(answer_no: int, n: int) -> str:
+    """The link of citation ``n`` of the conversation's answer ``answer_no``.
+
+    The chatbot's sanitizer drops data-* attributes but keeps ``href``, so the page script
+    (``style.HEAD``) reads which citation was chosen from it.
+    """
+    return f"#dq-cite-{answer_no}-{n}"
+
+
+def quote_text(c: Citation, documents: Mapping[str, Document] | None = None) -> str:
+    """A cited sentence as a reader sees it (Markdown markup hidden; offsets untouched)."""
+    doc = (documents or {}).get(c.doc_id)
+    if doc is None or not reader.is_markdown(c.doc_id) or doc.text[c.start:c.end] != c.text:
+        return c.text
+    return reader.view(doc.text, c.start, c.end, markdown=True)
+
+
+def answer_text_html(text: str, n_citations: int, answer_no: int = 0) -> str:
+    """Answer text with ``[n]`` markers turned into superscript links to their citation.
 
     Only markers that point at an existing citation become references, so a literal "[2019]"
-    in a quoted sentence stays plain text.
+    in a quoted sentence stays plain text. Links are keyboard-reachable (Tab, Enter).
     """
     def ref(m: re.Match[str]) -> str:
         n = int(m.group(1))
-        return f'<sup class="ref">[{n}]</sup>' if 1 <= n <= n_citations else m.group(0)
+        if not 1 <= n <= n_citations:
+            return m.group(0)
+        return f'<sup class="ref"><a class="dq-ref" href="{cite_href(answer_no, n)}">[{n}]</a></sup>'
 
     return MARKER.sub(ref, _lines(text))
 
 
 def citation_card(n: int, c: Citation, documents: Mapping[str, Document] | None = None,
-                  kind: str = "source") -> str:
-    """One card: number, document, position and the exact quoted sentence."""
+                  kind: str = "source", answer_no: int = 0) -> str:
+    """One card: number, document, position and the quoted sentence; a link to it in the source."""
     tag = "related" if kind == "related" else "source"
-    return (f'<div class="dq-card dq-{tag}" data-n="{n}">'
-            f'<div class="dq-card-head"><span class="dq-num">{n}</span>'
+    return (f'<a class="dq-card dq-{tag}" href="{cite_href(answer_no, n)}">'
+            f'<span class="dq-card-head"><span class="dq-num">{n}</span>'
             f'<span class="dq-doc">{esc(doc_label(c.doc_id, documents))}</span>'
             f'<span class="dq-pos">{esc(position_label(c))}</span>'
-            f'<span class="dq-kind">{tag}</span></div>'
-            f'<div class="dq-quote">{_lines(c.text)}</div></div>')
+            f'<span class="dq-kind">{tag}</span></span>'
+            f'<span class="dq-quote">{_lines(quote_text(c, documents))}</span></a>')
 
 
 def citation_cards(citations: Sequence[Citation], documents: Mapping[str, Document] | None = None,
-                   kind: str = "source") -> str:
+                   kind: str = "source", answer_no: int = 0) -> str:
     """The card list under an answer, with a heading that says what the cards are."""
     if not citations:
         return ""
     title = "Related sentences — on the topic, but they do not answer it" if kind == "related" \
         else "Sources"
-    cards = "".join(citation_card(i, c, documents, kind) for i, c in enumerate(citations, 1))
+    cards = "".join(citation_card(i, c, documents, kind, answer_no) for i, c in enumerate(citations, 1))
     return f'<div class="dq-cards dq-cards-{kind}"><div class="dq-cards-title">{title}</div>{cards}</div>'
 
 
@@ -91,12 +118,27 @@ def _footer(answer: Answer) -> str:
     return f'<div class="dq-foot">{esc(text)}</div>' if text else ""
 
 
+def _tools(answer: Answer, documents: Mapping[str, Document] | None) -> str:
+    """The copy link and, hidden, the answer as Markdown with its sources (what copy copies).
+
+    Line breaks are written as character references: a raw blank line would end the HTML
+    block inside the chatbot's Markdown.
+    """
+    from ui.export import answer_markdown
+
+    plain = esc(answer_markdown(answer, documents)).replace("\n", "&#10;")
+    return (f'<div class="dq-tools"><a class="dq-copy" href="#dq-copy">Copy answer</a></div>'
+            f'<pre class="dq-plain" hidden>{plain}</pre>')
+
+
 def answer_html(answer: Answer, documents: Mapping[str, Document] | None = None,
-                partial: str | None = None) -> str:
-    """A whole assistant message: answer (or refusal), its cards and a small footer.
+                partial: str | None = None, answer_no: int = 0, stopped: bool = False) -> str:
+    """A whole assistant message: answer (or refusal), its cards, a footer and a copy link.
 
     ``partial`` is a prefix of ``answer.text`` while the answer is still being shown; cards
     appear only with the complete text so they never point at markers not yet on screen.
+    ``answer_no`` numbers the answer in the conversation, so its links find it again.
+    ``stopped``: the reader stopped the answer at ``partial``.
     """
     if answer.error:  # "invalid" is the question's fault; anything else is the backend's
         head = INVALID_HEADING if answer.kind == "invalid" else BACKEND_HEADING.format(backend=answer.backend)
@@ -104,16 +146,17 @@ def answer_html(answer: Answer, documents: Mapping[str, Document] | None = None,
                 f'<div class="dq-text">{_lines(answer.error)}</div>{_footer(answer)}</div>')
     shown = answer.text if partial is None else partial
     done = partial is None
+    state = " dq-done" if done or stopped else ""
+    end = (_footer(answer) + _tools(answer, documents)) if done else (
+        '<div class="dq-foot">stopped</div>' if stopped else "")
     if answer.refused:
         body = (f'<div class="dq-head">{REFUSAL_HEADING}</div>'
                 f'<div class="dq-text">{_lines(shown)}</div>')
-        extra = citation_cards(answer.related, documents, "related") if done else ""
-        return (f'<div class="dq-answer dq-refused{" dq-done" * done}">'
-                f'{body}{extra}{_footer(answer) if done else ""}</div>')
-    body = f'<div class="dq-text">{answer_text_html(shown, len(answer.citations))}</div>'
-    extra = citation_cards(answer.citations, documents, "source") if done else ""
-    return (f'<div class="dq-answer dq-ok{" dq-done" * done}">'
-            f'{body}{extra}{_footer(answer) if done else ""}</div>')
+        extra = citation_cards(answer.related, documents, "related", answer_no) if done else ""
+        return f'<div class="dq-answer dq-refused{state}">{body}{extra}{end}</div>'
+    body = f'<div class="dq-text">{answer_text_html(shown, len(answer.citations), answer_no)}</div>'
+    extra = citation_cards(answer.citations, documents, "source", answer_no) if done else ""
+    return f'<div class="dq-answer dq-ok{state}">{body}{extra}{end}</div>'
 
 
 def error_html(message: str) -> str:
@@ -159,13 +202,17 @@ def _windows(length: int, spans: Sequence[Span]) -> list[tuple[int, int]]:
     return wins
 
 
-def highlight(text: str, spans: Sequence[Span], active: int | None = None) -> str:
+def highlight(text: str, spans: Sequence[Span], active: int | None = None, markdown: bool = False) -> str:
     """``text`` escaped, with each span wrapped in ``<mark id="dq-mark-n">`` at its exact offsets.
 
     Spans are sentences, so they only coincide (never partly overlap); a span that overlaps an
     earlier one is dropped rather than producing broken nesting. The ``active`` span gets an
-    extra class so the panel can show which citation was chosen.
+    extra class so the panel can show which citation was chosen. ``markdown`` hides markup on
+    display (``ui.reader``); the marks still wrap exactly ``text[start:end]``.
     """
+    def part(a: int, b: int) -> str:
+        return esc(reader.view(text, a, b, markdown))
+
     out: list[str] = []
     ordered = sorted((s for s in spans if 0 <= s.start < s.end <= len(text)), key=lambda s: (s.start, s.n))
     windows = _windows(len(text), ordered)
@@ -176,13 +223,13 @@ def highlight(text: str, spans: Sequence[Span], active: int | None = None) -> st
         for s in ordered:
             if s.start < pos or s.end > b:
                 continue
-            out.append(esc(text[pos:s.start]))
+            out.append(part(pos, s.start))
             cls = f"dq-mark dq-mark-{s.kind}" + (" dq-active" if s.n == active else "")
             label = f"related {s.n}" if s.kind == "related" else str(s.n)
             out.append(f'<mark id="dq-mark-{s.n}" class="{cls}" data-n="{s.n}">'
-                       f'<span class="dq-mark-n">{esc(label)}</span>{esc(text[s.start:s.end])}</mark>')
+                       f'<span class="dq-mark-n">{esc(label)}</span>{part(s.start, s.end)}</mark>')
             pos = s.end
-        out.append(esc(text[pos:b]))
+        out.append(part(pos, b))
         if b < len(text) and wi == len(windows) - 1:
             out.append('<span class="dq-gap">…</span>')
     return "".join(out)
@@ -200,37 +247,85 @@ def source_panel_html(document: Document | None, spans: Sequence[Span] = (),
               else f"{n_marks} cited sentence{'s' * (n_marks != 1)} highlighted" if n_marks
               else note or "Ask a question: the sentences an answer cites are highlighted here.")
     return (f'<div class="dq-source"><div class="dq-source-head">'
-            f'<span class="dq-source-title">{esc(document.title or document.doc_id)}</span>'
-            f'<span class="dq-source-meta">{esc(document.doc_id)} · {esc(status)}</span></div>'
-            f'<div class="dq-source-body" id="dq-source-body">'
-            f'{highlight(document.text, spans, active)}</div></div>')
-
-
-def citation_choices(answer: Answer | None, documents: Mapping[str, Document] | None = None
-                     ) -> list[tuple[str, str]]:
-    """(label, value) pairs for the "show in source" selector; value is the 1-based number."""
-    if answer is None or answer.error:
-        return []
-    cites = answer.related if answer.refused else answer.citations
-    word = "related " if answer.refused else ""
-    return [(f"{word}[{i}] {doc_label(c.doc_id, documents)} · sentence {c.sentence_id + 1}", str(i))
-            for i, c in enumerate(cites, 1)]
+            f'<span class="dq-source-title">{esc(document.title or display_name(document.doc_id))}</span>'
+            f'<span class="dq-source-meta">{esc(display_name(document.doc_id))} · {esc(status)}</span></div>'
+            f'<div class="dq-source-body" id="dq-source-body" tabindex="0">'
+            f'{highlight(document.text, spans, active, reader.is_markdown(document.doc_id))}</div></div>')
 
 
 # -- documents and uploads -----------------------------------------------------------------------
 
-def documents_html(documents: Mapping[str, Document], sentence_counts: Mapping[str, int]) -> str:
-    """What is indexed: one row per document with its size, so people know what they can ask."""
-    if not documents:
+@dataclass(frozen=True)
+class DocRow:
+    """One line of the Documents tab: what a document is and what this browser may do with it."""
+
+    doc_id: str
+    title: str
+    sentences: int
+    chars: int
+    added: str = ""  # ISO time of the last ingest, when known
+    mine: bool = False  # uploaded from this browser (temporary)
+    can_delete: bool = False
+    can_reindex: bool = False
+
+
+def doc_action_href(action: str, doc_id: str) -> str:
+    """The link of a row action ("delete", "reindex"); the page script sends it to the server."""
+    return f"#dq-{action}-{quote(doc_id, safe='')}"
+
+
+def _doc_row(r: DocRow) -> str:
+    when = f" · added {esc(r.added.replace('T', ' ')[:16])}" if r.added else ""
+    whose = "your upload (kept while this browser has the chat open)" if r.mine else "shared"
+    actions = "".join(
+        f'<a class="dq-doc-act dq-doc-{act}" href="{doc_action_href(act, r.doc_id)}">{label}</a>'
+        for act, label, ok in (("reindex", "Re-index", r.can_reindex), ("delete", "Delete", r.can_delete))
+        if ok)
+    return (f'<li><span class="dq-doc-title">{esc(r.title or display_name(r.doc_id))}</span>'
+            f'<span class="dq-doc-meta">{esc(display_name(r.doc_id))} · {r.sentences:,} sentences · '
+            f'{r.chars:,} chars{when} · {whose}</span>'
+            f'{f"<span class=dq-doc-actions>{actions}</span>" if actions else ""}</li>')
+
+
+def documents_html(rows: Sequence[DocRow]) -> str:
+    """What this browser can ask about: one row per document, with delete/re-index where allowed."""
+    if not rows:
         return '<div class="dq-docs dq-docs-empty">Nothing is indexed yet.</div>'
-    rows = "".join(
-        f'<li><span class="dq-doc-title">{esc(d.title or d.doc_id)}</span>'
-        f'<span class="dq-doc-meta">{esc(d.doc_id)} · {sentence_counts.get(d.doc_id, 0):,} sentences · '
-        f'{len(d.text):,} chars</span></li>'
-        for d in sorted(documents.values(), key=lambda d: d.doc_id.lower()))
-    n = len(documents)
+    items = "".join(_doc_row(r) for r in sorted(rows, key=lambda r: display_name(r.doc_id).lower()))
+    n = len(rows)
     return (f'<div class="dq-docs"><div class="dq-docs-title">{n} document{"s" * (n != 1)} indexed</div>'
-            f'<ul>{rows}</ul></div>')
+            f'<ul>{items}</ul></div>')
+
+
+@dataclass(frozen=True)
+class FileProgress:
+    """Where the indexing of one uploaded file stands."""
+
+    name: str
+    stage: str  # waiting, reading, names, embedding, writing, done, failed, cancelled
+    done: int = 0
+    total: int = 0
+    message: str = ""
+
+
+_STAGE_TEXT = {"waiting": "waiting", "reading": "reading the file",
+               "names": "finding names in {total:,} sentences",
+               "embedding": "embedding {done:,} / {total:,} texts", "writing": "writing to the index",
+               "done": "indexed", "failed": "not indexed", "cancelled": "cancelled — nothing was indexed"}
+
+
+def progress_html(files: Sequence[FileProgress]) -> str:
+    """One progress line per file; the bar moves with the texts embedded so far."""
+    items = []
+    for f in files:
+        text = _STAGE_TEXT.get(f.stage, f.stage).format(done=f.done, total=f.total)
+        if f.message:
+            text = f"{text} — {f.message}"
+        bar = (f'<progress max="{max(f.total, 1)}" value="{min(f.done, f.total)}"></progress>'
+               if f.stage in ("embedding", "names", "writing") else "")
+        items.append(f'<li class="dq-prog dq-prog-{esc(f.stage)}"><b>{esc(f.name)}</b> {bar}'
+                     f'<span class="dq-prog-text">{esc(text)}</span></li>')
+    return f'<ul class="dq-progress">{"".join(items)}</ul>' if items else ""
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,20 @@ footer { display: none !important; }
 /* answers */
 .dq-answer { line-height: 1.55; }
 .dq-text { font-size: 0.98rem; }
-.dq-answer sup.ref { color: #4338ca; font-weight: 700; font-size: 0.72em; margin-left: 1px; }
+.dq-answer sup.ref { font-weight: 700; font-size: 0.72em; margin-left: 1px; }
+.dq-answer a.dq-ref { color: #4338ca; text-decoration: none; border-radius: 3px; padding: 0 1px;
+  cursor: pointer; }
+.dq-answer a.dq-ref:hover { background: #e0e7ff; }
+.dq-answer a.dq-ref:focus-visible { background: #e0e7ff; outline: 2px solid #6366f1; }
+.dq-tools { margin-top: 6px; font-size: 0.78rem; }
+.dq-tools a.dq-copy { color: #4338ca; text-decoration: none; border: 1px solid #c7d2fe; border-radius: 999px;
+  padding: 1px 10px; }
+.dq-tools a.dq-copy:hover, .dq-tools a.dq-copy:focus-visible { background: #eef2ff; }
+.dq-stopped { opacity: 0.85; }
+pre.dq-plain { display: none !important; }
+#dq-chat-tools { gap: 8px !important; }
+#dq-chat-tools button { flex: 0 1 auto !important; min-width: 0 !important; font-weight: 400;
+  padding: 4px 14px; }
 .dq-head { font-weight: 700; margin-bottom: 4px; }
 .dq-refused { border-left: 4px solid #d97706; background: #fffbeb; color: #78350f;
   padding: 8px 12px; border-radius: 8px; }
@@ -53,8 +66,11 @@ footer { display: none !important; }
 .dq-cards { margin-top: 10px; display: flex; flex-direction: column; gap: 6px; }
 .dq-cards-title { font-size: 0.72rem; text-transform: uppercase; letter-spacing: 0.06em;
   font-weight: 700; color: #64748b; }
-.dq-card { border: 1px solid #e2e8f0; border-left: 4px solid #6366f1; border-radius: 8px;
-  background: #ffffff; padding: 6px 10px; color: #1e293b; }
+a.dq-card { display: block; border: 1px solid #e2e8f0; border-left: 4px solid #6366f1; border-radius: 8px;
+  background: #ffffff; padding: 6px 10px; color: #1e293b; text-decoration: none; cursor: pointer; }
+a.dq-card:hover { border-color: #a5b4fc; box-shadow: 0 1px 4px rgba(79, 70, 229, 0.15); }
+a.dq-card:focus-visible { outline: 2px solid #6366f1; outline-offset: 1px; }
+.dq-card-chosen { box-shadow: 0 0 0 2px #6366f1 !important; }
 .dq-card.dq-related { border-left-color: #d97706; background: #fffdf7; }
 .dq-pos { color: #64748b; }
 .dq-card-head { display: flex; gap: 8px; align-items: center; font-size: 0.75rem; color: #64748b;
@@ -67,7 +83,7 @@ footer { display: none !important; }
 .dq-kind { margin-left: auto; text-transform: uppercase; letter-spacing: 0.05em; font-size: 0.65rem;
   font-weight: 700; color: #6366f1; }
 .dq-related .dq-kind { color: #b45309; }
-.dq-quote { font-size: 0.88rem; margin-top: 3px; font-style: italic; color: #1e293b; }
+.dq-quote { display: block; font-size: 0.88rem; margin-top: 3px; font-style: italic; color: #1e293b; }
 
 /* the source panel */
 .dq-source { border: 1px solid var(--border-color-primary); border-radius: 12px;
@@ -124,6 +140,18 @@ mark.dq-mark-related.dq-active { background: #fed7aa; box-shadow: none; }
 .dq-up-ok .dq-up-icon { color: #16a34a; }
 .dq-up-err { color: #b91c1c; }
 .dq-up-err .dq-up-icon { color: #b91c1c; }
+.dq-doc-actions { display: flex; gap: 10px; margin-top: 2px; font-size: 0.8rem; }
+.dq-doc-act { color: #4338ca; }
+.dq-doc-delete { color: #b91c1c; }
+.dq-progress { list-style: none; padding: 0; margin: 4px 0; font-size: 0.86rem; }
+.dq-progress li { padding: 3px 0; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.dq-progress progress { width: 140px; height: 10px; }
+.dq-prog-done .dq-prog-text { color: #15803d; }
+.dq-prog-failed .dq-prog-text, .dq-prog-cancelled .dq-prog-text { color: #b91c1c; }
+#dq-action, #dq-action-go { display: none !important; }
+@media (max-width: 700px) {
+  #dq-chat { height: 62vh !important; }
+}
 """
 
 # Runs in the browser after the source panel re-renders: bring the chosen sentence into view
@@ -138,8 +166,89 @@ SCROLL_JS = """
 }, 80); }
 """
 
+# The page script (in <head>, inline: nothing is fetched). The chatbot's sanitizer keeps links
+# but drops data-* attributes and inline handlers, so answers carry their actions in ``href``:
+#   #dq-cite-<message>-<n>   show citation n of that answer in the source panel
+#   #dq-copy                 copy that answer as Markdown with its sources
+#   #dq-delete-<id> / #dq-reindex-<id>   Documents-tab row actions
+# One capturing listener turns a click (or Enter on a focused link) into a server event: it
+# stores the action in ``window.dqAction`` and presses a hidden button whose event reads it.
+# It also keeps the start of the newest answer in view (the chatbot's own autoscroll is off):
+# when a new answer appears, the chat scrolls so its question sits at the top, and the page
+# follows on a phone.
+HEAD = r"""
+<script>
+(() => {
+  const send = (action) => {
+    const go = document.getElementById('dq-action-go');
+    if (!go) return;
+    window.dqAction = action;
+    go.click();
+  };
+  const copy = async (text, link) => {
+    try { await navigator.clipboard.writeText(text); }
+    catch (e) {
+      const area = document.createElement('textarea');
+      area.value = text; document.body.appendChild(area); area.select();
+      document.execCommand('copy'); area.remove();
+    }
+    const old = link.textContent; link.textContent = 'Copied ✓';
+    setTimeout(() => { link.textContent = old; }, 1500);
+  };
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('a[href^="#dq-"]');
+    if (!link) return;
+    const href = link.getAttribute('href');
+    let m;
+    if ((m = href.match(/^#dq-cite-(\d+)-(\d+)$/))) {
+      event.preventDefault(); event.stopPropagation();
+      document.querySelectorAll('.dq-card-chosen').forEach(c => c.classList.remove('dq-card-chosen'));
+      if (link.classList.contains('dq-card')) link.classList.add('dq-card-chosen');
+      send('cite:' + m[1] + '-' + m[2]);
+    } else if (href === '#dq-copy') {
+      event.preventDefault(); event.stopPropagation();
+      const plain = link.closest('.dq-answer') && link.closest('.dq-answer').querySelector('.dq-plain');
+      if (plain) copy(plain.textContent, link);
+    } else if ((m = href.match(/^#dq-(delete|reindex)-(.+)$/))) {
+      event.preventDefault(); event.stopPropagation();
+      const name = decodeURIComponent(m[2]).replace(/^session-[0-9a-f]+\//, '');
+      if (m[1] === 'delete' && !window.confirm('Delete ' + name + ' from the index?')) return;
+      send(m[1] + ':' + m[2]);
+    }
+  }, true);
+  let answers = 0;
+  const showNewest = () => {
+    const chat = document.getElementById('dq-chat');
+    if (!chat) return;
+    const all = chat.querySelectorAll('.dq-answer');
+    if (all.length === answers) return;
+    const grew = all.length > answers;
+    answers = all.length;
+    if (!grew) return;
+    const last = all[all.length - 1];
+    let anchor = last;
+    const users = chat.querySelectorAll('.user, [data-testid="user"]');
+    if (users.length) anchor = users[users.length - 1];
+    let box = last.parentElement;
+    while (box && box !== chat) {
+      const style = getComputedStyle(box);
+      if (/(auto|scroll)/.test(style.overflowY) && box.scrollHeight > box.clientHeight + 2) break;
+      box = box.parentElement;
+    }
+    if (box && box !== chat) {
+      box.scrollTop += anchor.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    }
+    const top = anchor.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight - 120) window.scrollBy(0, top - 60);
+  };
+  new MutationObserver(() => requestAnimationFrame(showNewest))
+    .observe(document.documentElement, {childList: true, subtree: true});
+})();
+</script>
+"""
+
 
 def launch_options() -> dict[str, Any]:
     """Keyword arguments for ``Blocks.launch`` that give the page its look and keep it offline."""
-    return {"theme": theme(), "css": CSS, "ssr_mode": False, "footer_links": [],
+    return {"theme": theme(), "css": CSS, "head": HEAD, "ssr_mode": False, "footer_links": [],
             "mcp_server": False, "show_error": True}
