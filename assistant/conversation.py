@@ -30,6 +30,7 @@ class Turn:
     follow_up: bool = False
     wants_next: bool = False
     notes: list[str] = field(default_factory=list)
+    dangling: str = ""  # a follow-up word with nothing before it to refer to ("he" on an empty chat)
 
 
 _ELLIPSIS = re.compile(
@@ -46,6 +47,12 @@ _NEXT = re.compile(
     re.IGNORECASE,
 )
 _SUBJECT_PRONOUN = re.compile(r"\b(he|she|him|his|her)\b", re.IGNORECASE)
+_ONWARD = re.compile(
+    r"\b(next|else|afterwards|after that|then)\s*[?.!]*\s*$|\b(continue|go on|what followed)\b", re.IGNORECASE
+)
+_PERSONAL = frozenset("he she him his her hers they them their theirs".split())
+_VAGUE = frozenset("it its this that these those".split())
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
 def _cited_sentences(answer_text: str, sentences: list[Sentence]) -> list[Sentence]:
@@ -92,17 +99,71 @@ def _swap_entity(prev_q: str, new_names: list[str]) -> str:
     if old and new_names:
         out = prev_q
         for o, n in zip(old, new_names, strict=False):
-            out = re.sub(rf"\b(the\s+)?{re.escape(o)}\b", n, out, count=1)
+            # a function, not ``n`` itself: user text is never a replacement template ("And \\2?")
+            out = re.sub(rf"\b(the\s+)?{re.escape(o)}\b", lambda _m, n=n: n, out, count=1)
         return out
     return f"{prev_q.rstrip('?')} {' '.join(new_names)}?"
 
 
+def _continuation(question: str) -> str:
+    """The opener of an elliptical follow-up ("And the Americans?") or the word of a "what
+    happened next / what else" request, or ''. Stricter than ``_NEXT``: "the next meeting"
+    and "how many more troops" stand on their own."""
+    rest = _ELLIPSIS.sub("", question).strip(" ?.!")
+    opener = _ELLIPSIS.match(question)
+    if opener and not _starts_question(rest):
+        return opener.group(0).strip()
+    match = _ONWARD.search(question)
+    return match.group(1) if match else ""
+
+
+def _starts_question(text: str) -> bool:
+    return bool(
+        re.match(
+            r"(who|whom|whose|what|which|where|when|why|how|is|are|was|were|do|"
+            r"does|did|has|have|had|will|would|can|could)\b",
+            fold(text),
+        )
+    )
+
+
+def dangling_reference(question: str) -> str:
+    """The word of ``question`` that needs an earlier turn to mean anything, or ''.
+
+    Used on an empty chat: "What did he say next?" or "And the Americans?" has nothing to
+    follow on. Only short questions (at most three content words, as for follow-ups in
+    ``resolve``) count; a personal pronoun counts when no content word comes before it (in
+    "What did the president say about his plans?" "his" has its antecedent); "it/this/that"
+    only when the question has no content word at all ("Where was it held?").
+    """
+    q_terms = [t for t in content_terms(question) if t not in STOPWORDS]
+    if len(q_terms) > 3:
+        return ""  # enough of its own to look for: "In what way has he confirmed his support for X?"
+    onward = _continuation(question)
+    if onward:
+        return onward
+    seen_content = False
+    for token in _WORD.findall(question):
+        low = fold(token)
+        if low in _PERSONAL and not seen_content:
+            return token
+        seen_content = seen_content or bool(content_terms(token))
+    if not q_terms and not question_entities(question):
+        vague = [t for t in _WORD.findall(question) if fold(t) in _VAGUE]
+        return vague[0] if vague else ""
+    return ""
+
+
 def resolve(question: str, history: list[Message], sentences: list[Sentence]) -> Turn:
-    """Return the standalone ``Turn`` for ``question`` given earlier ``history``."""
+    """Return the standalone ``Turn`` for ``question`` given earlier ``history``.
+
+    ``sentences`` are the ones the answer may use (a document filter applies here too): the
+    previous answer's sentences and the person it was about are looked up among them only.
+    """
     users = [m.content for m in history if m.role == "user" and m.content.strip()]
     assistants = [m.content for m in history if m.role == "assistant" and m.content.strip()]
     if not users and not assistants:
-        return Turn(question=question, query=question)
+        return Turn(question=question, query=question, dangling=dangling_reference(question))
     prev_q = users[-1] if users else ""
     prev_a = assistants[-1] if assistants else ""
     cited = _cited_sentences(prev_a, sentences) if prev_a else []
@@ -114,13 +175,7 @@ def resolve(question: str, history: list[Message], sentences: list[Sentence]) ->
     rest = _ELLIPSIS.sub("", question).strip(" ?.!")
     # "And the Americans?" borrows the previous question; "And which ones were skeptics?" is a
     # question of its own that merely starts with "and".
-    full_question = bool(
-        re.match(
-            r"(who|whom|whose|what|which|where|when|why|how|is|are|was|were|do|"
-            r"does|did|has|have|had|will|would|can|could)\b",
-            fold(rest),
-        )
-    )
+    full_question = _starts_question(rest)
     if _ELLIPSIS.match(question) and short and prev_q and not full_question:
         new = names or ([rest] if rest else [])
         query = _swap_entity(prev_q, new) if new else prev_q

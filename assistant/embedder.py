@@ -15,6 +15,7 @@ Neither ever downloads anything: both read only the local model folder.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from pathlib import Path
 from typing import Protocol
@@ -33,6 +34,19 @@ class Embedder(Protocol):
     dim: int
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_inputs(texts: list[str]) -> list[str]:
+    """Texts the Rust tokenizer accepts: lone surrogates (undecodable bytes, broken UTF-16)
+    become U+FFFD, which it would otherwise reject with a TypeError; non-text becomes text."""
+    out = []
+    for t in texts:
+        t = t if isinstance(t, str) else str(t)
+        out.append(t if t.isascii() else _SURROGATE.sub("\ufffd", t))
+    return out
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
@@ -113,7 +127,7 @@ class NumpyMiniLM:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         with self._lock:
-            encodings = self._tok.encode_batch(list(texts))
+            encodings = self._tok.encode_batch(clean_inputs(texts))
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         for row, enc in enumerate(encodings):
             out[row] = self._encode_one(np.asarray(enc.ids, dtype=np.int64))
@@ -137,7 +151,7 @@ class SentenceTransformerEmbedder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         vecs = self._model.encode(
-            list(texts),
+            clean_inputs(texts),
             batch_size=self._batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,

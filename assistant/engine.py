@@ -6,15 +6,18 @@ Thread-safe: the index and models are loaded once under a lock; answering only r
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant.errors import AssistantError, QuestionError
+from assistant.errors import QuestionError
 from assistant.settings import Settings
 from assistant.types import Answer, Document, Message, Sentence
+
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -27,6 +30,7 @@ class Assistant:
         self._snapshot = snapshot
         self._embedder = embedder
         self._retriever: Any = None
+        self._vocab: tuple[Any, frozenset[str]] | None = None
         self._lock = threading.RLock()
 
     # -- loading -----------------------------------------------------------------------
@@ -90,45 +94,143 @@ class Assistant:
         ``error`` set to a message meant for the user. Index problems (missing or corrupt
         index) are raised as ``AssistantError`` subclasses, since no answer is possible.
         """
-        from assistant.questions import clean_question
-
         t0 = time.perf_counter()
-        raw_q = question if isinstance(question, str) else ""
         try:
-            q = clean_question(question, self.settings.max_question_chars)
-            messages = [Message.coerce(m) for m in (history or [])]
-        except (QuestionError, TypeError, ValueError) as exc:
-            return Answer(text=str(exc), refused=True, question=raw_q[:200], error=str(exc), kind="invalid")
+            args = self._validate(question, history, doc_ids, top_k, backend)
+        except QuestionError as exc:
+            raw_q = question if isinstance(question, str) else ""
+            return _invalid(str(exc), raw_q[:200])
         self._ensure_loaded()
+        unknown = [d for d in args.doc_ids or () if d not in self._snapshot.documents]
+        if unknown:
+            msg = f"Unknown document(s) {unknown}; indexed: {sorted(self._snapshot.documents)}"
+            return _invalid(msg, args.asked)
+        answer = self._answer(args)
+        if args.doc_ids:
+            answer = self._hold_filter(answer, args.doc_ids)
+        return replace(
+            answer,
+            question=args.asked,
+            timings={**answer.timings, "total_ms": (time.perf_counter() - t0) * 1000},
+        )
+
+    def _validate(
+        self, question: object, history: object, doc_ids: object, top_k: object, backend: object
+    ) -> _Request:
+        """Every argument cleaned, or ``QuestionError`` naming the bad one."""
+        from assistant.questions import (
+            clean_backend,
+            clean_doc_ids,
+            clean_history,
+            clean_question,
+            clean_text,
+            clean_top_k,
+        )
+
+        s = self.settings
+        q = clean_question(question, s.max_question_chars)
+        return _Request(
+            question=q,
+            asked=clean_text(question, nfkc=False) if isinstance(question, str) else q,
+            history=clean_history(history, s.max_history_messages, s.max_history_chars),
+            doc_ids=clean_doc_ids(doc_ids),
+            top_k=clean_top_k(top_k, s.top_k, s.max_top_k),
+            backend=clean_backend(backend, s.backend),
+        )
+
+    def _answer(self, args: _Request) -> Answer:
+        """Resolve the conversation and answer, all within the document filter if one is set."""
         from assistant.conversation import resolve
 
-        turn = resolve(q, messages, self._snapshot.sentences)
         allowed = None
-        if doc_ids:
-            unknown = [d for d in doc_ids if d not in self._snapshot.documents]
-            if unknown:
-                msg = f"Unknown document(s) {unknown}; indexed: {sorted(self._snapshot.documents)}"
-                return Answer(text=msg, refused=True, question=q, error=msg, kind="invalid")
+        sentences = self._snapshot.sentences
+        if args.doc_ids:
             import numpy as np  # imported late so settings' BLAS thread default applies
 
-            wanted = set(doc_ids)
-            allowed = np.array([s.doc_id in wanted for s in self._snapshot.sentences], dtype=bool)
-        name = backend or self.settings.backend
-        if name == "llm":
+            wanted = set(args.doc_ids)
+            allowed = np.array([s.doc_id in wanted for s in sentences], dtype=bool)
+            sentences = [s for s in sentences if s.doc_id in wanted]
+        # the filter holds while resolving too: the earlier answer's sentences, the person it
+        # was about, and the "next" sentence are looked up among the allowed documents only
+        turn = resolve(args.question, args.history, sentences)
+        problem = self._reading_problem(turn)
+        if problem:
+            return Answer(text=problem[1], refused=True, standalone_question=turn.query, kind=problem[0])
+        if args.backend == "llm":
             from assistant.llm_backend import answer_with_llm
 
-            answer = answer_with_llm(self, turn, allowed, top_k or self.settings.top_k)
-        elif name == "extractive":
-            from assistant.answer import answer_question
+            return answer_with_llm(self, turn, allowed, args.top_k)
+        from assistant.answer import answer_question
 
-            answer = answer_question(
-                turn, self._retriever, self._snapshot.documents, allowed, top_k or self.settings.top_k
-            )
-        else:
-            raise AssistantError(f"unknown backend {name!r}; use 'extractive' or 'llm'")
-        return replace(
-            answer, question=q, timings={**answer.timings, "total_ms": (time.perf_counter() - t0) * 1000}
+        return answer_question(
+            turn,
+            self._retriever,
+            self._snapshot.documents,
+            allowed,
+            args.top_k,
         )
+
+    def _reading_problem(self, turn: Any) -> tuple[str, str] | None:
+        """(kind, message) when the question cannot be matched to the documents as asked."""
+        from assistant.language import language_problem, nothing_to_look_for
+
+        message = language_problem(turn.question, self._vocabulary())
+        if message:
+            return "unreadable", message
+        if turn.dangling:
+            return "follow_up", (
+                f"What does “{turn.dangling}” refer to? This is the start of the conversation, so there "
+                "is nothing before it to follow on; please ask the whole question (with the name or topic)."
+            )
+        message = "" if turn.follow_up else nothing_to_look_for(turn.query)
+        return ("unreadable", message) if message else None
+
+    def _vocabulary(self) -> frozenset[str]:
+        """The words the documents use (cached per snapshot): they count as English words."""
+        snapshot = self._snapshot
+        cached = self._vocab
+        if cached is None or cached[0] is not snapshot:
+            from assistant.language import document_words
+
+            cached = (snapshot, document_words([d.text for d in snapshot.documents.values()]))
+            self._vocab = cached
+        return cached[1]
+
+    def _hold_filter(self, answer: Answer, doc_ids: list[str]) -> Answer:
+        """Nothing outside the filter is shown, and a refusal says the filter was on."""
+        wanted = set(doc_ids)
+        if answer.error:
+            return answer
+        if any(c.doc_id not in wanted for c in answer.citations):  # a backend broke the filter
+            log.error("answer cited outside the document filter %s; refused instead", doc_ids)
+            answer = replace(answer, text="The documents you chose do not say.", refused=True, citations=[])
+        related = [c for c in answer.related if c.doc_id in wanted]
+        if not answer.refused:
+            return replace(answer, related=related)
+        n = len(self._snapshot.documents)
+        chosen = ", ".join(doc_ids)
+        note = (
+            f"(The document filter is on: only {chosen} {'was' if len(doc_ids) == 1 else 'were'} "
+            f"searched, not all {n} documents; clear the filter to search them all.)"
+        )
+        return replace(answer, text=f"{answer.text.rstrip()} {note}", related=related)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """The validated arguments of one ``ask`` call."""
+
+    question: str  # cleaned and NFKC-normalised: what is answered
+    asked: str  # cleaned only: what the user typed, as ``Answer.question``
+    history: list[Message]
+    doc_ids: list[str] | None
+    top_k: int
+    backend: str
+
+
+def _invalid(message: str, question: str) -> Answer:
+    """The answer to unusable input: refused, with the message in ``error`` too."""
+    return Answer(text=message, refused=True, question=question, error=message, kind="invalid")
 
 
 _default: Assistant | None = None

@@ -7,6 +7,7 @@ with ``dataclasses.replace`` instead of patching module constants.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -82,6 +83,11 @@ class Settings:
     chunk_overlap: int = 1
     max_question_chars: int = 2000
     max_file_bytes: int = 20_000_000
+    max_top_k: int = 100  # the largest top_k a caller may ask for
+    # Follow-ups are resolved against the latest messages only; more characters than
+    # max_history_chars in those is refused with a message (a 2 MB turn took 4.8 s).
+    max_history_messages: int = 20
+    max_history_chars: int = 50_000
     fusion: str = "weighted"  # "weighted" (dense + 0.5 * minmax(BM25)) or "rrf" (reciprocal rank fusion)
     rrf_k: int = 60
     dense_weight: float = 1.0
@@ -93,6 +99,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str = ""  # "user:password" to protect the web chat
+    login_max_failures: int = 5  # wrong logins from one client before it must wait
+    login_lockout_s: float = 60.0  # how long it waits (doubling with each further failure)
+    # Gradio's folder for uploaded files (GRADIO_TEMP_DIR): emptied at start, files removed once indexed.
+    upload_dir: Path = Path(tempfile.gettempdir()) / "docqa-uploads"
     # Answers the web chat computes at once; 0 means one per CPU core (ask() is thread-safe).
     ui_concurrency: int = 0
     # Admin switch: web uploads go into the shared corpus, and shared documents can be deleted
@@ -132,6 +142,9 @@ class Settings:
             chunk_overlap=_int("CHUNK_OVERLAP", d.chunk_overlap),
             max_question_chars=_int("MAX_QUESTION_CHARS", d.max_question_chars),
             max_file_bytes=_int("MAX_FILE_BYTES", d.max_file_bytes),
+            max_top_k=_int("MAX_TOP_K", d.max_top_k),
+            max_history_messages=_int("MAX_HISTORY_MESSAGES", d.max_history_messages),
+            max_history_chars=_int("MAX_HISTORY_CHARS", d.max_history_chars),
             fusion=_env("FUSION", d.fusion),
             rrf_k=_int("RRF_K", d.rrf_k),
             dense_weight=_float("DENSE_WEIGHT", d.dense_weight),
@@ -143,6 +156,9 @@ class Settings:
             host=_env("HOST", d.host),
             port=_int("PORT", d.port),
             auth=_env("AUTH", d.auth),
+            login_max_failures=_int("LOGIN_MAX_FAILURES", d.login_max_failures),
+            login_lockout_s=_float("LOGIN_LOCKOUT_S", d.login_lockout_s),
+            upload_dir=Path(_env("UPLOAD_DIR", str(d.upload_dir))),
             ui_concurrency=_int("UI_CONCURRENCY", d.ui_concurrency),
             ui_corpus_writable=_bool("UI_CORPUS_WRITABLE", d.ui_corpus_writable),
             ui_upload_grace_s=_float("UI_UPLOAD_GRACE_S", d.ui_upload_grace_s),

@@ -7,7 +7,9 @@ before anything touches the index.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from pathlib import Path
 
 from assistant.errors import IngestError
@@ -29,19 +31,36 @@ def doc_id_for(path: Path) -> str:
     return path.name
 
 
+# Byte-order marks, longest first (UTF-32 LE starts with the UTF-16 LE mark).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
 def _decode(data: bytes, path: Path) -> str:
+    """Text from bytes: a BOM names the encoding (UTF-16/32 text is full of NUL bytes, so this
+    comes before the binary check); else UTF-8, else Windows-1252."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                raise IngestError(str(path), f"starts with a {encoding.upper()} mark but is not valid "
+                                             f"{encoding.upper()} text") from None
     if b"\x00" in data[:8192]:
         raise IngestError(str(path), "looks binary (NUL bytes); expected a text file")
-    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
     try:
-        text = data.decode("cp1252")
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
     except UnicodeDecodeError:
         raise IngestError(str(path), "is not valid UTF-8 text") from None
-    return text
 
 
 def _html_to_text(html: str) -> str:
@@ -112,21 +131,46 @@ def load_bytes(data: bytes, path: Path, max_bytes: int = 20_000_000) -> Document
 
 
 def load_file(path: Path, max_bytes: int = 20_000_000) -> Document:
-    """Read one file; every problem becomes an ``IngestError`` naming the file."""
-    if not path.exists():
-        raise IngestError(str(path), "does not exist")
+    """Read one file; every problem becomes an ``IngestError`` naming the file.
+
+    Only regular files are read, and never more than ``max_bytes + 1`` bytes: a FIFO would
+    block forever and a link to /dev/zero would read without end. The file is opened without
+    blocking and checked on the open descriptor, so it cannot be swapped in between.
+    """
     if path.is_dir():
         raise IngestError(str(path), "is a folder; pass files or use collect_files")
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise IngestError(str(path), f"is {size:,} bytes, over the {max_bytes:,}-byte limit")
-        data = path.read_bytes()
+        data = _read_regular(path, max_bytes)
+    except FileNotFoundError:
+        raise IngestError(str(path), "does not exist") from None
     except PermissionError:
         raise IngestError(str(path), "cannot be read (permission denied)") from None
     except OSError as exc:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
     return load_bytes(data, path, max_bytes)
+
+
+def _read_regular(path: Path, max_bytes: int) -> bytes:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            kind = _kind(info.st_mode)
+            raise IngestError(str(path), f"is not a regular file ({kind}); only files are read")
+        if info.st_size > max_bytes:
+            raise IngestError(str(path), f"is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit")
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:  # it grew after the size check
+        raise IngestError(str(path), f"is over the {max_bytes:,}-byte limit")
+    return data
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a pipe"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a plain file"
 
 
 def collect_files(paths: list[Path]) -> list[Path]:
