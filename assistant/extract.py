@@ -92,22 +92,15 @@ def entity_answers(info: QuestionInfo, s: Sentence, labels: frozenset[str]) -> l
     return out
 
 
+# Leading words dropped from an entity answer: articles and role words (no nationality list: the
+# five demonyms once here were those of one article; tests/test_eval_lexicon.py guards this).
+ROLE_WORDS = frozenset({"the", "a", "an", "president", "prime", "minister"})
+
+
 def clean_entity(text: str) -> str:
-    """Drop leading articles and role words: "the American Donald Trump" -> "Donald Trump"."""
+    """Drop leading articles and role words: "the president Donald Trump" -> "Donald Trump"."""
     parts = text.split()
-    while parts and fold(parts[0]) in {
-        "the",
-        "a",
-        "an",
-        "american",
-        "french",
-        "russian",
-        "ukrainian",
-        "british",
-        "president",
-        "prime",
-        "minister",
-    }:
+    while parts and fold(parts[0]) in ROLE_WORDS:
         parts = parts[1:]
     return " ".join(parts) if parts else text
 

@@ -364,17 +364,19 @@ def content_terms(text: str) -> list[str]:
     return out
 
 
-# Countries, demonyms and abbreviations: general knowledge, each group maps to one key.
+# Countries, demonyms and abbreviations: general knowledge, each group maps to one key. No seat of
+# government or other word that only one question set needed ("elysee", "kremlin", "continent");
+# tests/test_eval_lexicon.py checks every entry against a public country table and the documents.
 _ALIAS_GROUPS = [
-    "us usa u.s u.s.a united_states america american americans washington",
-    "uk u.k britain british united_kingdom england english downing",
+    "us usa u.s u.s.a united_states america american americans",
+    "uk u.k britain british united_kingdom england english",
     "eu european_union",
-    "europe european europeans continent",
-    "russia russian russians moscow kremlin",
+    "europe european europeans",
+    "russia russian russians moscow",
     "ukraine ukrainian ukrainians kyiv kiev",
-    "france french elysee",
-    "germany german germans berlin_gov",
-    "italy italian italians rome",
+    "france french",
+    "germany german germans",
+    "italy italian italians",
     "poland polish poles",
     "spain spanish spaniards",
     "hungary hungarian hungarians",
