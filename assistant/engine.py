@@ -15,7 +15,7 @@ from typing import Any
 
 from assistant.errors import QuestionError
 from assistant.settings import Settings
-from assistant.types import Answer, Document, Message, Sentence
+from assistant.types import Answer, Document, Message, Reason, Sentence
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,11 @@ class Assistant:
         turn = resolve(args.question, args.history, sentences)
         problem = self._reading_problem(turn)
         if problem:
-            return Answer(text=problem[1], refused=True, standalone_question=turn.query, kind=problem[0])
+            kind, message = problem
+            reason = Reason.NO_ANTECEDENT if kind == "follow_up" else Reason.UNREADABLE
+            return Answer(
+                text=message, refused=True, standalone_question=turn.query, kind=kind, reason=reason
+            )
         if args.backend == "llm":
             from assistant.llm_backend import answer_with_llm
 
@@ -230,7 +234,9 @@ class _Request:
 
 def _invalid(message: str, question: str) -> Answer:
     """The answer to unusable input: refused, with the message in ``error`` too."""
-    return Answer(text=message, refused=True, question=question, error=message, kind="invalid")
+    return Answer(
+        text=message, refused=True, question=question, error=message, kind="invalid", reason=Reason.INVALID
+    )
 
 
 _default: Assistant | None = None

@@ -120,6 +120,8 @@ class Reason(StrEnum):
     FOLLOW_NEXT = "follow_next"  # "what did he say next?": the sentence after the last one cited
     META = "meta"  # a question about the documents themselves (headings, people named)
     INVALID = "invalid"  # the question or an argument was unusable
+    UNREADABLE = "unreadable"  # not English, or nonsense: nothing in it to match to the documents
+    NO_ANTECEDENT = "no_antecedent"  # a follow-up ("what did he say next?") with nothing before it
     INJECTION = "injection"  # instructions to do something else
     NO_DOCUMENTS = "no_documents"
     NOT_MENTIONED = "not_mentioned"  # a name the question asks about is in no document
