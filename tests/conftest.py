@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import socket
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,6 +33,28 @@ def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
         raise RuntimeError(f"network access blocked in tests: {address!r}")
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+NETBLOCK = Path(__file__).resolve().parent / "netblock"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _block_network_in_subprocesses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every Python process a test starts runs offline too (``tests/netblock/sitecustomize.py``),
+    and any attempt it made, even one it caught, fails the session."""
+    log = tmp_path_factory.mktemp("network") / "attempts.log"
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "DOCQA_BLOCK_NETWORK", "DOCQA_NETWORK_LOG")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NETBLOCK), saved["PYTHONPATH"]]))
+    os.environ["DOCQA_BLOCK_NETWORK"] = "1"
+    os.environ["DOCQA_NETWORK_LOG"] = str(log)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    attempts = log.read_text(encoding="utf-8") if log.exists() else ""
+    assert not attempts, f"a subprocess of the tests tried to reach the network:\n{attempts}"
 
 
 class FakeEmbedder:
