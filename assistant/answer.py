@@ -50,6 +50,7 @@ READER_ACCEPT = 0.5  # P at or above which the sentence answers even when word o
 READER_REJECT = 0.05  # P below which the documents are taken not to answer, whatever the overlap
 RELATED_MIN_DENSE = 0.3  # a refusal shows "related" sentences only this close in meaning
 READER_SPAN = 2.0  # span logit margin over "no answer" for a what-question's short answer
+READER_FIGURE_MARGIN = 1.0  # logits by which the reader must prefer another figure to override
 
 REFUSAL_NOT_STATED = "The documents do not say"
 log = logging.getLogger(__name__)
@@ -554,7 +555,7 @@ def answer_question(
 
     lead = ""
     if info.kind in ("how_many", "how_much"):
-        fig = figure_answer(info, best.sentence)
+        fig = _reader_figure(best, info, figure_answer(info, best.sentence))
         src = best.sentence
         if fig is None:
             for j in ctx.window(best.index, 0, 1):
@@ -913,6 +914,23 @@ def _reader_pick(best: Evidence, options: list[Entity]) -> Entity | None:
     scored = [(Reader.span_score(best.reading, e.start, e.end), e) for e in options]
     score, ent = max(scored, key=lambda t: t[0])
     return ent if score > float("-inf") else None
+
+
+def _reader_figure(best: Evidence, info: QuestionInfo, default: Figure | None) -> Figure | None:
+    """The figure the reader marks as the answer, when the rules' choice is not its choice.
+
+    Only among the sentence's quantities that the question does not itself state, and only
+    when the reader prefers one clearly (READER_FIGURE_MARGIN logits) over the rules' pick.
+    """
+    if best.reading is None or not best.reading.offsets or default is None:
+        return default
+    options = [f for f in quantities(best.sentence) if f.value not in info.numbers]
+    scored = [(Reader.span_score(best.reading, f.start, f.end), f) for f in options]
+    if not scored:
+        return default
+    score, fig = max(scored, key=lambda t: t[0])
+    base = Reader.span_score(best.reading, default.start, default.end)
+    return fig if score > base + READER_FIGURE_MARGIN else default
 
 
 def _reader_span(best: Evidence) -> str:
