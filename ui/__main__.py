@@ -44,6 +44,10 @@ def main() -> int:
         print(NO_INDEX.format(reason=exc), file=sys.stderr)
         return 1
 
+    from ui.server import prepare_upload_dir, server_options
+
+    prepare_upload_dir(settings.upload_dir)  # before Gradio reads GRADIO_TEMP_DIR
+
     from ingest.pipeline import Ingestor
     from ui.app import build_app
     from ui.style import launch_options
@@ -51,7 +55,8 @@ def main() -> int:
     print(f"{len(docs)} document(s) indexed; chat on http://{settings.host}:{settings.port}"
           + (" (login required)" if auth else ""))
     build_app(assistant, Ingestor(settings)).queue().launch(
-        server_name=settings.host, server_port=settings.port, auth=auth, **launch_options())
+        server_name=settings.host, server_port=settings.port, auth=auth, **launch_options(),
+        **server_options(settings))
     return 0
 
 

@@ -15,6 +15,7 @@ import gradio as gr
 
 from ui.handlers import BACKENDS, ChatController
 from ui.library import Library
+from ui.server import discarding  # uploaded temp files go once indexed or refused
 from ui.style import SCROLL_JS
 from ui.uploads import DocumentsController
 
@@ -159,7 +160,7 @@ def _wire_documents(p: Page, ctl: ChatController, docs: DocumentsController) -> 
                    "outputs": p("source"), "show_progress": "hidden", "api_visibility": "private"}
     start = p["upload"].upload(lambda: gr.update(visible=True), None, p["cancel"], queue=False,
                                api_visibility="private")
-    indexing = start.then(docs.upload, p("upload", "owner", "doc_filter"),
+    indexing = start.then(discarding(docs.upload), p("upload", "owner", "doc_filter"),
                           [p["upload_status"], *lists_out, p["upload"]], show_progress="hidden",
                           api_visibility="private")
     indexing.then(lambda: gr.update(visible=False), None, p["cancel"], queue=False,
