@@ -51,6 +51,7 @@ _ONWARD = re.compile(
     r"\b(next|else|afterwards|after that|then)\s*[?.!]*\s*$|\b(continue|go on|what followed)\b", re.IGNORECASE
 )
 _PERSONAL = frozenset("he she him his her hers they them their theirs".split())
+_POSSESSIVE = frozenset("his her their".split())
 _VAGUE = frozenset("it its this that these those".split())
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
@@ -143,9 +144,12 @@ def dangling_reference(question: str) -> str:
     if onward:
         return onward
     seen_content = False
-    for token in _WORD.findall(question):
+    tokens = _WORD.findall(question)
+    # "Who gave their name to Normandy?": a wh-subject is the possessive's antecedent
+    bound = bool(tokens) and fold(tokens[0]) in ("who", "which", "whom")
+    for token in tokens:
         low = fold(token)
-        if low in _PERSONAL and not seen_content:
+        if low in _PERSONAL and not seen_content and not (bound and low in _POSSESSIVE):
             return token
         seen_content = seen_content or bool(content_terms(token))
     if not q_terms and not question_entities(question):

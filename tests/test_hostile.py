@@ -196,7 +196,8 @@ def test_a_follow_up_on_an_empty_chat_asks_what_it_refers_to(bot: Assistant, que
 
 @pytest.mark.parametrize("question", ["When is the next meeting?", "How many more troops will be sent?",
                                       "What did the mayor say about his plan?",
-                                      "In what way has he confirmed his support for the tram line plan?"])
+                                      "In what way has he confirmed his support for the tram line plan?",
+                                      "Who gave their name to the tram line?"])
 def test_standalone_questions_with_pronouns_are_not_follow_ups(bot: Assistant, question: str) -> None:
     assert bot.ask(question, []).kind != "follow_up"
 
