@@ -43,6 +43,8 @@ def _script(ch: str) -> str:
 
 
 def _script_problem(text: str) -> str:
+    if text.isascii():
+        return ""
     scripts = Counter(_script(ch) for ch in text if ch.isalpha())
     total = sum(scripts.values())
     if not total or scripts["LATIN"] / total >= MIN_LATIN_SHARE:
@@ -60,25 +62,24 @@ def _wordnet_knows() -> Callable[[str], bool] | None:
 
 
 def _unknown_words(text: str, vocabulary: frozenset[str]) -> tuple[int, list[str]]:
-    """(known words, unknown words) among the judged words of ``text``."""
-    wordnet_knows = _wordnet_knows()
-    if wordnet_knows is None:
-        return 0, []
-    known, unknown = 0, []
+    """(known words, unknown words) among the judged words of ``text``. WordNet is asked only
+    when the cheap checks leave the verdict open (most English questions never need it)."""
+    known, pending = 0, []
     for token in _TOKEN.findall(text):
         low = token.lower()
         if len(low) == 1:
             continue
-        ascii_word = low.isascii()
-        if low in vocabulary or (ascii_word and (low in STOPWORDS or low in QUESTION_WORDS)):
+        if low in vocabulary or (low.isascii() and (low in STOPWORDS or low in QUESTION_WORDS)):
             known += 1
-        elif token[0].isupper() or len(low) <= 3:
-            continue  # a name, or a short word too ambiguous to judge
-        elif ascii_word and wordnet_knows(low):
-            known += 1
-        else:
-            unknown.append(token)
-    return known, unknown
+        elif not (token[0].isupper() or len(low) <= 3):  # else a name, or too short to judge
+            pending.append(token)
+    if known >= len(pending):
+        return known, []  # English enough whatever WordNet says of the rest
+    wordnet_knows = _wordnet_knows()
+    if wordnet_knows is None:
+        return 0, []
+    unknown = [t for t in pending if not (t.isascii() and wordnet_knows(t.lower()))]
+    return known + len(pending) - len(unknown), unknown
 
 
 def _is_content(word: str) -> bool:
