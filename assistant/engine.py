@@ -209,8 +209,8 @@ class Assistant:
             log.error("answer cited outside the document filter %s; refused instead", doc_ids)
             answer = replace(answer, text="The documents you chose do not say.", refused=True, citations=[])
         related = [c for c in answer.related if c.doc_id in wanted]
-        if not answer.refused:
-            return replace(answer, related=related)
+        if not answer.refused or answer.reason in (Reason.UNREADABLE, Reason.NO_ANTECEDENT):
+            return replace(answer, related=related)  # no note where the filter is beside the point
         n = len(self._snapshot.documents)
         chosen = ", ".join(doc_ids)
         note = (
