@@ -45,8 +45,8 @@ test: setup browser
 test-quick: setup
 	$(PY) -m pytest -m "not browser and not slow"; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
-eval: index
-	$(PY) -m eval
+eval: setup
+	$(PY) -m eval --suite all
 
 bench: index
 	$(PY) -m eval.benchmark
