@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from eval.report import COLUMNS, BackendScores, fmt, scores_from_report
 from eval.scoring import HIGHER_IS_BETTER, Scores
@@ -41,10 +42,41 @@ def compare_scores(a: BackendScores, b: BackendScores) -> str:
     return "\n".join(lines)
 
 
+SUITE_METRICS = ("strict_accuracy", "accuracy", "strict_answer_accuracy", "false_refusal_rate",
+                 "false_answer_rate", "citation_recall", "squad_f1")
+
+
+def compare_suites(raw_a: dict[str, Any], raw_b: dict[str, Any]) -> str:
+    """Two ``--suite`` reports: per set and split, the answerer's key metrics A -> B."""
+    lines = [f"{'set':<12}{'split':<6}{'metric':<24}{'A':>8}{'B':>8}  delta"]
+    for name, set_a in raw_a["sets"].items():
+        set_b = raw_b["sets"].get(name)
+        if set_b is None:
+            lines.append(f"{name:<12}only in A")
+            continue
+        for split, sp_a in set_a["splits"].items():
+            sp_b = set_b["splits"].get(split)
+            if sp_b is None:
+                continue
+            for metric in SUITE_METRICS:
+                va, vb = sp_a["system"].get(metric), sp_b["system"].get(metric)
+                if va is None and vb is None:
+                    continue
+                lines.append(f"{name:<12}{split:<6}{metric:<24}{fmt(metric, va):>8}{fmt(metric, vb):>8}  "
+                             f"{_delta(metric, va, vb)}")
+    lines += [f"{name:<12}only in B" for name in raw_b["sets"] if name not in raw_a["sets"]]
+    return "\n".join(lines)
+
+
 def compare_files(path_a: Path, path_b: Path) -> str:
-    """Compare every backend present in both reports; name the ones only one of them has."""
+    """Compare every backend present in both reports; name the ones only one of them has.
+    Two suite reports (``--suite``) are compared set by set and split by split."""
     raw_a = json.loads(Path(path_a).read_text(encoding="utf-8"))
     raw_b = json.loads(Path(path_b).read_text(encoding="utf-8"))
+    if raw_a.get("kind") == "suite" or raw_b.get("kind") == "suite":
+        if raw_a.get("kind") != raw_b.get("kind"):
+            return "cannot compare a suite report with a single-set report"
+        return f"A = {path_a}\nB = {path_b}\n" + compare_suites(raw_a, raw_b)
     ra, rb = scores_from_report(raw_a), scores_from_report(raw_b)
     header = [f"A = {path_a}", f"B = {path_b}"]
     for field in ("gold_sha256", "n_items", "k", "filters"):

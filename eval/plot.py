@@ -16,7 +16,8 @@ import matplotlib.pyplot as plt  # after use("Agg"): the backend must be chosen 
 from eval.dataset import CATEGORIES
 from eval.report import BackendScores
 
-PLOTTED = ("accuracy", "citation_recall", "citation_precision", "recall_at_k", "refusal_accuracy")
+PLOTTED = ("strict_accuracy", "accuracy", "citation_recall", "citation_precision", "recall_at_k",
+           "refusal_accuracy")
 
 
 def plot_scores(scores: Mapping[str, BackendScores], path: Path) -> Path | None:

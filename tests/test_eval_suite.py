@@ -211,3 +211,19 @@ def test_index_is_built_once_and_rebuilt_when_a_document_changes(tmp_path: Path,
     second = ensure_index(qs, Settings.from_env(), tmp_path / "cache", log=lambda m: None)
     assert second != first and built == [first, second]
     assert suites.CACHE_DIR.name == ".index-eval"
+
+
+def test_two_suite_reports_compare_set_by_set(tmp_path: Path) -> None:
+    import json
+
+    from eval.compare import compare_files
+    from eval.suite_report import build
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(build([_result()], "news", "x", 5)), encoding="utf-8")
+    better = _result()
+    better.splits["test"].system = score([(_item(), _o()), (_item(answerable=False), _o(refused=True))], 5)
+    b.write_text(json.dumps(build([better], "news", "x", 5)), encoding="utf-8")
+    out = compare_files(a, b)
+    assert "news        test  strict_accuracy             0.50    1.00  +0.50 +" in out
+    assert "false_answer_rate" in out and "squad_f1" not in out
