@@ -222,6 +222,8 @@ def parse_item(raw: Any, where: str, line: int = 0, lookup: DocumentLookup | Non
         raise _fail(where, f"'answerable' must be true or false, got {raw['answerable']!r}")
     if raw["split"] not in SPLITS:
         raise _fail(where, f"'split' must be one of {list(SPLITS)}, got {raw['split']!r}")
+    if not isinstance(raw.get("doc_id", ""), str):
+        raise _fail(where, f"'doc_id' must be a document file name, got {raw['doc_id']!r}")
     if raw.get("benchmark", "") not in ("", *BENCHMARKS):
         raise _fail(where, f"'benchmark' must be one of {list(BENCHMARKS)}, got {raw['benchmark']!r}")
     item = GoldItem(
@@ -230,7 +232,7 @@ def parse_item(raw: Any, where: str, line: int = 0, lookup: DocumentLookup | Non
         must=_parse_must(raw["must"], where),
         evidence=_parse_evidence(raw["evidence"], where, lookup or find_document),
         split=raw["split"], history=_parse_history(raw.get("history", []), where),
-        doc_id=raw.get("doc_id", "") if isinstance(raw.get("doc_id", ""), str) else "",
+        doc_id=raw.get("doc_id", ""),
         benchmark=raw.get("benchmark", ""), line=line,
     )
     _check_item(item, where)

@@ -74,6 +74,7 @@ def test_a_span_that_does_not_match_its_document_names_file_line_and_id() -> Non
     ({"split": None}, "missing field(s) ['split']"),
     ({"category": "yes_no", "reference": "It is."}, "must start with Yes or No"),
     ({"benchmark": "trivia"}, "'benchmark' must be one of"),
+    ({"doc_id": 3}, "'doc_id' must be a document file name"),
     ({"evidence": []}, "needs at least one 'must' fact and one 'evidence'"),
     ({"category": "off_topic"}, "requires answerable=false"),
     ({"answerable": False, "category": "off_topic"}, "must have empty 'must' and 'evidence'"),
