@@ -56,6 +56,8 @@ class Assistant:
                 bm25_weight=self.settings.bm25_weight,
                 fusion=self.settings.fusion,
                 rrf_k=self.settings.rrf_k,
+                terms=getattr(snapshot, "terms", None),
+                bm25_dir=getattr(snapshot, "bm25_dir", None),
             )
 
     def reload(self) -> None:

@@ -11,6 +11,10 @@ class IndexMissingError(AssistantError):
     """The index folder or its collections do not exist yet (nothing was ingested)."""
 
 
+class IndexUnreachableError(IndexMissingError):
+    """A Chroma server (``CHROMA_HOST``) does not answer: the index is not lost, just not there."""
+
+
 class IndexCorruptError(AssistantError):
     """The index exists but cannot be read, or was built with another model."""
 

@@ -5,18 +5,72 @@ later as context. Why hybrid: BM25 catches rare exact terms (names, figures) tha
 blurs; MiniLM catches paraphrases with no shared words. The fusion (weighted sum of
 per-query min-max-normalised scores, or reciprocal rank fusion) is chosen by measurement on
 the eval set (see README, "Retrieval").
+
+Scale: the BM25 index and each sentence's terms can come from the index's query cache
+(``bm25_dir``, ``terms``: memory-mapped, nothing re-tokenised at start-up); ``top`` picks the
+k best with ``argpartition`` (linear) instead of sorting every sentence; BLAS runs on one
+thread around the question path (``single_blas_thread``), whatever numpy was imported with.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from assistant.embedder import Embedder
 from assistant.text import content_terms
 from assistant.types import Sentence
+
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit: Any = None
+
+
+@contextlib.contextmanager
+def single_blas_thread() -> Iterator[None]:
+    """One BLAS thread while any question is being answered (threadpoolctl, process-wide).
+
+    Why: a question's matrices are tiny, so BLAS threads only add hand-off cost, and on a busy
+    2-core machine they made question embedding 10-200x slower. ``OPENBLAS_NUM_THREADS`` only
+    works when set before numpy is imported; this works whatever the import order. Counted,
+    so concurrent questions share one limit and the last one out restores the original.
+    """
+    global _blas_users, _blas_limit
+    with _blas_lock:
+        if _blas_users == 0:
+            try:
+                _blas_limit = _controller().limit(limits=1, user_api="blas")
+            except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+                _blas_limit = None
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_limit is not None:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
+
+
+_tp_controller: Any = None
+
+
+def _controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS libraries, inspected once (34 us per limit after)."""
+    global _tp_controller
+    if _tp_controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _tp_controller = ThreadpoolController()
+    return _tp_controller
 
 
 @dataclass(frozen=True)
@@ -54,33 +108,48 @@ class SentenceRetriever:
 
     def __init__(
         self,
-        sentences: list[Sentence],
+        sentences: Sequence[Sentence],
         embeddings: np.ndarray,
         embedder: Embedder,
         dense_weight: float = 1.0,
         bm25_weight: float = 1.0,
         fusion: str = "weighted",
         rrf_k: int = 60,
+        terms: Sequence[list[str]] | None = None,
+        bm25_dir: Path | None = None,
     ) -> None:
+        """``terms`` / ``bm25_dir``: each sentence's terms and the saved BM25 index from the
+        query cache; without them both are computed here (tests, in-memory snapshots)."""
         import bm25s
 
         if fusion not in ("weighted", "rrf"):
             raise ValueError(f"fusion {fusion!r} is not 'weighted' or 'rrf' (ASSISTANT_FUSION)")
         self.sentences = sentences
-        self.embeddings = embeddings.astype(np.float32)
+        # float32 already (a memory map stays one: no copy of the whole matrix at start-up)
+        self.embeddings = embeddings if embeddings.dtype == np.float32 else embeddings.astype(np.float32)
         self.embedder = embedder
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
         self.fusion = fusion
         self.rrf_k = rrf_k
-        self.sentence_terms = [content_terms(s.text) for s in sentences]  # shared with the answerer
-        corpus = [terms or ["\x00empty"] for terms in self.sentence_terms]
-        self._bm25 = bm25s.BM25()
-        if sentences:
-            self._bm25.index(corpus, show_progress=False)
-        self._vocab = set(t for doc in corpus for t in doc)
+        self._terms = terms
+        if bm25_dir is not None:
+            self._bm25 = bm25s.BM25.load(str(bm25_dir), mmap=True)
+        else:
+            corpus = [t or ["\x00empty"] for t in self.sentence_terms]
+            self._bm25 = bm25s.BM25()
+            if sentences:
+                self._bm25.index(corpus, show_progress=False)
+        self._vocab: Any = getattr(self._bm25, "vocab_dict", None) or {}
         self._cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
+
+    @cached_property
+    def sentence_terms(self) -> Sequence[list[str]]:
+        """Each sentence's ``content_terms`` (shared with the answerer's support scoring)."""
+        if self._terms is not None:
+            return self._terms
+        return [content_terms(s.text) for s in self.sentences]
 
     def embed_query(self, query: str) -> np.ndarray:
         """Embed ``query``; recent queries are cached (follow-ups and retries repeat them)."""
@@ -88,7 +157,8 @@ class SentenceRetriever:
             hit = self._cache.get(query)
         if hit is not None:
             return hit
-        vec = self.embedder.embed([query])[0]
+        with single_blas_thread():
+            vec = self.embedder.embed([query])[0]
         with self._cache_lock:
             self._cache[query] = vec
             while len(self._cache) > 256:
@@ -109,7 +179,8 @@ class SentenceRetriever:
             z = np.zeros(0)
             return z, z, z
         qv = self.embed_query(query) if query_vec is None else query_vec
-        dense = self.embeddings @ qv
+        with single_blas_thread():
+            dense = self.embeddings @ qv
         terms = [t for t in [*content_terms(query), *expansion] if t in self._vocab]
         bm25 = np.asarray(self._bm25.get_scores(terms), dtype=np.float64) if terms else np.zeros(n)
         if self.fusion == "rrf":
@@ -122,11 +193,41 @@ class SentenceRetriever:
             fused = np.where(allowed, fused, -np.inf)
         return fused, dense, bm25
 
+    def top(
+        self,
+        query: str,
+        k: int,
+        allowed: np.ndarray | None = None,
+        expansion: tuple[str, ...] = (),
+        context: str = "",
+    ) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """(indices of the ``k`` best sentences, fused, dense): the same rows, in the same
+        order, as ``np.argsort(-fused, kind="stable")[:k]`` (ties by row), but linear time.
+        ``context``: a follow-up's earlier topic, scored too at weight 0.8 (max of the two)."""
+        fused, dense, _bm25 = self.score_all(query, allowed=allowed, expansion=expansion)
+        if context:
+            f2, _d2, _b2 = self.score_all(f"{query} {context}", allowed=allowed)
+            fused = np.maximum(fused, 0.8 * f2)
+        return top_k(fused, k), fused, dense
+
     def search(self, query: str, k: int = 8, allowed: np.ndarray | None = None) -> list[Hit]:
         fused, dense, bm25 = self.score_all(query, allowed=allowed)
-        order = np.argsort(-fused, kind="stable")[:k]
-        return [
-            Hit(int(i), self.sentences[int(i)], float(fused[i]), float(dense[i]), float(bm25[i]))
-            for i in order
-            if np.isfinite(fused[i])
-        ]
+        order = top_k(fused, k)
+        return [Hit(i, self.sentences[i], float(fused[i]), float(dense[i]), float(bm25[i])) for i in order]
+
+
+def top_k(scores: np.ndarray, k: int) -> list[int]:
+    """Rows of the ``k`` highest finite scores, best first, ties by row: equal to
+    ``[i for i in np.argsort(-scores, kind="stable")[:k] if np.isfinite(scores[i])]``."""
+    n = len(scores)
+    if n == 0 or k <= 0:
+        return []
+    if k < n:
+        kth = np.partition(scores, n - k)[n - k]  # the k-th largest value
+        above = np.flatnonzero(scores > kth)
+        ties = np.flatnonzero(scores == kth)[: k - len(above)]
+        rows = np.concatenate([above, ties])
+    else:
+        rows = np.arange(n)
+    rows = rows[np.lexsort((rows, -scores[rows]))][:k]
+    return [int(i) for i in rows if np.isfinite(scores[i])]

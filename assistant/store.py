@@ -1,67 +1,205 @@
 """Chroma access: the embedded PersistentClient, or a Chroma server when CHROMA_HOST is set.
 
-Three collections per index (names from ``Settings``): sentences (what the answerer cites),
-chunks (retrieval context for LLM backends) and documents (full text, so every citation can
-be checked against ``document.text[start:end]``). We always pass our own embeddings, so
+Three collections per index (schema 2): sentences (vector + offsets + entities: the text is
+*not* repeated, it is ``document.text[start:end]``), documents (full text, so every citation
+can be checked) and a manifest (document -> content hash -> number of sentence rows). Row ids
+are derived from (document, hash, sentence number), so the manifest names every row a
+document owns; rows it does not name are orphans of an interrupted ingest, which readers
+ignore and ``python -m ingest --repair`` deletes. We always pass our own embeddings, so
 Chroma's default embedding function (which would download a model) is never used.
+
+Errors are one line that names the index and says how to repair it, never to delete it:
+an index may hold documents that exist nowhere else.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from assistant.errors import IndexCorruptError, IndexMissingError
+from assistant.errors import IndexCorruptError, IndexMissingError, IndexUnreachableError
 from assistant.settings import Settings
-from assistant.types import Document, Entity, Sentence
+from assistant.types import Entity
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MODEL_NAME = "all-MiniLM-L6-v2"
 COLLECTION_METADATA = {"hnsw:space": "cosine", "schema": SCHEMA_VERSION, "model": MODEL_NAME}
+GENERATION_ID = "__generation__"  # manifest row whose value changes with every committed change
+
+
+def repair_hint(settings: Settings) -> str:
+    """The command that repairs an index in place (it keeps every stored document)."""
+    where = "" if settings.chroma_host else f" --index-dir {settings.index_dir}"
+    return f"python -m ingest --repair{where}"
+
+
+def describe(settings: Settings) -> str:
+    """Where the index lives, for messages."""
+    if settings.chroma_host:
+        return f"the Chroma server {settings.chroma_host}:{settings.chroma_port}"
+    return str(settings.index_dir)
 
 
 def open_client(settings: Settings) -> Any:
-    """A chromadb client with telemetry off; HttpClient when ``CHROMA_HOST`` is set."""
+    """A chromadb client with telemetry off; HttpClient when ``CHROMA_HOST`` is set.
+
+    Raises ``IndexUnreachableError`` for a server that does not answer and
+    ``IndexCorruptError`` for an index folder that cannot be opened.
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
-        return chromadb.HttpClient(
-            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-        )
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        except Exception as exc:
+            raise IndexUnreachableError(
+                f"the Chroma server {settings.chroma_host}:{settings.chroma_port} is unreachable "
+                f"({_first_line(exc)}); start it or fix CHROMA_HOST/CHROMA_PORT"
+            ) from exc
+    path = settings.index_dir
+    if path.exists() and not path.is_dir():
+        raise IndexCorruptError(f"the index path {path} is a file, not a folder; set ASSISTANT_INDEX_DIR "
+                                "(or --index-dir) to a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        raise IndexCorruptError(
+            f"cannot open the index at {path}: {_first_line(exc)}. It may hold documents that exist "
+            f"nowhere else: do not delete it; move it aside (mv {path} {path}.broken), restore a backup "
+            "or rebuild: python -m ingest data/ (and the files you uploaded)"
+        ) from exc
 
 
-def get_collections(client: Any, settings: Settings, create: bool) -> tuple[Any, Any, Any]:
-    """(sentences, chunks, documents) collections; missing ones are created only if asked."""
-    names = (settings.sentences_collection, settings.chunks_collection, settings.documents_collection)
-    if create:
-        return tuple(
-            client.get_or_create_collection(n, embedding_function=None, metadata=COLLECTION_METADATA)
-            for n in names
-        )
-    existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+@dataclass(frozen=True)
+class Collections:
+    """The three Chroma collections of one index."""
+
+    sentences: Any
+    documents: Any
+    manifest: Any
+
+
+def collection_names(settings: Settings) -> tuple[str, str, str]:
+    """(sentences, documents, manifest) names of schema 2 (schema 1 used the plain names)."""
+    p = settings.collection_prefix
+    return f"{p}_sentences_v2", f"{p}_documents_v2", f"{p}_manifest_v2"
+
+
+def get_collections(client: Any, settings: Settings, create: bool) -> Collections:
+    """The index's collections; missing ones are created only if asked."""
+    names = collection_names(settings)
+    try:
+        if create:
+            return Collections(*(
+                client.get_or_create_collection(n, embedding_function=None, metadata=COLLECTION_METADATA)
+                for n in names
+            ))
+        existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+    except Exception as exc:
+        raise _unreadable(settings, exc) from exc
     missing = [n for n in names if n not in existing]
+    if missing and settings.documents_collection in existing:
+        raise IndexCorruptError(
+            f"the index at {describe(settings)} was built by an older version (schema 1); upgrade it in "
+            f"place, keeping every document: {repair_hint(settings)}"
+        )
     if missing:
         raise IndexMissingError(
-            f"no index at {settings.index_dir} (missing collections {missing}); "
+            f"no index at {describe(settings)} (missing collections {missing}); "
             "build it with: python -m ingest data/"
         )
-    cols = tuple(client.get_collection(n, embedding_function=None) for n in names)
-    for col in cols:
+    cols = Collections(*(client.get_collection(n, embedding_function=None) for n in names))
+    for col in (cols.sentences, cols.documents, cols.manifest):
         meta = col.metadata or {}
         if meta.get("model", MODEL_NAME) != MODEL_NAME or int(meta.get("schema", 1)) != SCHEMA_VERSION:
             raise IndexCorruptError(
                 f"collection {col.name!r} was built with model={meta.get('model')!r} "
-                f"schema={meta.get('schema')!r}; rebuild it: "
-                f"rm -r {settings.index_dir} && python -m ingest data/"
+                f"schema={meta.get('schema')!r}, not {MODEL_NAME} schema {SCHEMA_VERSION}; re-ingest your "
+                f"files into a new index (--index-dir) or set ASSISTANT_MODEL_PATH to that model"
             )
     return cols
+
+
+def _unreadable(settings: Settings, exc: BaseException) -> IndexCorruptError:
+    return IndexCorruptError(
+        f"cannot read the index at {describe(settings)}: {_first_line(exc)}. Try: {repair_hint(settings)} "
+        "(it keeps every readable document; do not delete the index)"
+    )
+
+
+# -- row ids and the manifest -----------------------------------------------------------------------
+def doc_key(doc_id: str, content_hash: str) -> str:
+    """The id of one version of a document (its row in the documents collection)."""
+    return hashlib.sha256(f"{doc_id}\x1f{content_hash}".encode()).hexdigest()[:32]
+
+
+def sentence_row_ids(doc_id: str, content_hash: str, n: int) -> list[str]:
+    """The ids of the ``n`` sentence rows of one version of a document."""
+    key = doc_key(doc_id, content_hash)
+    return [f"{key}:{i}" for i in range(n)]
+
+
+def manifest_id(doc_id: str) -> str:
+    return "m:" + hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """What the index holds for one document: the current version (``content_hash`` and
+    its sentence count; empty while only a pending version exists), a version being written
+    (``pending``) and a replaced version whose rows are still to be deleted (``stale``)."""
+
+    doc_id: str
+    content_hash: str = ""
+    sentences: int = 0
+    pending: str = ""
+    pending_sentences: int = 0
+    stale: str = ""
+    stale_sentences: int = 0
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {"doc": self.doc_id, "h": self.content_hash, "n": self.sentences, "pend": self.pending,
+                "pend_n": self.pending_sentences, "stale": self.stale, "stale_n": self.stale_sentences}
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> ManifestEntry:
+        return cls(str(meta["doc"]), str(meta.get("h", "")), int(meta.get("n", 0)),
+                   str(meta.get("pend", "")), int(meta.get("pend_n", 0)),
+                   str(meta.get("stale", "")), int(meta.get("stale_n", 0)))
+
+
+def read_manifest(manifest: Any, page: int = 5000) -> dict[str, ManifestEntry]:
+    """Every document's manifest entry (paged, so a large index is never one giant reply)."""
+    out: dict[str, ManifestEntry] = {}
+    offset = 0
+    while True:
+        got = manifest.get(limit=page, offset=offset, include=["metadatas"])
+        for row_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+            if row_id != GENERATION_ID and meta:
+                entry = ManifestEntry.from_metadata(meta)
+                out[entry.doc_id] = entry
+        if len(got["ids"]) < page:
+            return out
+        offset += page
+
+
+def read_generation(manifest: Any) -> str:
+    """The token of the last committed change ("" for an index never written)."""
+    got = manifest.get(ids=[GENERATION_ID], include=["metadatas"])
+    metas = got.get("metadatas") or []
+    return str(metas[0].get("gen", "")) if metas and metas[0] else ""
 
 
 def entities_to_json(entities: tuple[Entity, ...]) -> str:
@@ -74,74 +212,17 @@ def entities_from_json(raw: str | None) -> tuple[Entity, ...]:
     return tuple(Entity(text=t, label=lab, start=int(s), end=int(e)) for t, lab, s, e in json.loads(raw))
 
 
-@dataclass
-class IndexSnapshot:
-    """Everything the answerer needs, read once: documents, sentences and their vectors."""
+def read_snapshot(settings: Settings, client: Any | None = None) -> Any:
+    """The index as the answerer reads it (see ``assistant.snapshot.read_snapshot``)."""
+    from assistant.snapshot import read_snapshot as _read
 
-    documents: dict[str, Document]
-    sentences: list[Sentence]
-    embeddings: np.ndarray  # (n_sentences, dim), row i belongs to sentences[i]
+    return _read(settings, client)
 
 
-def read_snapshot(settings: Settings, client: Any | None = None) -> IndexSnapshot:
-    """Load the whole index into memory, ordered by (doc_id, sentence_id).
+def __getattr__(name: str) -> Any:
+    """``IndexSnapshot`` moved to ``assistant.snapshot``; old imports from here keep working."""
+    if name == "IndexSnapshot":
+        from assistant.snapshot import IndexSnapshot
 
-    Raises ``IndexMissingError`` when nothing was ingested and ``IndexCorruptError`` when
-    the stored rows are unreadable or disagree with their documents.
-    """
-    if client is None and not settings.chroma_host and not (settings.index_dir / "chroma.sqlite3").exists():
-        # Checked before opening: PersistentClient would create an empty index as a side effect.
-        raise IndexMissingError(f"no index at {settings.index_dir}; build it with: python -m ingest data/")
-    try:
-        client = client or open_client(settings)
-        sent_col, _chunks, doc_col = get_collections(client, settings, create=False)
-        docs_raw = doc_col.get(include=["documents", "metadatas"])
-        sents_raw = sent_col.get(include=["documents", "metadatas", "embeddings"])
-    except (IndexMissingError, IndexCorruptError):
-        raise
-    except Exception as exc:
-        raise IndexCorruptError(
-            f"cannot read the index at {settings.index_dir}: "
-            f"{type(exc).__name__}: {exc}. Rebuild it: rm -r {settings.index_dir} "
-            "&& python -m ingest data/"
-        ) from exc
-    documents: dict[str, Document] = {}
-    for text, meta in zip(docs_raw["documents"] or [], docs_raw["metadatas"] or [], strict=True):
-        doc_id = str(meta["doc_id"])
-        documents[doc_id] = Document(
-            doc_id=doc_id,
-            text=text or "",
-            source=str(meta.get("source", "")),
-            content_hash=str(meta.get("content_hash", "")),
-            title=str(meta.get("title", doc_id)),
-        )
-    rows: list[tuple[Sentence, np.ndarray]] = []
-    embeddings = sents_raw.get("embeddings")
-    if embeddings is None:
-        embeddings = []
-    for text, meta, emb in zip(
-        sents_raw["documents"] or [], sents_raw["metadatas"] or [], embeddings, strict=True
-    ):
-        doc_id = str(meta["doc_id"])
-        s = Sentence(
-            doc_id=doc_id,
-            sentence_id=int(meta["sentence_id"]),
-            text=text or "",
-            start=int(meta["start"]),
-            end=int(meta["end"]),
-            paragraph=int(meta.get("paragraph", 0)),
-            is_heading=bool(meta.get("is_heading", False)),
-            entities=entities_from_json(meta.get("entities")),
-        )
-        doc = documents.get(doc_id)
-        if doc is None or doc.text[s.start : s.end] != s.text:
-            raise IndexCorruptError(
-                f"sentence {doc_id}#{s.sentence_id} does not match its document; "
-                f"rebuild the index: rm -r {settings.index_dir} "
-                "&& python -m ingest data/"
-            )
-        rows.append((s, np.asarray(emb, dtype=np.float32)))
-    rows.sort(key=lambda r: r[0].key)
-    sentences = [r[0] for r in rows]
-    matrix = np.vstack([r[1] for r in rows]) if rows else np.zeros((0, 384), dtype=np.float32)
-    return IndexSnapshot(documents=documents, sentences=sentences, embeddings=matrix)
+        return IndexSnapshot
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

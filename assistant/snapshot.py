@@ -1,0 +1,249 @@
+"""The index as the answerer reads it: compact arrays on disk, memory-mapped, built once.
+
+Why: reading every Chroma row into Python lists at start-up made the first answer and the
+query process's memory grow with the corpus (3.1 s and 497 MB at 6,308 sentences; importing
+chromadb alone takes 1-2 s). Chroma stays the store of record; after each committed change
+the index also holds a *query cache*: float32 vectors, int32 offsets, UTF-8 text blobs and a
+saved BM25 index, all in one folder named after the manifest's generation token. Opening it
+maps files and parses two small JSON files; rows become ``Sentence`` objects only when read.
+
+Layout (``<index>/cache/``): ``CURRENT`` names the live ``gen-<token>/`` folder; a folder is
+complete when its ``DONE`` file exists (it is written last, then renamed into place), so a
+reader never sees half a cache. With ``CHROMA_HOST`` the cache lives in
+``<index>/cache-<host>-<port>/`` and is checked against the server's generation at start.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+
+from assistant.errors import IndexCorruptError, IndexMissingError
+from assistant.settings import Settings
+from assistant.store import entities_from_json
+from assistant.types import Document, Sentence
+
+CACHE_FORMAT = 1
+DIM = 384
+# sent_rows.npy columns
+DOC, SID, START, END, PARA, HEAD = range(6)
+
+
+class Blob:
+    """Variable-length byte strings: one file of bytes plus an int64 offsets array (n + 1)."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.offsets = np.load(folder / f"{name}_off.npy", mmap_mode="r")
+        path = folder / f"{name}.bin"
+        self._data: Any = b""
+        if path.stat().st_size:
+            with path.open("rb") as f:
+                self._data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def text(self, i: int) -> str:
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        return bytes(self._data[a:b]).decode("utf-8")
+
+    @staticmethod
+    def write(folder: Path, name: str, items: Sequence[str]) -> None:
+        encoded = [s.encode("utf-8") for s in items]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        (folder / f"{name}.bin").write_bytes(b"".join(encoded))
+        np.save(folder / f"{name}_off.npy", offsets)
+
+
+class DocumentTable(Mapping[str, Document]):
+    """``doc_id -> Document``; a document's text is decoded when it is looked up."""
+
+    def __init__(self, folder: Path, meta: dict[str, Any]) -> None:
+        self.ids: list[str] = meta["doc_ids"]
+        self._sources: list[str] = meta["sources"]
+        self._titles: list[str] = meta["titles"]
+        self._hashes: list[str] = meta["hashes"]
+        self._position = {d: i for i, d in enumerate(self.ids)}
+        self._texts = Blob(folder, "doc_text")
+        self._memo: dict[str, Document] = {}
+
+    def position(self, doc_id: str) -> int:
+        return self._position[doc_id]
+
+    def __getitem__(self, doc_id: str) -> Document:
+        doc = self._memo.get(doc_id)
+        if doc is None:
+            i = self._position[doc_id]  # KeyError for unknown ids, as a dict would
+            doc = Document(doc_id, self._texts.text(i), self._sources[i], self._hashes[i], self._titles[i])
+            if len(self._memo) < 256:
+                self._memo[doc_id] = doc
+        return doc
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._position
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class SentenceTable(Sequence[Sentence]):
+    """Every sentence in (doc_id, sentence_id) order; a row becomes a ``Sentence`` when read."""
+
+    def __init__(self, folder: Path, doc_ids: list[str]) -> None:
+        self.rows = np.load(folder / "sent_rows.npy", mmap_mode="r")
+        self._doc_ids = doc_ids
+        self._texts = Blob(folder, "sent_text")
+        self._entities = Blob(folder, "ents")
+        self._memo: list[Sentence | None] = [None] * len(self.rows)
+
+    def __len__(self) -> int:
+        return len(self._memo)
+
+    def _make(self, i: int) -> Sentence:
+        r = self.rows[i]
+        return Sentence(
+            doc_id=self._doc_ids[int(r[DOC])], sentence_id=int(r[SID]), text=self._texts.text(i),
+            start=int(r[START]), end=int(r[END]), paragraph=int(r[PARA]), is_heading=bool(r[HEAD]),
+            entities=entities_from_json(self._entities.text(i)),
+        )
+
+    @overload
+    def __getitem__(self, i: int) -> Sentence: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Sentence]: ...
+    def __getitem__(self, i: int | slice) -> Sentence | list[Sentence]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        s = self._memo[i]  # IndexError past the end, as a list would
+        if s is None:
+            s = self._memo[i] = self._make(i)
+        return s
+
+    def __iter__(self) -> Iterator[Sentence]:
+        for i in range(len(self)):
+            yield self[i]
+
+
+class TermTable(Sequence[list[str]]):
+    """Each sentence's ``content_terms`` (stemmed, alias-expanded), stored as vocabulary ids."""
+
+    def __init__(self, folder: Path) -> None:
+        self.vocab: list[str] = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+        self._ids = np.load(folder / "terms.npy", mmap_mode="r")
+        self._off = np.load(folder / "terms_off.npy", mmap_mode="r")
+
+    def __len__(self) -> int:
+        return len(self._off) - 1
+
+    def __getitem__(self, i: int) -> list[str]:  # type: ignore[override]
+        v = self.vocab
+        return [v[t] for t in self._ids[int(self._off[i]) : int(self._off[i + 1])].tolist()]
+
+
+@dataclass
+class IndexSnapshot:
+    """Everything the answerer needs: documents, sentences and their vectors (row i of
+    ``embeddings`` belongs to ``sentences[i]``). From the cache, all three are lazy views over
+    memory-mapped files and ``terms``/``bm25_dir`` spare the retriever recomputing them; tests
+    build one from plain lists."""
+
+    documents: Mapping[str, Document]
+    sentences: Sequence[Sentence]
+    embeddings: np.ndarray
+    terms: Sequence[list[str]] | None = None
+    bm25_dir: Path | None = None
+    generation: str = ""
+
+
+# -- where the cache lives ----------------------------------------------------------------------------
+def cache_root(settings: Settings) -> Path:
+    if settings.chroma_host:
+        return settings.index_dir / f"cache-{settings.chroma_host}-{settings.chroma_port}"
+    return settings.index_dir / "cache"
+
+
+def current_generation(root: Path) -> str | None:
+    try:
+        return (root / "CURRENT").read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def open_cache(root: Path, generation: str) -> IndexSnapshot | None:
+    """The cache of ``generation``, or None when it is absent or incomplete."""
+    folder = root / f"gen-{generation}"
+    try:
+        if not (folder / "DONE").exists():
+            return None
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != CACHE_FORMAT:
+            return None
+        docs = DocumentTable(folder, meta)
+        return IndexSnapshot(
+            documents=docs,
+            sentences=SentenceTable(folder, docs.ids),
+            embeddings=np.load(folder / "emb.npy", mmap_mode="r"),
+            terms=TermTable(folder),
+            bm25_dir=folder / "bm25" if (folder / "bm25").is_dir() else None,
+            generation=generation,
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexCorruptError(
+            f"the query cache {folder} is unreadable ({type(exc).__name__}: {exc}); "
+            f"rebuild it from the index: python -m ingest --repair --index-dir {root.parent}"
+        ) from exc
+
+
+def read_snapshot(settings: Settings, client: Any | None = None) -> IndexSnapshot:
+    """The index's snapshot: the embedded index's live cache is opened without touching
+    Chroma; otherwise (server mode, no cache yet, an explicit client) Chroma's generation
+    picks the cache, which is built first when missing.
+
+    Raises ``IndexMissingError`` when nothing was ingested (without creating anything) and
+    ``IndexCorruptError`` when the stored rows are unreadable.
+    """
+    root = cache_root(settings)
+    if client is None and not settings.chroma_host:
+        if settings.index_dir.exists() and not settings.index_dir.is_dir():
+            raise IndexCorruptError(f"the index path {settings.index_dir} is a file, not a folder; set "
+                                    "ASSISTANT_INDEX_DIR (or --index-dir) to a folder")
+        gen = current_generation(root)
+        snap = open_cache(root, gen) if gen else None
+        if snap is not None:
+            return snap
+        if not (settings.index_dir / "chroma.sqlite3").exists():
+            # Checked before opening: PersistentClient would create an empty index as a side effect.
+            raise IndexMissingError(
+                f"no index at {settings.index_dir}; build it with: python -m ingest data/"
+            )
+    from assistant.cache_build import ensure_cache
+    from assistant.store import get_collections, open_client
+
+    client = client or open_client(settings)
+    cols = get_collections(client, settings, create=False)
+    return ensure_cache(settings, cols)
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def write_current(root: Path, generation: str) -> None:
+    """Point ``CURRENT`` at ``generation`` atomically (write a temporary file, then rename)."""
+    tmp = root / f"CURRENT.tmp-{os.getpid()}"
+    tmp.write_text(generation, encoding="utf-8")
+    os.replace(tmp, root / "CURRENT")
