@@ -58,8 +58,28 @@ class IngestReport:
         )
 
 
+EMBED_BATCH = 256  # texts per embedding call when someone watches the progress (the web page)
+
+# (stage, done, total): "sentences" once split (before names are found), "embedding" after
+# each batch. It may raise (a cancelled upload): nothing has been written yet, so the index
+# stays as it was.
+StepProgress = Callable[[str, int, int], None]
+
+
+def _embed(embedder: Embedder, texts: list[str], on_step: StepProgress | None) -> Any:
+    if on_step is None:
+        return embedder.embed(texts)
+    import numpy as np
+
+    parts = []
+    for i in range(0, len(texts), EMBED_BATCH):
+        parts.append(embedder.embed(texts[i : i + EMBED_BATCH]))
+        on_step("embedding", min(i + EMBED_BATCH, len(texts)), len(texts))
+    return np.vstack(parts)
+
+
 def prepare_many(
-    docs: list[Document], embedder: Embedder, with_entities: bool = True
+    docs: list[Document], embedder: Embedder, with_entities: bool = True, on_step: StepProgress | None = None
 ) -> tuple[list[PreparedDocument], list[IngestError]]:
     """Split, annotate and embed ``docs`` together (pure apart from the models)."""
     split: list[tuple[Document, list]] = []
@@ -70,13 +90,15 @@ def prepare_many(
             split.append((doc, sentences))
         else:
             errors.append(IngestError(doc.source or doc.doc_id, "has no sentences to index"))
+    if on_step and split:
+        on_step("sentences", 0, sum(len(s) for _d, s in split))
     if with_entities and split:
         from ingest.annotate import annotate_many
 
         annotated = annotate_many([(d.text, s) for d, s in split])
         split = [(d, a) for (d, _s), a in zip(split, annotated, strict=True)]
     texts = [s.text for _d, sents in split for s in sents]
-    vectors = embedder.embed(texts) if texts else None
+    vectors = _embed(embedder, texts, on_step) if texts else None
     out: list[PreparedDocument] = []
     at = 0
     for doc, sents in split:
@@ -94,8 +116,9 @@ def prepare(doc: Document, embedder: Embedder, settings: Settings | None = None,
     return prepared[0]
 
 
-def _groups(docs: Iterable[Document], limit: int = GROUP_SENTENCES) -> Iterator[list[Document]]:
+def _groups(docs: Iterable[Document], limit: int | None = None) -> Iterator[list[Document]]:
     """Documents in groups of about ``limit`` sentences (estimated from length: ~120 chars)."""
+    limit = limit or GROUP_SENTENCES
     group: list[Document] = []
     size = 0
     for doc in docs:
@@ -145,7 +168,10 @@ class Ingestor:
         return self.writer.stored_hash(doc_id)
 
     def ingest_documents(
-        self, documents: Iterable[Document], progress: Callable[[str], None] | None = None
+        self,
+        documents: Iterable[Document],
+        progress: Callable[[str], None] | None = None,
+        on_step: StepProgress | None = None,
     ) -> IngestReport:
         """Add or replace ``documents``; unchanged ones are skipped."""
         report = IngestReport()
@@ -163,7 +189,7 @@ class Ingestor:
                 else:
                     todo.append(doc)
             for group in _groups(todo):
-                self._ingest_group(group, report, progress)
+                self._ingest_group(group, report, progress, on_step)
             self.refresh_cache()
         finally:
             writer.close()
@@ -172,9 +198,13 @@ class Ingestor:
         return report
 
     def _ingest_group(
-        self, group: list[Document], report: IngestReport, progress: Callable[[str], None] | None
+        self,
+        group: list[Document],
+        report: IngestReport,
+        progress: Callable[[str], None] | None,
+        on_step: StepProgress | None = None,
     ) -> None:
-        prepared, errors = prepare_many(group, self.embedder, self.with_entities)
+        prepared, errors = prepare_many(group, self.embedder, self.with_entities, on_step)
         report.errors.extend(errors)
         old = {p.document.doc_id: self.writer.stored_hash(p.document.doc_id) for p in prepared}
         self.writer.commit(prepared)

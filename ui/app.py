@@ -8,6 +8,7 @@ index when a page loads and after every change.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,13 +36,12 @@ PRIVATE_HELP = ("Your uploads are seen only in this browser and are deleted afte
 SHARED_HELP = "Uploads join the shared documents (admin mode): everyone sees them."
 STORAGE_KEY = "docqa-conversation-v1"
 # Inputs and outputs of the handlers, by component name (see ``_layout``).
-ASK_IN = ("question", "chat", "history", "owner", "doc_filter", "top_k", "backend")
-ASK_OUT = ("question", "chat", "pending", "send", "stop")
-STREAM_IN = ("chat", "history", "answers", "owner", "pending")
-STREAM_OUT = ("chat", "history", "answers", "viewer", "source", "saved", "pending", "send", "stop")
+ASK_IN = ("asked", "chat", "history", "answers", "owner", "doc_filter", "top_k", "backend", "viewer",
+          "source", "saved")
+ASK_OUT = ("chat", "history", "answers", "viewer", "source", "saved")
 # The hidden button's event takes the action the page script stored (``style.HEAD``).
 ACTION_JS = "(action, ...rest) => [window.dqAction || action, ...rest]"
-NEW_CHAT_OUT = ("chat", "history", "answers", "saved", "pending", "viewer", "source", "export_files")
+NEW_CHAT_OUT = ("chat", "history", "answers", "saved", "viewer", "source", "export_files")
 
 
 @dataclass
@@ -107,11 +107,13 @@ def _side_column(c: dict[str, Any], settings: Any) -> None:
 
 def _layout(examples: tuple[str, ...], settings: Any) -> Page:
     c: dict[str, Any] = {}
-    c["saved"] = gr.BrowserState({}, storage_key=STORAGE_KEY)  # survives a reload
+    # Survives a reload. The secret is fixed per server start: Gradio rebuilds components when
+    # it applies updates, and a fresh random secret per rebuild cost ~5 ms each time.
+    c["saved"] = gr.BrowserState({}, storage_key=STORAGE_KEY, secret=secrets.token_hex(16))
     c["owner"] = gr.State("")  # this browser's token: which uploads are its own
+    c["asked"] = gr.State("")  # the question being answered (the box is emptied at once)
     c["history"] = gr.State([])  # plain-text turns for ask(); the chatbot holds the HTML
     c["answers"] = gr.State({})  # chat message index -> Answer, for citation clicks and export
-    c["pending"] = gr.State(None)  # the answer computed but not yet shown
     gr.HTML(f'<div id="dq-header"><h1>{TITLE}</h1><p>{SUBTITLE}</p></div>')
     with gr.Row(equal_height=False):
         with gr.Column(scale=6, min_width=360):
@@ -124,32 +126,28 @@ def _layout(examples: tuple[str, ...], settings: Any) -> Page:
     return Page(c)
 
 
-def _wire_asking(p: Page, ctl: ChatController, workers: int) -> list[Any]:
-    """Question box, Ask, examples: compute (at most ``workers`` at once), then stream."""
-    ask_in, ask_out, stream_in, stream_out = p(*ASK_IN), p(*ASK_OUT), p(*STREAM_IN), p(*STREAM_OUT)
-    events: list[Any] = []
-    triggers = [(p["question"].submit, "public"), (p["send"].click, "private")]
-    for i, (trigger, visibility) in enumerate(triggers):
-        first = trigger(ctl.ask, ask_in, ask_out, show_progress="hidden", concurrency_limit=workers,
-                        concurrency_id="answer", api_name="ask" if i == 0 else None,
-                        api_visibility=visibility)
-        then = first.then(ctl.stream, stream_in, stream_out, show_progress="hidden", concurrency_limit=None,
-                          api_name="stream" if i == 0 else None, api_visibility=visibility)
-        then.then(None, js=SCROLL_JS)
-        events += [first, then]
-    return events
+def _wire_asking(p: Page, ctl: ChatController, examples: tuple[str, ...]) -> list[Any]:
+    """Question box, Ask and the examples; returns the events Stop and New chat cancel.
 
-
-def _wire_examples(p: Page, ctl: ChatController, examples: tuple[str, ...], workers: int) -> list[Any]:
-    events: list[Any] = []
+    ``start`` (no queue) empties the box at once and swaps Ask for Stop; then ``respond`` runs
+    with no queue limit: the CPU part inside is limited by ``ChatController`` to
+    ``settings.answer_workers`` at once, the rest is streaming (waiting).
+    """
+    ask = {"fn": ctl.respond, "inputs": p(*ASK_IN), "outputs": p(*ASK_OUT), "show_progress": "hidden",
+           "concurrency_limit": None}
+    start_out = p("question", "asked", "send", "stop")
+    events = []
+    for trigger, name in ((p["question"].submit, "ask"), (p["send"].click, None)):
+        start = trigger(ctl.start, p("question"), start_out, queue=False, api_name=name,
+                        api_visibility="public" if name else "private")
+        events.append(start.then(**ask, api_name="answer" if name else None,
+                                 api_visibility="public" if name else "private"))
     for btn, text in zip(p["examples"], examples, strict=True):
-        first = btn.click(lambda t=text: t, None, p["question"], queue=False, api_visibility="private").then(
-            ctl.ask, p(*ASK_IN), p(*ASK_OUT), show_progress="hidden",
-            concurrency_limit=workers, concurrency_id="answer", api_visibility="private")
-        then = first.then(ctl.stream, p(*STREAM_IN), p(*STREAM_OUT), show_progress="hidden",
-                          concurrency_limit=None, api_visibility="private")
-        then.then(None, js=SCROLL_JS)
-        events += [first, then]
+        start = btn.click(ctl.start, gr.State(text), start_out, queue=False, api_visibility="private")
+        events.append(start.then(**ask, api_visibility="private"))
+    for event in events:
+        event.then(ctl.end, None, p("send", "stop"), queue=False, api_visibility="private").then(
+            None, js=SCROLL_JS)
     return events
 
 
@@ -191,11 +189,10 @@ def build_app(assistant: Any, ingestor: Any, examples: tuple[str, ...] = EXAMPLE
     library = Library(assistant, ingestor)
     library.purge_orphans()  # uploads of browsers from an earlier run: no tab can own them now
     ctl, docs = ChatController(library), DocumentsController(library)
-    workers = assistant.settings.answer_workers
     with gr.Blocks(title="DocQA", analytics_enabled=False) as app:
         p = _layout(examples, assistant.settings)
-        asking = _wire_asking(p, ctl, workers) + _wire_examples(p, ctl, examples, workers)
-        p["stop"].click(ctl.stop, p("chat"), p("chat", "pending", "send", "stop"), cancels=asking,
+        asking = _wire_asking(p, ctl, examples)
+        p["stop"].click(ctl.stop, p("chat"), p("chat", "send", "stop"), cancels=asking,
                         queue=False, api_visibility="private")
         p["new_chat"].click(ctl.new_chat, p("owner"), p(*NEW_CHAT_OUT), cancels=asking, queue=False,
                             api_visibility="private")

@@ -3,9 +3,9 @@
 ``ChatController`` exposes one method per page event, so ``ui/app.py`` only wires components
 and these methods stay testable with a fake assistant. Two histories are kept on purpose: the
 chatbot shows HTML (cards, headings) while ``ask()`` gets the plain answer texts, so the
-conversation memory never sees markup. Asking is split in two events: ``ask`` computes the
-answer (CPU work, limited to ``settings.answer_workers`` at once) and ``stream`` shows it a few
-words at a time (waiting only, so it never holds a CPU slot another visitor needs).
+conversation memory never sees markup. Answers are computed at most ``answer_workers`` at
+once (the CPU work; ``ask()`` is thread-safe), while showing them a few words at a time is
+only waiting and never holds a slot another visitor needs.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -31,13 +32,15 @@ PENDING_HTML = '<div class="dq-answer dq-pending"><i>Reading the documents…</i
 STOPPED_NOTE = '<div class="dq-foot">stopped — ask again to see the whole answer</div>'
 BACKENDS = ("extractive", "llm")
 STREAM_STEP_WORDS = 3
-STREAM_DELAY_S = 0.025
+STREAM_MAX_STEPS = 6  # a long answer takes bigger steps: each update costs the server ~8 ms of CPU
+STREAM_DELAY_S = 0.04
 CITE_ACTION = re.compile(r"cite:(\d{1,6})-(\d{1,4})")
 
 
 def _chunks(text: str, words: int = STREAM_STEP_WORDS) -> Iterator[str]:
     """Growing prefixes of ``text`` a few words at a time (markers like "[1]" stay whole)."""
     tokens = re.findall(r"\S+\s*", text)
+    words = max(words, -(-len(tokens) // STREAM_MAX_STEPS))
     for i in range(words, len(tokens), words):
         yield "".join(tokens[:i])
 
@@ -58,10 +61,18 @@ def _last(answers: Answers | None) -> Answer | None:
 class ChatController:
     """The chat's behaviour over one ``Library`` (the assistant and the visible documents)."""
 
-    def __init__(self, library: Library, stream_delay: float = STREAM_DELAY_S) -> None:
+    def __init__(self, library: Library, stream_delay: float = STREAM_DELAY_S, workers: int | None = None
+                 ) -> None:
         self.library = library
         self.assistant = library.assistant
         self.stream_delay = stream_delay
+        self._slots = threading.BoundedSemaphore(workers or library.assistant.settings.answer_workers)
+
+    @staticmethod
+    def _viewer(docs: dict[str, Any], value: str | None) -> Any:
+        """The Document selector showing ``value``, always with this browser's current choices
+        (Gradio checks a value against the choices it last sent; a stale list drops the value)."""
+        return gr.update(choices=render.doc_choices(docs), value=value if value in docs else None)
 
     # -- the source panel --------------------------------------------------------------------------
     def source_html(self, owner: str, doc_id: str | None, answer: Answer | None = None,
@@ -91,61 +102,77 @@ class ChatController:
             hint = " (the “llm” backend needs an OpenAI-compatible server)" if backend == "llm" else ""
             return f"The answer backend failed{hint}: {type(exc).__name__}: {exc}"
 
-    def ask(self, question: str, chat: Messages, history: Messages, owner: str,
-            doc_filter: Sequence[str] | None, top_k: float | None, backend: str | None) -> tuple[Any, ...]:
-        """Compute the answer; returns (question box, chat with a pending reply, pending, Ask, Stop)."""
+    def _compute(self, question: str, history: Messages, owner: str, doc_filter: Sequence[str] | None,
+                 top_k: float | None, backend: str | None) -> Answer | str:
+        """The CPU part of answering, at most ``answer_workers`` at once across all visitors."""
+        with self._slots:
+            return self._answer(question, history, self.library.scope(owner, doc_filter), top_k, backend)
+
+    @staticmethod
+    def start(question: str) -> tuple[Any, ...]:
+        """Before ``respond`` (no queue): empty the box at once, keep the question, Ask -> Stop.
+
+        Returns (question box, asked, Ask, Stop).
+        """
         question = (question or "").strip()
         if not question:
-            return gr.skip(), gr.skip(), None, gr.skip(), gr.skip()
+            return gr.skip(), "", gr.skip(), gr.skip()
+        return "", question, gr.update(visible=False), gr.update(visible=True)
+
+    @staticmethod
+    def end() -> tuple[Any, Any]:
+        """After an answer (or a stop): Ask is back, Stop goes."""
+        return gr.update(visible=True), gr.update(visible=False)
+
+    def respond(self, question: str, chat: Messages, history: Messages, answers: Answers, owner: str,
+                doc_filter: Sequence[str] | None, top_k: float | None, backend: str | None,
+                viewer: str | None, source: str, saved: Any) -> Iterator[tuple[Any, ...]]:
+        """Answer one question, yielding the chat as the answer is written, then remember it.
+
+        Yields (chat, history, answers, viewer, source, saved). While streaming the other
+        outputs are given back as they came in: ``gr.skip()`` would make Gradio rebuild each of
+        those components on every update, which cost more CPU than answering.
+        """
+        question = (question or "").strip()
+        same = (history, answers, viewer, source, saved)
+        if not question:
+            yield (chat, *same)
+            return
         chat = [*chat, {"role": "user", "content": render.esc(question)},
                 {"role": "assistant", "content": PENDING_HTML}]
-        pending = self._answer(question, history, self.library.scope(owner, doc_filter), top_k, backend)
-        return "", chat, {"question": question, "answer": pending}, gr.update(visible=False), \
-            gr.update(visible=True)
-
-    def stream(self, chat: Messages, history: Messages, answers: Answers, owner: str,
-               pending: dict[str, Any] | None) -> Iterator[tuple[Any, ...]]:
-        """Show the pending answer as it is written, then remember it.
-
-        Yields (chat, history, answers, viewer, source, saved, pending, Ask, Stop); while
-        streaming only the chat changes.
-        """
-        if not pending:
-            return
-        answer, no = pending["answer"], len(chat) - 1
-        skip = (gr.skip(),) * 5  # history, answers, viewer, source, saved
+        no = len(chat) - 1
+        yield (chat, *same)
+        answer = self._compute(question, history, owner, doc_filter, top_k, backend)
         if isinstance(answer, str):
-            chat = _with_reply(chat, render.error_html(answer))
-            yield (chat, *skip, None, gr.update(visible=True), gr.update(visible=False))
+            yield (_with_reply(chat, render.error_html(answer)), *same)
             return
         docs = self.library.visible(owner)
         if not answer.error:
             for prefix in _chunks(answer.text):
-                yield (_with_reply(chat, render.answer_html(answer, docs, partial=prefix, answer_no=no)),
-                       *skip, gr.skip(), gr.skip(), gr.skip())
+                shown = render.answer_html(answer, docs, partial=prefix, answer_no=no)
+                yield (_with_reply(chat, shown), *same)
                 time.sleep(self.stream_delay)
         chat = _with_reply(chat, render.answer_html(answer, docs, answer_no=no))
         answers = {**answers, no: answer}
         if not answer.error:
-            history = [*history, {"role": "user", "content": pending["question"]},
+            history = [*history, {"role": "user", "content": question},
                        {"role": "assistant", "content": answer.text}]
         evidence = _evidence(answer)
         first_doc = evidence[0].doc_id if evidence else None
-        view = gr.update(value=first_doc) if first_doc else gr.skip()
-        source = self.source_html(owner, first_doc, answer, 1) if first_doc else gr.skip()
-        yield (chat, history, answers, view, source, session.dump(owner, chat, history, answers), None,
-               gr.update(visible=True), gr.update(visible=False))
+        view = self._viewer(docs, first_doc) if first_doc else viewer
+        panel = self.source_html(owner, first_doc, answer, 1) if first_doc else source
+        yield (chat, history, answers, view, panel, session.dump(owner, chat, history, answers))
 
     def stop(self, chat: Messages) -> tuple[Any, ...]:
         """The reader stopped the answer: keep what was shown, say it stopped, forget the rest.
 
-        Returns (chat, pending, Ask, Stop); the stopped answer never enters the history, so a
-        follow-up does not lean on words the reader did not see.
+        Returns (chat, Ask, Stop); the stopped answer never enters the history, so a follow-up
+        does not lean on words the reader did not see.
         """
         if chat and chat[-1]["role"] == "assistant" and "dq-done" not in chat[-1]["content"]:
             html = chat[-1]["content"].replace('class="dq-answer ', 'class="dq-answer dq-done dq-stopped ', 1)
             chat = _with_reply(chat, html[: -len("</div>")] + STOPPED_NOTE + "</div>")
-        return chat, None, gr.update(visible=True), gr.update(visible=False)
+        return chat, gr.update(visible=True), gr.update(visible=False)
 
     # -- citations ---------------------------------------------------------------------------------
     def show_citation(self, action: str, answers: Answers, owner: str) -> tuple[Any, Any]:
@@ -158,7 +185,7 @@ class ChatController:
         if not 1 <= n <= len(evidence):
             return gr.skip(), gr.skip()
         doc_id = evidence[n - 1].doc_id
-        return gr.update(value=doc_id), self.source_html(owner, doc_id, answer, n)
+        return self._viewer(self.library.visible(owner), doc_id), self.source_html(owner, doc_id, answer, n)
 
     def view_document(self, doc_id: str | None, answers: Answers, owner: str) -> str:
         """Switch the source panel to another document (keeping the latest answer's highlights)."""
@@ -191,11 +218,11 @@ class ChatController:
     def new_chat(self, owner: str) -> tuple[Any, ...]:
         """Start over: chat, memory, answers and highlights (the uploads stay).
 
-        Returns (chat, history, answers, saved, pending, viewer, source, export files).
+        Returns (chat, history, answers, saved, viewer, source, export files).
         """
         docs = self.library.visible(owner)
         first = min(docs, key=str.lower) if docs else None
-        return ([], [], {}, session.dump(owner, [], [], {}), None, gr.update(value=first),
+        return ([], [], {}, session.dump(owner, [], [], {}), self._viewer(docs, first),
                 self.source_html(owner, first), gr.update(value=None, visible=False))
 
     def export(self, answers: Answers, owner: str) -> Any:

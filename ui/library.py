@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -43,6 +44,7 @@ class Library:
         self._lock = threading.Lock()
         self._sessions: dict[str, str] = {}  # Gradio session -> owner token
         self._timers: dict[str, threading.Timer] = {}
+        self.added: dict[str, str] = {}  # doc id -> when this server indexed it from the page
 
     # -- reading -----------------------------------------------------------------------------------
     def all_documents(self) -> dict[str, Document]:
@@ -56,6 +58,15 @@ class Library:
     def visible(self, owner: str) -> dict[str, Document]:
         """The shared corpus plus this browser's own uploads."""
         return {d: doc for d, doc in self.all_documents().items() if owner_of(d) in (None, owner)}
+
+    def dated(self, doc: Document) -> str:
+        """When a document was added here, else the date of its file on the server ('' unknown)."""
+        if doc.doc_id in self.added:
+            return self.added[doc.doc_id]
+        try:
+            return time.strftime("%Y-%m-%d %H:%M", time.localtime(Path(doc.source).stat().st_mtime))
+        except (OSError, ValueError):
+            return ""
 
     def scope(self, owner: str, chosen: Sequence[str] | None) -> list[str] | None:
         """The ``doc_ids`` for ``ask()``: the chosen ones this browser may see, else all it may see.

@@ -154,6 +154,8 @@ def answer_html(answer: Answer, documents: Mapping[str, Document] | None = None,
                 f'<div class="dq-text">{_lines(shown)}</div>')
         extra = citation_cards(answer.related, documents, "related", answer_no) if done else ""
         return f'<div class="dq-answer dq-refused{state}">{body}{extra}{end}</div>'
+    if any(reader.is_markdown(c.doc_id) for c in answer.citations):
+        shown = reader.view(shown, 0, len(shown), markdown=True)  # the quoted sentences' markup
     body = f'<div class="dq-text">{answer_text_html(shown, len(answer.citations), answer_no)}</div>'
     extra = citation_cards(answer.citations, documents, "source", answer_no) if done else ""
     return f'<div class="dq-answer dq-ok{state}">{body}{extra}{end}</div>'
@@ -263,7 +265,7 @@ class DocRow:
     title: str
     sentences: int
     chars: int
-    added: str = ""  # ISO time of the last ingest, when known
+    added: str = ""  # when it was added (or its file's date), when known
     mine: bool = False  # uploaded from this browser (temporary)
     can_delete: bool = False
     can_reindex: bool = False
@@ -275,7 +277,7 @@ def doc_action_href(action: str, doc_id: str) -> str:
 
 
 def _doc_row(r: DocRow) -> str:
-    when = f" · added {esc(r.added.replace('T', ' ')[:16])}" if r.added else ""
+    when = f" · {'added' if r.mine else 'dated'} {esc(r.added)}" if r.added else ""
     whose = "your upload (kept while this browser has the chat open)" if r.mine else "shared"
     actions = "".join(
         f'<a class="dq-doc-act dq-doc-{act}" href="{doc_action_href(act, r.doc_id)}">{label}</a>'
@@ -302,7 +304,7 @@ class FileProgress:
     """Where the indexing of one uploaded file stands."""
 
     name: str
-    stage: str  # waiting, reading, names, embedding, writing, done, failed, cancelled
+    stage: str  # waiting reading names embedding done failed cancelled; note/error: message only
     done: int = 0
     total: int = 0
     message: str = ""
@@ -318,9 +320,8 @@ def progress_html(files: Sequence[FileProgress]) -> str:
     """One progress line per file; the bar moves with the texts embedded so far."""
     items = []
     for f in files:
-        text = _STAGE_TEXT.get(f.stage, f.stage).format(done=f.done, total=f.total)
-        if f.message:
-            text = f"{text} — {f.message}"
+        text = _STAGE_TEXT.get(f.stage, "").format(done=f.done, total=f.total)
+        text = " — ".join(t for t in (text, f.message) if t)
         bar = (f'<progress max="{max(f.total, 1)}" value="{min(f.done, f.total)}"></progress>'
                if f.stage in ("embedding", "names", "writing") else "")
         items.append(f'<li class="dq-prog dq-prog-{esc(f.stage)}"><b>{esc(f.name)}</b> {bar}'

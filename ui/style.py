@@ -148,6 +148,7 @@ mark.dq-mark-related.dq-active { background: #fed7aa; box-shadow: none; }
 .dq-progress progress { width: 140px; height: 10px; }
 .dq-prog-done .dq-prog-text { color: #15803d; }
 .dq-prog-failed .dq-prog-text, .dq-prog-cancelled .dq-prog-text { color: #b91c1c; }
+.dq-prog-error .dq-prog-text { color: #b91c1c; }
 #dq-action, #dq-action-go { display: none !important; }
 @media (max-width: 700px) {
   #dq-chat { height: 62vh !important; }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -61,17 +62,13 @@ class DocumentsController:
     # -- lists -------------------------------------------------------------------------------------
     def rows(self, owner: str) -> list[render.DocRow]:
         docs = self.library.visible(owner)
-        try:
-            dates = self.library.ingestor.ingested_at()
-        except Exception:  # the date is a nicety; the list must still show
-            dates = {}
         counts: dict[str, int] = {}
         try:
             for s in self.library.assistant.sentences:
                 counts[s.doc_id] = counts.get(s.doc_id, 0) + 1
         except AssistantError:
             pass
-        return [render.DocRow(d, doc.title, counts.get(d, 0), len(doc.text), dates.get(d, ""),
+        return [render.DocRow(d, doc.title, counts.get(d, 0), len(doc.text), self.library.dated(doc),
                               mine=owner_of(d) == owner, can_delete=self.library.can_change(owner, d),
                               can_reindex=owner_of(d) is None and self.library.can_change(owner, d))
                 for d, doc in docs.items()]
@@ -127,6 +124,7 @@ class DocumentsController:
                 if result.unchanged else "added")
         msg = what if result.unchanged else f"{what} — {result.sentences:,} sentences, {result.seconds:.1f} s"
         report.put((i, render.FileProgress(name, "done", message=msg)))
+        self.library.added[doc.doc_id] = time.strftime("%Y-%m-%d %H:%M")
         return doc.doc_id if not result.unchanged else None
 
     def _worker(self, paths: list[Path], owner: str, report: queue.Queue[Any], cancel: threading.Event,
@@ -193,5 +191,5 @@ class DocumentsController:
         else:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         ok = message.startswith(("deleted", f"{doc_id}: re", f"{doc_id}: unchanged"))
-        line = render.FileProgress(display_name(doc_id), "done" if ok else "failed", message=message)
+        line = render.FileProgress(display_name(doc_id), "note" if ok else "error", message=message)
         return (render.progress_html([line]), *self.lists(owner, chosen, current))
