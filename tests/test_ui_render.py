@@ -71,9 +71,10 @@ def test_question_and_answer_text_are_escaped() -> None:
     assert render.esc("<script>steal()</script>") == "&lt;script&gt;steal()&lt;/script&gt;"
 
 
-def test_markers_become_references_only_when_a_citation_exists() -> None:
-    html = render.answer_text_html("In Paris [1], in [2019] and [2].", n_citations=2)
+def test_markers_become_links_only_when_a_citation_exists() -> None:
+    html = render.answer_text_html("In Paris [1], in [2019] and [2].", n_citations=2, answer_no=3)
     assert html.count('<sup class="ref">') == 2
+    assert '<a class="dq-ref" href="#dq-cite-3-1">[1]</a>' in html and 'href="#dq-cite-3-2"' in html
     assert "[2019]" in html and '<sup class="ref">[2019]' not in html
 
 
@@ -83,7 +84,8 @@ def test_citation_card_shows_sentence_document_and_position() -> None:
     assert "They agreed on troops." in card
     assert '<span class="dq-doc">article</span>' in card
     assert f"sentence 2, chars {cite.start}–{cite.end}" in card
-    assert 'class="dq-card dq-source"' in card and ">source<" in card
+    assert 'class="dq-card dq-source" href="#dq-cite-0-1"' in card and ">source<" in card
+    assert card.startswith("<a ")  # a link: reachable with Tab, opened with Enter
 
 
 def test_answer_has_sources_cards_and_no_blank_lines() -> None:
@@ -113,7 +115,6 @@ def test_refusal_looks_different_and_labels_related_not_sources() -> None:
     assert [s.kind for s in spans] == ["related"]
     panel = render.source_panel_html(_doc(), spans)
     assert "dq-mark-related" in panel and "related sentence marked" in panel
-    assert render.citation_choices(answer)[0][0].startswith("related [1]")
 
 
 def test_invalid_question_shows_the_error_not_a_refusal() -> None:
@@ -121,7 +122,7 @@ def test_invalid_question_shows_the_error_not_a_refusal() -> None:
     html = render.answer_html(answer)
     assert "dq-invalid" in html and "The question is empty." in html
     assert render.REFUSAL_HEADING not in html
-    assert render.spans_for(answer, "article.txt") == [] and render.citation_choices(answer) == []
+    assert render.spans_for(answer, "article.txt") == []
 
 
 def test_backend_failure_is_not_blamed_on_the_question() -> None:
@@ -144,12 +145,38 @@ def test_source_panel_without_documents_says_how_to_add_one() -> None:
     assert "Add a .txt" in render.source_panel_html(None)
 
 
-def test_documents_list_and_upload_summary_escape_names() -> None:
-    docs = {"<x>.txt": _doc(doc_id="<x>.txt", title="<x>")}
-    html = render.documents_html(docs, {"<x>.txt": 3})
+def test_documents_list_escapes_names_and_offers_only_allowed_actions() -> None:
+    rows = [render.DocRow("<x>.txt", "<x>", 3, 10, "2026-01-02 10:00"),
+            render.DocRow("session-0123456789abcdef/notes.md", "notes", 5, 20, "2026-01-02 11:00", mine=True,
+                          can_delete=True)]
+    html = render.documents_html(rows)
     assert "<x>" not in html and "&lt;x&gt;" in html
-    assert "3 sentences" in html and "1 document indexed" in html
-    summary = render.upload_summary_html([render.UploadLine("<b>.png", False, "unsupported file type .png"),
-                                          render.UploadLine("notes.txt", True, "added")])
-    assert "&lt;b&gt;.png" in summary and "dq-up-err" in summary and "dq-up-ok" in summary
-    assert render.documents_html({}, {}).count("Nothing is indexed") == 1
+    assert "3 sentences" in html and "2 documents indexed" in html and "dated 2026-01-02 10:00" in html
+    assert html.count("dq-doc-delete") == 1 and "#dq-delete-session-0123456789abcdef%2Fnotes.md" in html
+    assert "0123456789abcdef" not in html.replace("#dq-delete-session-0123456789abcdef", "")
+    assert "Re-index" not in html
+    assert render.documents_html([]).count("Nothing is indexed") == 1
+
+
+def test_progress_shows_one_line_per_file_with_a_bar_while_embedding() -> None:
+    html = render.progress_html([render.FileProgress("<a>.txt", "embedding", 64, 200),
+                                 render.FileProgress("b.pdf", "failed", message="is empty")])
+    assert html.count("<li") == 2 and '<progress max="200" value="64">' in html
+    assert "embedding 64 / 200 texts" in html and "&lt;a&gt;.txt" in html
+    assert "not indexed — is empty" in html
+
+
+def test_markdown_sources_read_as_text_with_exact_offsets() -> None:
+    """Issue 14 item 10: **bold**, '- ' and '# ' are markup, not words; offsets stay exact."""
+    text = ("# Elmwood news\n\n- **Elmwood council** approved the [tram](http://x.y) plan.\n"
+            "- It opens in May.\n")
+    doc = _doc(text, doc_id="news.md", title="news")
+    first = "- **Elmwood council** approved the [tram](http://x.y) plan."
+    cite = _cite(first, doc=text, doc_id="news.md")
+    card = render.citation_card(1, cite, {"news.md": doc})
+    assert "• Elmwood council approved the tram plan." in card and "**" not in card
+    html = render.highlight(text, [render.Span(cite.start, cite.end, 1)], markdown=True)
+    assert _marked(html) == ["• Elmwood council approved the tram plan."]
+    assert "Elmwood news" in html and "# " not in html
+    assert render.highlight(text, [], markdown=False).count("**") == 2  # .txt files are shown as they are
+    assert cite.text == text[cite.start:cite.end]

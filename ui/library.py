@@ -94,7 +94,7 @@ class Library:
 
     def delete(self, owner: str, doc_id: str) -> str:
         """Delete a document this browser may change; returns what happened, for people."""
-        if doc_id not in self.all_documents():
+        if doc_id not in self.visible(owner):  # another browser's upload is not even named
             return f"{display_name(doc_id)} is not indexed (already deleted?)"
         if not self.can_change(owner, doc_id):
             return f"{display_name(doc_id)} is part of the shared documents, which are read-only here"
@@ -104,7 +104,7 @@ class Library:
 
     def reindex(self, owner: str, doc_id: str) -> str:
         """Index a document again from its file on the server (shared documents, admin only)."""
-        doc = self.all_documents().get(doc_id)
+        doc = self.visible(owner).get(doc_id)
         if doc is None:
             return f"{display_name(doc_id)} is not indexed"
         if owner_of(doc_id) is not None or not self.can_change(owner, doc_id):
