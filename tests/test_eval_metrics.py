@@ -177,23 +177,22 @@ def test_score_groups_by_category_and_overall() -> None:
 
 
 # -- floors ----------------------------------------------------------------------------------
-def test_floor_violations_name_the_metric_and_direction(tmp_path) -> None:
+def test_floor_violations_name_the_set_split_metric_and_direction(tmp_path) -> None:
     import json
 
     from eval.floors import load_floors, violations
 
     path = tmp_path / "floors.json"
-    path.write_text(json.dumps({"k": 3, "overall": {"min": {"accuracy": 0.9},
-                                                    "max": {"false_answer_rate": 0.1}},
-                                "categories": {"numeric": {"min": {"accuracy": 0.5}}}}))
-    floors = load_floors(path)
+    path.write_text(json.dumps({"k": 3, "sets": {"news": {
+        "split": "test", "min": {"strict_accuracy": 0.9}, "max": {"false_answer_rate": 0.1}}}}))
+    floor = load_floors(path).sets["news"]
     unans = gold(answerable=False, category="off_topic", item_id="u")
     pairs = [(gold(), outcome()), (unans, outcome())]  # the unanswerable one is answered: wrong
-    overall, cats = score(pairs, 3), score_by_category(pairs, 3)
-    broken = violations(floors, overall, cats)
-    assert broken == ["overall.accuracy = 0.5 (below floor 0.9)",
-                      "overall.false_answer_rate = 1.0 (above ceiling 0.1)"]
-    path.write_text(json.dumps({"overall": {"min": {"false_answer_rate": 0.1}}}))
+    broken = violations(floor, score(pairs, 3), "news")
+    assert broken == ["news[test].strict_accuracy = 0.5 (below floor 0.9)",
+                      "news[test].false_answer_rate = 1.0 (above ceiling 0.1)"]
+    assert violations(floor, None, "news") == ["news[test]: no items scored"]
+    path.write_text(json.dumps({"sets": {"news": {"split": "test", "min": {"false_answer_rate": 0.1}}}}))
     with pytest.raises(ValueError, match="belongs under max"):
         load_floors(path)
 
