@@ -90,10 +90,11 @@ def annotate_many(
     nlp = _load()
     jobs: list[tuple[int, int]] = []  # (document index, piece start)
     texts: list[str] = []
+    limit = min(PIECE_CHARS, int(getattr(nlp, "max_length", PIECE_CHARS)))
     for d, (text, sentences) in enumerate(items):
         if not sentences:
             continue
-        for a, b in pieces(text, sentences):
+        for a, b in pieces(text, sentences, limit):
             jobs.append((d, a))
             texts.append(text[a:b])
     found: list[list[tuple[int, int, str, str]]] = [[] for _ in items]

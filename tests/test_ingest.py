@@ -109,3 +109,52 @@ def test_cli_twice_keeps_counts(
     settings = Settings.from_env()
     assert len(read_snapshot(settings).sentences) == 38
     assert cli.main([str(tmp_path / "missing.txt"), "--quiet"]) == 1
+
+
+# -- big documents: spaCy sees pieces, never more than its maximum (E088) ---------------------------
+class _FakeSpan:
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self.start_char, self.end_char, self.text, self.label_ = start, end, text, "ORG"
+
+
+class _FakeNlp:
+    """Finds the word 'Acme' and refuses texts over ``max_length``, like spaCy's E088."""
+
+    max_length = 1000
+
+    def pipe(self, texts, batch_size: int = 64):
+        import re
+
+        for t in texts:
+            if len(t) > self.max_length:
+                raise ValueError(f"[E088] Text of length {len(t)} exceeds maximum of {self.max_length}.")
+            yield type("Doc", (), {"ents": [_FakeSpan(m.start(), m.end(), "Acme")
+                                            for m in re.finditer("Acme", t)]})()
+
+
+def test_long_document_is_annotated_in_pieces_with_exact_offsets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.annotate as annotate
+    from ingest.sentences import split_sentences
+
+    monkeypatch.setattr(annotate, "_nlp", _FakeNlp())
+    monkeypatch.setattr(annotate, "PIECE_CHARS", 900)
+    text = " ".join(f"Sentence {i} says Acme sold {i} boats." for i in range(400))  # ~14,000 chars
+    sents = split_sentences(text, "big")
+    spans = annotate.pieces(text, sents, 900)
+    assert spans[0][0] == 0 and spans[-1][1] == len(text) and len(spans) > 10
+    assert all(b - a <= 900 for a, b in spans)
+    assert all(spans[i][1] == spans[i + 1][0] for i in range(len(spans) - 1))
+    out = annotate.annotate_many([(text, sents)])[0]
+    assert len(out) == len(sents) == 400
+    for s in out:
+        (e,) = s.entities
+        assert s.text[e.start : e.end] == "Acme"
+
+
+def test_pieces_cut_an_enormous_sentence_hard() -> None:
+    from ingest.annotate import pieces
+    from ingest.sentences import split_sentences
+
+    text = "word " * 3000
+    spans = pieces(text, split_sentences(text, "x"), 1000)
+    assert all(b - a <= 1000 for a, b in spans) and spans[-1][1] == len(text)
