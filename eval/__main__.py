@@ -10,6 +10,7 @@
     python -m eval --gold eval/data/dev_bridge.jsonl --index-dir /tmp/bridge-index
     python -m eval --suite all      # every set over its own cached index, one table (+ baseline)
     python -m eval --suite news     # or: article, dev, squad, or one set's name
+    python -m eval --suite all --split dev      # only the dev items (what you may tune on)
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--suite", default=None, metavar="NAME",
                    help="run a suite of question sets, each over its own index in .index-eval/ "
                         "(all, article, dev, news, squad, or a set name) and print one table")
+    p.add_argument("--split", choices=("dev", "test"), default=None,
+                   help="with --suite: only this split (tune on dev; test splits are for reporting)")
     return p.parse_args(argv)
 
 
@@ -65,7 +68,7 @@ def run_suite(args: argparse.Namespace) -> int:
     backend = (args.backend or [None])[0]
     try:
         results = run_sets(sets, Settings.from_env(), backend, args.k, progress=not args.no_progress,
-                           log=lambda msg: print(msg, file=sys.stderr))
+                           log=lambda msg: print(msg, file=sys.stderr), split=args.split)
     except (GoldDataError, AssistantError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -16,7 +16,7 @@ from typing import Any
 from assistant.settings import Settings
 from eval import metrics as m
 from eval.baseline import baseline_outcomes
-from eval.dataset import SPLITS, GoldItem
+from eval.dataset import SPLITS, GoldItem, select
 from eval.failures import failure_reason, group_by_answer_reason, group_failures
 from eval.records import Outcome
 from eval.runner import run_backend
@@ -57,12 +57,14 @@ def _record(item: GoldItem, o: Outcome, base: Outcome, k: int) -> dict[str, Any]
 
 
 def run_set(qs: QuestionSet, settings: Settings, backend: str | None, k: int, progress: bool = True,
-            log: Callable[[str], object] = print, cache: Path = CACHE_DIR) -> SetResult:
-    """Index (once), answer every item, run the baseline, score per split."""
+            log: Callable[[str], object] = print, cache: Path = CACHE_DIR,
+            split: str | None = None) -> SetResult:
+    """Index (once), answer every item (of ``split`` only, when given), run the baseline, score
+    per split."""
     from assistant import Assistant
 
     t0 = time.perf_counter()
-    items = qs.load()
+    items = select(qs.load(), split=split)
     folder = ensure_index(qs, settings, cache, log)
     result = SetResult(qs.name, qs.note, qs.every, len(items), str(folder), 0.0)
     assistant = Assistant(replace(settings, index_dir=folder, chroma_host=""))
@@ -86,6 +88,7 @@ def run_set(qs: QuestionSet, settings: Settings, backend: str | None, k: int, pr
 
 
 def run_sets(sets: Sequence[QuestionSet], settings: Settings, backend: str | None, k: int,
-             progress: bool = True, log: Callable[[str], object] = print) -> list[SetResult]:
-    return [run_set(qs, settings, backend, k, progress, log) for qs in sets]
+             progress: bool = True, log: Callable[[str], object] = print,
+             split: str | None = None) -> list[SetResult]:
+    return [run_set(qs, settings, backend, k, progress, log, split=split) for qs in sets]
 
