@@ -1,0 +1,49 @@
+"""``top_k`` / ``SentenceRetriever.top``: the same rows, in the same order, as a full stable sort.
+
+The answerer relied on ``np.argsort(-fused, kind="stable")[:k]``; the linear-time pick must
+agree exactly, ties and masked (-inf) rows included, or answers would change with scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.retrieve import SentenceRetriever, single_blas_thread, top_k
+from assistant.types import Sentence
+
+
+def _reference(scores: np.ndarray, k: int) -> list[int]:
+    return [int(i) for i in np.argsort(-scores, kind="stable")[:k] if np.isfinite(scores[i])]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_top_k_equals_a_stable_full_sort(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300))
+    scores = np.round(rng.normal(size=n), int(rng.integers(0, 3)))  # rounding makes many ties
+    scores[rng.random(n) < 0.2] = -np.inf
+    for k in (0, 1, 5, 12, n - 1, n, n + 3):
+        assert top_k(scores, k) == _reference(scores, k), (seed, k)
+
+
+def test_top_matches_score_all_with_a_follow_up_context(fake_embedder) -> None:
+    texts = ["Paris hosted the meeting.", "Troops will be sent by 26 countries.", "Oil sales rose.",
+             "The meeting in Paris was long.", "Macron spoke about troops."]
+    sents = [Sentence("d", i, t, 0, len(t)) for i, t in enumerate(texts)]
+    r = SentenceRetriever(sents, fake_embedder.embed(texts), fake_embedder)
+    order, fused, dense = r.top("Where was the meeting?", 3, context="troops Paris")
+    f1, d1, _b = r.score_all("Where was the meeting?")
+    f2, _d, _b = r.score_all("Where was the meeting? troops Paris")
+    want = np.maximum(f1, 0.8 * f2)
+    assert np.array_equal(fused, want) and np.array_equal(dense, d1)
+    assert order == _reference(want, 3)
+
+
+def test_single_blas_thread_limits_and_restores() -> None:
+    from threadpoolctl import threadpool_info
+
+    before = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    with single_blas_thread(), single_blas_thread():
+        assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+    assert [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"] == before
