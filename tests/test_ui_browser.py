@@ -49,15 +49,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def app_url(real_assistant: Any) -> Iterator[str]:
-    """The page over the real index on a free loopback port; removes the test upload afterwards."""
+    """The page over the real index on a free loopback port, shared by this module's tests
+    (each browser is its own visitor); every browser upload is removed afterwards."""
     from ingest.pipeline import Ingestor
     from ui.app import build_app
     from ui.style import launch_options
 
-    ingestor = Ingestor(real_assistant.settings)
-    app = build_app(real_assistant, ingestor)
+    app = build_app(real_assistant, Ingestor(real_assistant.settings))
     port = _free_port()
     app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
                        **launch_options())
@@ -65,14 +65,12 @@ def app_url(real_assistant: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         app.close()
-        if UPLOAD_NAME in real_assistant.documents:
-            ingestor.delete(UPLOAD_NAME)
-            real_assistant.reload()
+        app.library.close()
+        app.library.purge_orphans()
 
 
-@pytest.fixture
-def driver() -> Iterator[Any]:
-    """Headless Chromium through Debian's chromedriver; skips when either is missing."""
+def _chrome(width: int = 1440, height: int = 960, mobile: bool = False) -> tuple[Any, str]:
+    """A headless Chromium with a profile of its own (its own storage: another visitor)."""
     if not (shutil.which("chromium") or os.path.exists(CHROMIUM)) or not os.path.exists(CHROMEDRIVER):
         pytest.skip("chromium and chromium-driver are not installed "
                     "(apt-get install chromium chromium-driver, or `make browser` as root)")
@@ -86,7 +84,14 @@ def driver() -> Iterator[Any]:
         options.add_argument(flag)
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                        {"width": 1440, "height": 960, "deviceScaleFactor": 1, "mobile": False})
+                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+    return drv, profile
+
+
+@pytest.fixture
+def driver() -> Iterator[Any]:
+    """Headless Chromium through Debian's chromedriver; skips when either is missing."""
+    drv, profile = _chrome()
     try:
         yield drv
     finally:
@@ -122,6 +127,7 @@ def _open(drv: Any, url: str) -> None:
     drv.get(url)
     _wait(drv, lambda d: d.execute_script("return document.readyState") == "complete", "page load")
     _wait(drv, lambda d: [e for e in _css(d, "#dq-question textarea") if e.is_displayed()], "question box")
+    _wait(drv, lambda d: _css(d, "#dq-source-panel .dq-source-head"), "the documents read on page load")
 
 
 def _ask(drv: Any, question: str) -> Any:
@@ -149,6 +155,23 @@ def _outside_requests(drv: Any) -> list[str]:
                               " && !n.startsWith('blob:'))")
 
 
+def _copied(drv: Any) -> list[str]:
+    return drv.execute_script("return window.dqCopied || []")
+
+
+def _spy_clipboard(drv: Any) -> None:
+    drv.execute_script("window.dqCopied = []; navigator.clipboard.writeText = "
+                       "t => { window.dqCopied.push(t); return Promise.resolve(); }")
+
+
+def _active_mark(drv: Any, kind: str = "") -> str | None:
+    """The number of the chosen sentence in the source panel (read in one step: the panel
+    re-renders under the test); ``kind`` "source"/"related" requires that kind of mark."""
+    return drv.execute_script(
+        "const m = document.querySelector('#dq-source-panel mark.dq-active' + arguments[0]);"
+        "return m ? m.getAttribute('data-n') : null;", f".dq-mark-{kind}" if kind else "")
+
+
 def test_ask_shows_answer_citation_cards_and_highlight(app_url: str, driver: Any) -> None:
     _open(driver, app_url)
     _shot(driver, "01-empty")
@@ -169,27 +192,52 @@ def test_ask_shows_answer_citation_cards_and_highlight(app_url: str, driver: Any
     assert _outside_requests(driver) == [], "the page fetched something from outside"
 
 
-def test_refusal_is_amber_with_related_sentences_and_citation_choice(app_url: str, driver: Any) -> None:
+def test_copy_gives_the_answer_with_its_sources_not_html(app_url: str, driver: Any) -> None:
+    """Issue 14 item 3: the copy control gives Markdown text with the cited sentences."""
+    _open(driver, app_url)
+    answer = _ask(driver, "How many countries agreed to send troops?")
+    _spy_clipboard(driver)
+    answer.find_element("css selector", "a.dq-copy").click()
+    _wait(driver, lambda d: _copied(d), "the copied text", 10)
+    copied = _copied(driver)[0]
+    assert "<" not in copied and "dq-answer" not in copied, copied
+    assert "26" in copied and "Sources:\n[1] article, sentence" in copied, copied
+    assert "Copied" in answer.find_element("css selector", "a.dq-copy").text
+    assert not _css(driver, "#dq-chat button[title='Copy message']")  # the HTML-copying button is gone
+
+
+def test_markers_and_cards_are_clickable_and_keyboard_reachable(app_url: str, driver: Any) -> None:
+    """Issue 14 item 7: a click (or Enter) on [n] or a card marks that sentence in the source."""
+    from selenium.webdriver.common.keys import Keys
+
+    _open(driver, app_url)
+    _ask(driver, "Where was the meeting held?")
+    _ask(driver, "What is the population of Brazil?")
+    related = _css(driver, "#dq-chat .dq-answer.dq-done")[-1].find_elements("css selector", "a.dq-card")
+    if related:  # the answerer offered nearby sentences: each is a link too
+        related[-1].send_keys(Keys.ENTER)
+        n = str(len(related))
+        _wait(driver, lambda d: _active_mark(d, "related") == n, "the related sentence chosen with Enter")
+    marker = _css(driver, "#dq-chat .dq-answer.dq-done")[0].find_elements("css selector", "a.dq-ref")[0]
+    driver.execute_script("arguments[0].focus()", marker)
+    assert driver.switch_to.active_element == marker  # reachable from the keyboard
+    marker.click()  # an earlier answer's marker brings back that answer's evidence
+    _wait(driver, lambda d: _active_mark(d, "source") == "1", "the cited sentence")
+    _wait(driver, lambda d: d.execute_script(IN_VIEW_JS), "the chosen sentence scrolled into view", 10)
+    _shot(driver, "05-citation-click")
+
+
+def test_refusal_is_amber_with_related_sentences(app_url: str, driver: Any) -> None:
     _open(driver, app_url)
     example = [b for b in _css(driver, "#dq-examples button") if "Brazil" in b.text]
     assert example, "the example questions are missing"
     example[0].click()
     _wait(driver, lambda d: _css(d, "#dq-chat .dq-answer.dq-done"), "the refusal")
-    time.sleep(0.5)
     answer = _css(driver, "#dq-chat .dq-answer.dq-done")[-1]
     assert "dq-refused" in answer.get_attribute("class")
     assert "The documents don't say" in answer.text and "Sources" not in answer.text
     color = answer.value_of_css_property("background-color")
     assert color not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)"), color  # visibly not a normal answer
-    related = answer.find_elements("css selector", ".dq-card.dq-related")
-    if len(related) >= 2:  # the answerer found nearby sentences: choosing one marks it in the source
-        options = _css(driver, "#dq-cite-pick label")
-        assert options and options[0].text.startswith("related")
-        options[1].click()
-        _wait(driver, lambda d: [m for m in _css(d, "#dq-source-panel mark.dq-active")
-                                 if m.get_attribute("data-n") == "2"], "the chosen related sentence")
-        assert "dq-mark-related" in _css(driver, "#dq-source-panel mark.dq-active")[0].get_attribute("class")
-        _wait(driver, lambda d: d.execute_script(IN_VIEW_JS), "the chosen sentence scrolled into view", 10)
     _shot(driver, "05-refusal")
 
 
@@ -201,21 +249,90 @@ def test_question_with_markup_is_shown_as_text(app_url: str, driver: Any) -> Non
     assert "<script>window.pwned=1</script>" in _css(driver, "#dq-chat")[0].text
 
 
-def test_upload_a_file_then_ask_about_it(app_url: str, driver: Any, tmp_path: Path) -> None:
+def _upload(drv: Any, path: Path) -> str:
+    _tab(drv, "Documents")
+    file_input = _wait(drv, lambda d: _css(d, "#dq-upload input[type=file]"), "the file input")[0]
+    file_input.send_keys(str(path))
+    status = _wait(drv, lambda d: [e for e in _css(d, "#dq-upload-status li") if "indexed" in e.text
+                                   or "not indexed" in e.text], "upload summary")
+    return status[0].text
+
+
+def test_upload_is_listed_everywhere_kept_on_reload_private_and_deletable(app_url: str, driver: Any,
+                                                                            tmp_path: Path) -> None:
+    """Issue 14 items 2, 4 and 9: lists follow changes and reloads; uploads are per browser."""
     _open(driver, app_url)
-    _tab(driver, "Documents")
     path = tmp_path / UPLOAD_NAME
     path.write_text(UPLOAD_TEXT, encoding="utf-8")
-    file_input = _wait(driver, lambda d: _css(d, "#dq-upload input[type=file]"), "the file input")[0]
-    file_input.send_keys(str(path))
-    status = _wait(driver, lambda d: [e for e in _css(d, "#dq-upload-status li") if e.text], "upload summary")
-    assert "added" in status[0].text and UPLOAD_NAME in status[0].text, status[0].text
+    status = _upload(driver, path)
+    assert "added" in status and UPLOAD_NAME in status, status
+    assert len(_css(driver, "#dq-upload-status li")) == 1  # one progress line for one file
     _wait(driver, lambda d: UPLOAD_NAME in _css(d, "#dq-docs-list")[0].text, "the documents list update")
     _shot(driver, "03-uploaded")
+    driver.refresh()  # the lists are read again on load, and this browser keeps its upload
+    _open(driver, app_url)
+    _tab(driver, "Documents")
+    _wait(driver, lambda d: UPLOAD_NAME in _css(d, "#dq-docs-list")[0].text, "the upload after a reload")
+    assert "2 documents indexed" in _css(driver, "#dq-docs-list")[0].text
     _tab(driver, "Evidence")
     answer = _ask(driver, "Who founded the Zorblax lantern festival?")
     assert "Edna Marsh" in answer.text, answer.text
     assert any("quillford_notes" in c.text for c in answer.find_elements("css selector", ".dq-card"))
-    _wait(driver, lambda d: _css(d, "#dq-source-panel mark.dq-mark"), "a highlight in the uploaded file")
-    assert "Edna Marsh" in _css(driver, "#dq-source-panel mark.dq-mark")[0].text
+    _wait(driver, lambda d: "Edna Marsh" in " ".join(m.text for m in _css(d, "#dq-source-panel mark")),
+          "a highlight in the uploaded file")
+    # the Document selector shows the new file (it used to stay blank: not in its choices)
+    _wait(driver, lambda d: "quillford_notes" in _css(d, "#dq-viewer input")[0].get_attribute("value"),
+          "the uploaded file in the Document selector", 10)
     _shot(driver, "04-uploaded-answer")
+
+    other, profile = _chrome()  # another visitor sees neither the file nor answers from it
+    try:
+        _open(other, app_url)
+        _tab(other, "Documents")
+        assert UPLOAD_NAME not in _css(other, "#dq-docs-list")[0].text
+        assert "Edna Marsh" not in _ask(other, "Who founded the Zorblax lantern festival?").text
+    finally:
+        other.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+    _tab(driver, "Documents")
+    driver.execute_script("window.confirm = () => true")
+    _css(driver, "#dq-docs-list a.dq-doc-delete")[0].click()
+    _wait(driver, lambda d: UPLOAD_NAME not in _css(d, "#dq-docs-list")[0].text, "the deleted file to go")
+    assert not _css(driver, "#dq-docs-list a.dq-doc-delete")  # the shared article cannot be deleted
+
+
+def test_conversation_survives_a_reload_until_new_chat(app_url: str, driver: Any) -> None:
+    _open(driver, app_url)
+    _ask(driver, "Where was the meeting held?")
+    driver.refresh()
+    _open(driver, app_url)
+    _wait(driver, lambda d: _css(d, "#dq-chat .dq-answer.dq-done"), "the restored conversation", 15)
+    card = _css(driver, "#dq-chat a.dq-card")[0]
+    card.click()  # the restored answer's evidence still works
+    _wait(driver, lambda d: _active_mark(d) == "1", "the restored answer's citation")
+    _css(driver, "#dq-new-chat")[0].click()
+    _wait(driver, lambda d: not _css(d, "#dq-chat .dq-answer"), "an empty chat")
+    driver.refresh()
+    _open(driver, app_url)
+    time.sleep(1)
+    assert not _css(driver, "#dq-chat .dq-answer")
+
+
+def test_phone_keeps_the_start_of_the_newest_answer_in_view(app_url: str) -> None:
+    """Issue 14 item 6: a long answer must not scroll its beginning away."""
+    drv, profile = _chrome(390, 800, mobile=True)
+    try:
+        _open(drv, app_url)
+        _ask(drv, "Where was the meeting held?")
+        answer = _ask(drv, "How much aid did Europe give Ukraine?")
+        time.sleep(0.5)
+        top = drv.execute_script("return arguments[0].getBoundingClientRect().top", answer)
+        chat_box = drv.execute_script(
+            "const r = document.getElementById('dq-chat').getBoundingClientRect(); return [r.top, r.bottom]")
+        assert 0 <= top < drv.execute_script("return window.innerHeight"), top
+        assert chat_box[0] - 1 <= top < chat_box[1], (top, chat_box)
+        _shot(drv, "06-phone")
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)

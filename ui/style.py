@@ -175,8 +175,8 @@ SCROLL_JS = """
 # One capturing listener turns a click (or Enter on a focused link) into a server event: it
 # stores the action in ``window.dqAction`` and presses a hidden button whose event reads it.
 # It also keeps the start of the newest answer in view (the chatbot's own autoscroll is off):
-# when a new answer appears, the chat scrolls so its question sits at the top, and the page
-# follows on a phone.
+# when a new answer appears and again when it is complete, the chat scrolls so its question
+# sits at the top, and the page follows on a phone.
 HEAD = r"""
 <script>
 (() => {
@@ -217,15 +217,15 @@ HEAD = r"""
       send(m[1] + ':' + m[2]);
     }
   }, true);
-  let answers = 0;
+  let answers = 0, done = 0;
   const showNewest = () => {
     const chat = document.getElementById('dq-chat');
     if (!chat) return;
     const all = chat.querySelectorAll('.dq-answer');
-    if (all.length === answers) return;
-    const grew = all.length > answers;
-    answers = all.length;
-    if (!grew) return;
+    const finished = chat.querySelectorAll('.dq-answer.dq-done').length;
+    const grew = all.length > answers || finished > done;
+    answers = all.length; done = finished;
+    if (!grew) return;  // only when an answer appears or is complete: never fight the reader
     const last = all[all.length - 1];
     let anchor = last;
     const users = chat.querySelectorAll('.user, [data-testid="user"]');
