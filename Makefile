@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE=1
 export ANONYMIZED_TELEMETRY=False
 export GRADIO_ANALYTICS_ENABLED=False
 
-.PHONY: setup index run test test-quick eval bench lint browser clean train-reader
+.PHONY: setup index run test test-quick eval bench bench-scale lint browser clean train-reader
 
 setup: $(STAMP)
 
@@ -50,6 +50,11 @@ eval: setup
 
 bench: index
 	$(PY) -m eval.benchmark
+
+# Ingest + question path at 1 big file, 100 and 646 files (SQuAD paragraphs) and 10x/30x replicas,
+# next to stock llama-index ingest of the same files (about 10-20 minutes on 2 cores).
+bench-scale: setup
+	$(PY) -m eval.bench_scale
 
 # Retrain the reader (assistant/models/reader): SQuAD 2.0 pairs -> MiniLM cross-encoder -> int8 ONNX.
 # On a GPU use all pairs (READER_TRAIN_ARGS=); on this 2-core CPU about 12 minutes with the default.
