@@ -107,8 +107,8 @@ a = Assistant()
 t1 = time.perf_counter()
 ans = a.ask(sys.argv[1])
 t2 = time.perf_counter()
-heavy = [m for m in ("torch", "sentence_transformers", "llama_index.core", "gradio", "transformers")
-         if m in sys.modules]
+heavy = [m for m in ("torch", "sentence_transformers", "llama_index.core", "gradio", "transformers",
+                    "chromadb") if m in sys.modules]
 print(json.dumps({"import_s": t1 - t0, "first_ask_s": t2 - t1, "refused": ans.refused,
                   "error": ans.error, "heavy_modules": heavy,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -121,10 +121,11 @@ import chromadb
 from chromadb.config import Settings as ChromaSettings
 from sentence_transformers import SentenceTransformer
 from assistant.settings import Settings
+from assistant.store import collection_names
 s = Settings.from_env()
 model = SentenceTransformer(s.resolved_model_path(), device="cpu")
 col = chromadb.PersistentClient(path=str(s.index_dir), settings=ChromaSettings(anonymized_telemetry=False)
-                                ).get_collection(s.sentences_collection, embedding_function=None)
+                                ).get_collection(collection_names(s)[0], embedding_function=None)
 t1 = time.perf_counter()
 vec = model.encode([sys.argv[1]], normalize_embeddings=True, show_progress_bar=False)
 res = col.query(query_embeddings=vec.tolist(), n_results=8)
@@ -201,7 +202,9 @@ def baseline_warm(settings: Settings, rounds: int) -> dict[str, float]:
     model = SentenceTransformer(settings.resolved_model_path(), device="cpu")
     client = chromadb.PersistentClient(path=str(settings.index_dir),
                                        settings=ChromaSettings(anonymized_telemetry=False))
-    col = client.get_collection(settings.sentences_collection, embedding_function=None)
+    from assistant.store import collection_names
+
+    col = client.get_collection(collection_names(settings)[0], embedding_function=None)
 
     def ask(question: str, history: list[dict[str, str]] | None) -> Any:
         vec = model.encode([question], normalize_embeddings=True, show_progress_bar=False)
