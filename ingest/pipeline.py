@@ -192,6 +192,7 @@ class Ingestor:
         """Add or replace ``documents``; unchanged ones are skipped."""
         report = IngestReport()
         t0 = time.perf_counter()
+        self._upgrade_schema_1()
         writer = self.writer
         try:
             report.recovered = writer.recover().unfinished
@@ -212,6 +213,21 @@ class Ingestor:
             self._writer = None
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _upgrade_schema_1(self) -> None:
+        """An index written by the previous version (schema 1) is upgraded before anything
+        is added, so documents uploaded into it are never left behind (see ingest.repair)."""
+        if getattr(self, "_upgrading", False):
+            return
+        from ingest.repair import has_legacy, repair
+
+        if has_legacy(self.writer.client, self.settings):
+            self._upgrading = True
+            try:
+                repair(self)
+            finally:
+                self._upgrading = False
+                self._writer = None
 
     def _ingest_group(
         self,

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.settings import Settings
 from assistant.store import ManifestEntry, doc_key
 from assistant.types import Document
 from ingest.pipeline import Ingestor, prepare_many
@@ -41,11 +42,16 @@ class RepairReport:
                 f"{len(self.rebuilt)} documents rebuilt from their stored text{lost}")
 
 
+def has_legacy(client: Any, settings: Settings) -> bool:
+    """Does the index still hold schema-1 collections (written by the previous version)?"""
+    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+    return settings.documents_collection in names
+
+
 def _legacy_documents(client: Any, ingestor: Ingestor) -> list[Document]:
     """The documents of a schema-1 index (llama-index nodes), or [] when there is none."""
     s = ingestor.settings
-    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-    if s.documents_collection not in names:
+    if not has_legacy(client, s):
         return []
     got = client.get_collection(s.documents_collection, embedding_function=None).get(
         include=["documents", "metadatas"])

@@ -144,26 +144,44 @@ def test_server_down_says_unreachable_with_host_and_port(tmp_settings: Settings)
         Assistant(settings).ask("Where was the meeting held?")
 
 
+def _schema_1_index(settings: Settings, text: str) -> Any:
+    """What the previous version wrote (llama-index nodes): only its documents matter."""
+    client = open_client(settings)
+    meta = {**COLLECTION_METADATA, "schema": 1}
+    docs = client.create_collection(settings.documents_collection, embedding_function=None, metadata=meta)
+    for name in (settings.sentences_collection, settings.chunks_collection):
+        client.create_collection(name, embedding_function=None, metadata=meta)
+    docs.add(ids=["x"], embeddings=[[0.1] * 384], documents=[text],
+             metadatas=[{"doc_id": "uploaded.txt", "source": "/tmp/gone/uploaded.txt", "content_hash": "h1",
+                         "title": "uploaded"}])
+    return client
+
+
+def test_ingest_into_an_old_schema_index_upgrades_it_first(
+        tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
+    """``make run`` over an index of the previous version keeps the documents uploaded into it."""
+    client = _schema_1_index(tmp_settings, article_text)
+    new = tmp_path / "new.txt"
+    new.write_text("A new document arrives. It has two sentences.")
+    ingestor = Ingestor(tmp_settings, embedder=fake_embedder, client=client, with_entities=False)
+    report = ingestor.ingest_paths([new])
+    assert report.added == ["new.txt"] and not report.errors
+    assert sorted(read_snapshot(tmp_settings).documents) == ["new.txt", "uploaded.txt"]
+
+
 def test_old_schema_index_says_repair_and_repair_upgrades_it(
         tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
     """An index written by the schema-1 code (llama-index nodes) is upgraded in place."""
     from ingest.repair import repair
 
-    client = open_client(tmp_settings)
-    meta = {**COLLECTION_METADATA, "schema": 1}
-    docs = client.create_collection(tmp_settings.documents_collection, embedding_function=None, metadata=meta)
-    for name in (tmp_settings.sentences_collection, tmp_settings.chunks_collection):
-        client.create_collection(name, embedding_function=None, metadata=meta)
-    docs.add(ids=["x"], embeddings=[[0.1] * 384], documents=[article_text],
-             metadatas=[{"doc_id": "article.txt", "source": "data/article.txt", "content_hash": "h1",
-                         "title": "article"}])
+    client = _schema_1_index(tmp_settings, article_text)
     with pytest.raises(IndexCorruptError, match="older version") as err:
         read_snapshot(tmp_settings, client=client)
     assert "--repair" in str(err.value)
     report = repair(Ingestor(tmp_settings, embedder=fake_embedder, client=client, with_entities=False))
-    assert report.upgraded == ["article.txt"]
+    assert report.upgraded == ["uploaded.txt"]
     snap = read_snapshot(tmp_settings)
-    assert list(snap.documents) == ["article.txt"] and len(snap.sentences) == 38
+    assert list(snap.documents) == ["uploaded.txt"] and len(snap.sentences) == 38
     assert tmp_settings.documents_collection not in {c.name for c in client.list_collections()}
 
 
