@@ -339,7 +339,7 @@ def test_cancel_stops_indexing_before_anything_is_written(docs_ctl: DocumentsCon
     path.write_bytes(b"Some text. More text.")
     gen = docs_ctl.upload([str(path)], ALICE, [])
     next(gen)
-    docs_ctl.cancel(ALICE)
+    assert "cancelled — nothing was indexed" in docs_ctl.cancel(ALICE)  # said at once, on the page
     last = list(gen)[-1]
     assert "cancelled" in last[0] and upload_id(ALICE, "big.txt") not in fake.docs and fake.reloads == 0
 

@@ -163,7 +163,7 @@ def _wire_documents(p: Page, ctl: ChatController, docs: DocumentsController) -> 
                           api_visibility="private")
     indexing.then(lambda: gr.update(visible=False), None, p["cancel"], queue=False,
                   api_visibility="private").then(**show_source)
-    p["cancel"].click(docs.cancel, p("owner"), None, cancels=[indexing], queue=False,
+    p["cancel"].click(docs.cancel, p("owner"), p("upload_status"), cancels=[indexing], queue=False,
                       api_visibility="private").then(lambda: gr.update(visible=False), None, p["cancel"],
                                                      queue=False, api_visibility="private")
     p["docs_tab"].select(docs.lists, p("owner", "doc_filter", "viewer"), lists_out, show_progress="hidden",

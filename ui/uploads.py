@@ -58,6 +58,7 @@ class DocumentsController:
     def __init__(self, library: Library) -> None:
         self.library = library
         self._cancel: dict[str, threading.Event] = {}
+        self._rows: dict[str, list[render.FileProgress]] = {}  # the latest upload's lines, per browser
 
     # -- lists -------------------------------------------------------------------------------------
     def rows(self, owner: str) -> list[render.DocRow]:
@@ -146,7 +147,7 @@ class DocumentsController:
         paths = [Path(p) for p in ([files] if isinstance(files, str) else list(files or []))]
         if not paths:
             return
-        rows = [render.FileProgress(p.name, "waiting") for p in paths]
+        rows = self._rows[owner] = [render.FileProgress(p.name, "waiting") for p in paths]
         report: queue.Queue[Any] = queue.Queue()
         cancel = self._cancel[owner] = threading.Event()
         changed: list[str] = []
@@ -172,11 +173,19 @@ class DocumentsController:
         shown = changed[-1] if changed else None
         yield (render.progress_html(rows), *self.lists(owner, chosen, None, shown), None)
 
-    def cancel(self, owner: str) -> None:
-        """The Cancel button: the worker stops at its next step; nothing half-done is written."""
+    def cancel(self, owner: str) -> str:
+        """The Cancel button: the worker stops at its next step; nothing half-done is written.
+
+        Returns the progress list with every unfinished file marked cancelled (the upload
+        event is cancelled too, so it cannot say so itself).
+        """
         event = self._cancel.get(owner)
         if event is not None:
             event.set()
+        rows = self._rows.get(owner, [])
+        finished = ("done", "failed")
+        return render.progress_html([r if r.stage in finished else render.FileProgress(r.name, "cancelled")
+                                     for r in rows])
 
     # -- row actions -------------------------------------------------------------------------------
     def act(self, action: str, owner: str, chosen: Sequence[str] | None, current: str | None = None
