@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE=1
 export ANONYMIZED_TELEMETRY=False
 export GRADIO_ANALYTICS_ENABLED=False
 
-.PHONY: setup index run test test-quick eval bench bench-scale lint browser clean train-reader
+.PHONY: setup index run test test-quick eval bench bench-scale loadtest lint browser clean train-reader
 
 setup: $(STAMP)
 
@@ -50,6 +50,10 @@ eval: setup
 
 bench: index
 	$(PY) -m eval.benchmark
+
+# The web chat with 1 and 10 simultaneous visitors (median time to a complete answer).
+loadtest: index
+	$(PY) -m ui.loadtest
 
 # Ingest + question path at 1 big file, 100 and 646 files (SQuAD paragraphs) and 10x/30x replicas,
 # next to stock llama-index ingest of the same files (about 10-20 minutes on 2 cores).
