@@ -108,7 +108,11 @@ mark.dq-mark-related.dq-active { background: #fed7aa; box-shadow: none; }
 
 /* dark mode: same meaning, colours that stay readable on a dark page. One selector per rule:
    Gradio prefixes custom CSS per selector and mangles comma lists that start with .dark */
-.dark .dq-answer sup.ref { color: #a5b4fc; }
+.dark .dq-answer a.dq-ref { color: #a5b4fc; }
+.dark .dq-answer a.dq-ref:hover { background: #312e81; }
+.dark .dq-tools a.dq-copy { color: #a5b4fc; border-color: #4338ca; }
+.dark .dq-doc-act { color: #a5b4fc; }
+.dark .dq-doc-delete { color: #fca5a5; }
 .dark .dq-refused { background: #3b2506; border-left-color: #f59e0b; }
 .dark .dq-refused { color: #fde68a; }
 .dark .dq-refused .dq-text { color: #fde68a; }
