@@ -154,7 +154,9 @@ def test_answer_streams_then_remembers_plain_text(ctl: ChatController, fake: Fak
     assert list(answers) == [1] and 'id="dq-mark-1"' in panel
     assert viewer["value"] == "article.txt" and "article.txt" in _choices(viewer)
     assert session.load(saved)[1] == chat  # what the browser stores is the same conversation
-    _run(ctl, "And when?", chat, history, answers, doc_filter=["article.txt"], top_k=3)
+    assert "searched only" not in chat[-1]["content"]
+    filtered = _run(ctl, "And when?", chat, history, answers, doc_filter=["article.txt"], top_k=3)[-1]
+    assert "searched only article" in filtered[0][-1]["content"]  # the filter is on: the answer says so
     call = fake.calls[-1]
     assert call["history"] == history and call["doc_ids"] == ["article.txt"] and call["top_k"] == 3
 

@@ -147,12 +147,13 @@ class ChatController:
             yield (_with_reply(chat, render.error_html(answer)), *same)
             return
         docs = self.library.visible(owner)
+        only = [render.doc_label(d, docs) for d in (doc_filter or []) if d in docs]
         if not answer.error:
             for prefix in _chunks(answer.text):
                 shown = render.answer_html(answer, docs, partial=prefix, answer_no=no)
                 yield (_with_reply(chat, shown), *same)
                 time.sleep(self.stream_delay)
-        chat = _with_reply(chat, render.answer_html(answer, docs, answer_no=no))
+        chat = _with_reply(chat, render.answer_html(answer, docs, answer_no=no, only=only))
         answers = {**answers, no: answer}
         if not answer.error:
             history = [*history, {"role": "user", "content": question},

@@ -110,10 +110,12 @@ def citation_cards(citations: Sequence[Citation], documents: Mapping[str, Docume
     return f'<div class="dq-cards dq-cards-{kind}"><div class="dq-cards-title">{title}</div>{cards}</div>'
 
 
-def _footer(answer: Answer) -> str:
+def _footer(answer: Answer, only: Sequence[str] = ()) -> str:
+    """Time, backend, and the document filter when one was on (so a refusal is read right)."""
     total = answer.timings.get("total_ms")
     took = "" if not total else f"{total:.0f} ms" if total < 1000 else f"{total / 1000:.1f} s"
-    bits = [f"answered in {took}" if took else "", answer.backend]
+    searched = f"searched only {', '.join(only)}" if only else ""
+    bits = [f"answered in {took}" if took else "", answer.backend, searched]
     text = " · ".join(b for b in bits if b)
     return f'<div class="dq-foot">{esc(text)}</div>' if text else ""
 
@@ -132,13 +134,13 @@ def _tools(answer: Answer, documents: Mapping[str, Document] | None) -> str:
 
 
 def answer_html(answer: Answer, documents: Mapping[str, Document] | None = None,
-                partial: str | None = None, answer_no: int = 0, stopped: bool = False) -> str:
+                partial: str | None = None, answer_no: int = 0, only: Sequence[str] = ()) -> str:
     """A whole assistant message: answer (or refusal), its cards, a footer and a copy link.
 
     ``partial`` is a prefix of ``answer.text`` while the answer is still being shown; cards
     appear only with the complete text so they never point at markers not yet on screen.
     ``answer_no`` numbers the answer in the conversation, so its links find it again.
-    ``stopped``: the reader stopped the answer at ``partial``.
+    ``only`` names the documents the question was limited to, if it was.
     """
     if answer.error:  # "invalid" is the question's fault; anything else is the backend's
         head = INVALID_HEADING if answer.kind == "invalid" else BACKEND_HEADING.format(backend=answer.backend)
@@ -146,9 +148,8 @@ def answer_html(answer: Answer, documents: Mapping[str, Document] | None = None,
                 f'<div class="dq-text">{_lines(answer.error)}</div>{_footer(answer)}</div>')
     shown = answer.text if partial is None else partial
     done = partial is None
-    state = " dq-done" if done or stopped else ""
-    end = (_footer(answer) + _tools(answer, documents)) if done else (
-        '<div class="dq-foot">stopped</div>' if stopped else "")
+    state = " dq-done" if done else ""
+    end = (_footer(answer, only) + _tools(answer, documents)) if done else ""
     if answer.refused:
         body = (f'<div class="dq-head">{REFUSAL_HEADING}</div>'
                 f'<div class="dq-text">{_lines(shown)}</div>')

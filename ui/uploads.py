@@ -98,7 +98,10 @@ class DocumentsController:
         if problem:
             report.put((i, render.FileProgress(name, "failed", message=problem)))
             return None
-        report.put((i, render.FileProgress(name, "reading")))
+        cold = getattr(self.library.ingestor, "_embedder", True) is None  # models not loaded yet
+        report.put((i, render.FileProgress(name, "reading",
+                                           message="loading the language models (first upload only)" if cold
+                                           else "")))
 
         def step(stage: str, done: int, total: int) -> None:
             if cancel.is_set():
