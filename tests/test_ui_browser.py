@@ -314,9 +314,11 @@ def _upload_flow(app_url: str, driver: Any, tmp_path: Path) -> None:
 def test_conversation_survives_a_reload_until_new_chat(app_url: str, driver: Any) -> None:
     _open(driver, app_url)
     _ask(driver, "Where was the meeting held?")
+    _ask(driver, "How many countries agreed to send troops?")
     driver.refresh()
     _open(driver, app_url)
-    _wait(driver, lambda d: _css(d, "#dq-chat .dq-answer.dq-done"), "the restored conversation", 15)
+    _wait(driver, lambda d: len(_css(d, "#dq-chat .dq-answer.dq-done")) == 2, "the restored conversation", 15)
+    assert "Where was the meeting held?" in _css(driver, "#dq-chat")[0].text
     card = _css(driver, "#dq-chat a.dq-card")[0]
     card.click()  # the restored answer's evidence still works
     _wait(driver, lambda d: _active_mark(d) == "1", "the restored answer's citation")

@@ -186,8 +186,13 @@ def test_start_empties_the_box_and_shows_stop() -> None:
     assert ChatController.start("   ")[1] == ""
 
 
+def _as_gradio(chat: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The chat as Gradio hands it back to a handler: each content a list of parts."""
+    return [{**m, "content": [{"type": "text", "text": m["content"]}], "metadata": None} for m in chat]
+
+
 def test_stop_keeps_what_was_shown_and_forgets_the_answer(ctl: ChatController) -> None:
-    partial = _run(ctl, "Where did they meet?", [], [])[1][0]  # the chat while it was written
+    partial = _as_gradio(_run(ctl, "Where did they meet?", [], [])[1][0])  # the chat while it was written
     chat, ask_btn, stop_btn = ctl.stop(partial)
     assert "dq-stopped" in chat[-1]["content"] and "stopped" in chat[-1]["content"]
     assert ask_btn["visible"] is True and stop_btn["visible"] is False
@@ -385,10 +390,13 @@ def test_new_chat_forgets_the_conversation(ctl: ChatController) -> None:
 
 
 def test_stored_conversation_round_trips_and_bad_storage_is_ignored(ctl: ChatController) -> None:
-    final = _run(ctl, "Where?", [], [])[-1]
+    first = _run(ctl, "Where?", [], [])[-1]
+    final = _run(ctl, "And when?", _as_gradio(first[0]), first[1], first[2])[-1]
+    assert [m["content"] for m in final[0][:2]] == [m["content"] for m in first[0]]  # plain strings again
     saved = final[5]
     owner, chat, history, answers = session.load(saved)
     assert owner == ALICE and chat == final[0] and history == final[1]
+    assert len(chat) == 4 and sorted(answers) == [1, 3]
     assert answers[1].citations[0] == final[2][1].citations[0]
     for bad in (None, "x", {"owner": "../../etc", "chat": "no", "answers": {"9": {}, "x": 1}}):
         assert session.load(bad)[0] == "" and session.load(bad)[3] == {}

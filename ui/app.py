@@ -192,8 +192,9 @@ def build_app(assistant: Any, ingestor: Any, examples: tuple[str, ...] = EXAMPLE
     with gr.Blocks(title="DocQA", analytics_enabled=False) as app:
         p = _layout(examples, assistant.settings)
         asking = _wire_asking(p, ctl, examples)
-        p["stop"].click(ctl.stop, p("chat"), p("chat", "send", "stop"), cancels=asking,
-                        queue=False, api_visibility="private")
+        # Cancel first, then mark the chat: an update still in flight must not overwrite the mark.
+        p["stop"].click(None, cancels=asking, queue=False).then(
+            ctl.stop, p("chat"), p("chat", "send", "stop"), queue=False, api_visibility="private")
         p["new_chat"].click(ctl.new_chat, p("owner"), p(*NEW_CHAT_OUT), cancels=asking, queue=False,
                             api_visibility="private")
         p["chat"].clear(ctl.new_chat, p("owner"), p(*NEW_CHAT_OUT), queue=False, api_visibility="private")

@@ -134,6 +134,7 @@ class ChatController:
         those components on every update, which cost more CPU than answering.
         """
         question = (question or "").strip()
+        chat = session.messages(chat)  # Gradio gives each message back as a list of parts
         same = (history, answers, viewer, source, saved)
         if not question:
             yield (chat, *same)
@@ -170,6 +171,7 @@ class ChatController:
         Returns (chat, Ask, Stop); the stopped answer never enters the history, so a follow-up
         does not lean on words the reader did not see.
         """
+        chat = session.messages(chat)
         if chat and chat[-1]["role"] == "assistant" and "dq-done" not in chat[-1]["content"]:
             html = chat[-1]["content"].replace('class="dq-answer ', 'class="dq-answer dq-done dq-stopped ', 1)
             chat = _with_reply(chat, html[: -len("</div>")] + STOPPED_NOTE + "</div>")

@@ -34,12 +34,23 @@ def answer_from_dict(raw: dict[str, Any]) -> Answer:
     return Answer(**data)
 
 
-def _messages(raw: Any) -> Messages:
+def _text(content: Any) -> str | None:
+    """A message's content as one string: Gradio hands the chat back as a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        return "".join(parts) if len(parts) == len(content) else None
+    return None
+
+
+def messages(raw: Any) -> Messages:
+    """``{"role", "content": str}`` messages from the chatbot's value or from storage; others dropped."""
     out: Messages = []
     for m in raw if isinstance(raw, list) else []:
-        ok = isinstance(m, dict) and m.get("role") in ("user", "assistant")
-        if ok and isinstance(m.get("content"), str):
-            out.append({"role": m["role"], "content": m["content"]})
+        content = _text(m.get("content")) if isinstance(m, dict) else None
+        if content is not None and m.get("role") in ("user", "assistant"):
+            out.append({"role": m["role"], "content": content})
     return out
 
 
@@ -55,7 +66,7 @@ def load(saved: Any) -> tuple[str, Messages, Messages, Answers]:
     saved = saved if isinstance(saved, dict) else {}
     owner = saved.get("owner") if isinstance(saved.get("owner"), str) else ""
     owner = owner if _OWNER.fullmatch(owner or "") else ""
-    chat, history = _messages(saved.get("chat")), _messages(saved.get("history"))
+    chat, history = messages(saved.get("chat")), messages(saved.get("history"))
     answers: Answers = {}
     raw_answers = saved.get("answers")
     for key, raw in (raw_answers.items() if isinstance(raw_answers, dict) else []):
