@@ -30,6 +30,7 @@ class Assistant:
         self._snapshot = snapshot
         self._embedder = embedder
         self._retriever: Any = None
+        self._reader: Any = None
         self._vocab: tuple[Any, frozenset[str]] | None = None
         self._lock = threading.RLock()
 
@@ -48,6 +49,7 @@ class Assistant:
             embedder = self._embedder or get_query_embedder(self.settings.resolved_model_path())
             self._snapshot = snapshot
             self._embedder = embedder
+            self._reader = self._load_reader()
             self._retriever = SentenceRetriever(
                 snapshot.sentences,
                 snapshot.embeddings,
@@ -59,6 +61,18 @@ class Assistant:
                 terms=getattr(snapshot, "terms", None),
                 bm25_dir=getattr(snapshot, "bm25_dir", None),
             )
+
+    def _load_reader(self) -> Any:
+        """The shipped trained reader, or None when switched off (``ASSISTANT_READER=0``)."""
+        if not self.settings.reader:
+            return None
+        from assistant.reader import get_reader
+
+        try:
+            return get_reader(self.settings.reader_dir or None, threads=self.settings.reader_threads)
+        except (FileNotFoundError, ImportError) as exc:  # a broken install still answers, by rules
+            log.warning("reader unavailable, answering with the rules only: %s", exc)
+            return None
 
     def reload(self) -> None:
         """Re-read the index (after documents were added or removed)."""
@@ -174,6 +188,8 @@ class Assistant:
             self._snapshot.documents,
             allowed,
             args.top_k,
+            reader=self._reader,
+            reader_candidates=self.settings.reader_candidates,
         )
 
     def _reading_problem(self, turn: Any) -> tuple[str, str] | None:

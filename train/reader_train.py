@@ -180,7 +180,7 @@ def train(args: argparse.Namespace) -> dict:
     train_pairs, valid_pairs = split_by_article(pairs, args.valid_articles, seed=args.seed)
     if args.max_pairs and len(train_pairs) > args.max_pairs:
         questions = sorted({p.question for p in train_pairs})
-        random.Random(args.seed).shuffle(questions)
+        random.Random(args.sample_seed if args.sample_seed >= 0 else args.seed).shuffle(questions)
         keep: set[str] = set()
         count = 0
         for q in questions:  # whole questions, so each keeps its positives and negatives
@@ -194,7 +194,12 @@ def train(args: argparse.Namespace) -> dict:
     )
     train_items = encode(tok, train_pairs, args.max_len)
     valid_items = encode(tok, valid_pairs, args.max_len)
-    model = Reader(base).to(device)
+    model = Reader(base)
+    if args.init:  # continue from an earlier run (e.g. a CPU run in several sittings)
+        from train.reader_export import load_trained
+
+        model = load_trained(Path(args.init))
+    model = model.to(device).train()
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
@@ -246,6 +251,8 @@ def train(args: argparse.Namespace) -> dict:
             "span_weight": args.span_weight,
             "extra_negatives": args.extra_negatives,
             "seed": args.seed,
+            "init": args.init,
+            "sample_seed": args.sample_seed,
             "device": device,
             "seconds": round(time.time() - t0),
         },
@@ -269,6 +276,8 @@ def main() -> None:
     ap.add_argument("--extra-negatives", type=int, default=2)
     ap.add_argument("--valid-articles", type=int, default=1)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--sample-seed", type=int, default=-1, help="which questions --max-pairs keeps")
+    ap.add_argument("--init", default="", help="start from the tensors an earlier run wrote (its --out)")
     args = ap.parse_args()
     meta = train(args)
     print(json.dumps(meta["valid"][-1]))
