@@ -147,10 +147,11 @@ def run(sizes: list[str], replicas: list[int], stock: bool, work: Path) -> list[
             write_files(corpus, int(size))
         rows.append(_ingest_size(size, corpus, work, qfile, stock))
         print(_line(rows[-1]), file=sys.stderr, flush=True)
+    last = rows[-1]
     for times in replicas:
         dst = work / f"index-x{times}"
-        replicate_cache(Path(rows[-1]["index"]), dst, times)
-        row = {"name": f"{rows[-1]['name']} x{times}", "disk_mb": disk_mb(dst), **_query_row(dst, qfile)}
+        replicate_cache(Path(last["index"]), dst, times)
+        row = {"name": f"{last['name']} x{times}", "disk_mb": disk_mb(dst), **_query_row(dst, qfile)}
         rows.append(row)
         print(_line(row), file=sys.stderr, flush=True)
     return rows
