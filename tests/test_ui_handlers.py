@@ -275,6 +275,8 @@ def test_uploads_are_per_browser_and_never_replace_shared_files(
     assert library.scope(BOB, [mine]) == ["article.txt"]  # not even when he names it
     assert library.scope(ALICE, [mine]) == [mine]
     assert "tram" not in docs_ctl.lists(BOB)[0] and display_name(mine) == "article.txt"
+    labels = [label for label, _id in docs_ctl.lists(ALICE)[1]["choices"]]
+    assert labels == ["article", "article (your upload)"]  # same name, told apart
 
 
 def test_scope_is_no_filter_when_a_browser_sees_everything(library: Library) -> None:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from assistant import Answer, Citation, Document
 from ui import reader
-from ui.ids import display_name
+from ui.ids import display_name, owner_of
 
 REFUSAL_HEADING = "The documents don't say"
 INVALID_HEADING = "That question can't be answered as asked"
@@ -45,9 +45,13 @@ def position_label(c: Citation) -> str:
 
 
 def doc_label(doc_id: str, documents: Mapping[str, Document] | None = None) -> str:
-    """A document's display name: its title when it has one, else its id (never a session token)."""
+    """A document's display name: its title when it has one, else its id (never a session token).
+
+    A browser's upload says so: it may share its name with a shared document.
+    """
     doc = (documents or {}).get(doc_id)
-    return (doc.title or display_name(doc_id)) if doc else display_name(doc_id)
+    name = (doc.title or display_name(doc_id)) if doc else display_name(doc_id)
+    return f"{name} (your upload)" if owner_of(doc_id) else name
 
 
 def doc_choices(documents: Mapping[str, Document]) -> list[tuple[str, str]]:
