@@ -27,6 +27,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 DOCS_SHOT = PROJECT_ROOT / "docs" / "screenshot.png"
+DOCS = PROJECT_ROOT / "docs"
 UPLOAD_NAME = "quillford_notes.txt"
 UPLOAD_TEXT = ("Quillford is a small harbour town. The Zorblax lantern festival in Quillford was founded "
                "in 1952 by a baker named Edna Marsh. It takes place every spring.\n")
@@ -116,6 +117,13 @@ def _shot(drv: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     drv.save_screenshot(str(path))
     return path
+
+
+def _keep_for_docs(shot: Path, name: str) -> None:
+    """With UPDATE_DOCS_SCREENSHOT=1, the README's pictures are refreshed from this run."""
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT"):
+        DOCS.mkdir(exist_ok=True)
+        shutil.copy(shot, DOCS / name)
 
 
 def _css(drv: Any, selector: str) -> list[Any]:
@@ -254,8 +262,8 @@ def _upload(drv: Any, path: Path) -> str:
     _tab(drv, "Documents")
     file_input = _wait(drv, lambda d: _css(d, "#dq-upload input[type=file]"), "the file input")[0]
     file_input.send_keys(str(path))
-    status = _wait(drv, lambda d: [e for e in _css(d, "#dq-upload-status li") if "indexed" in e.text
-                                   or "not indexed" in e.text], "upload summary")
+    finished = "#dq-upload-status li.dq-prog-done, #dq-upload-status li.dq-prog-failed"
+    status = _wait(drv, lambda d: _css(d, finished), "upload summary")
     return status[0].text
 
 
@@ -277,7 +285,7 @@ def _upload_flow(app_url: str, driver: Any, tmp_path: Path) -> None:
     assert "added" in status and UPLOAD_NAME in status, status
     assert len(_css(driver, "#dq-upload-status li")) == 1  # one progress line for one file
     _wait(driver, lambda d: UPLOAD_NAME in _css(d, "#dq-docs-list")[0].text, "the documents list update")
-    _shot(driver, "03-uploaded")
+    _keep_for_docs(_shot(driver, "03-uploaded"), "screenshot-documents.png")
     driver.refresh()  # the lists are read again on load, and this browser keeps its upload
     _open(driver, app_url)
     _tab(driver, "Documents")
@@ -343,7 +351,7 @@ def test_phone_keeps_the_start_of_the_newest_answer_in_view(app_url: str) -> Non
             "const r = document.getElementById('dq-chat').getBoundingClientRect(); return [r.top, r.bottom]")
         assert 0 <= top < drv.execute_script("return window.innerHeight"), top
         assert chat_box[0] - 1 <= top < chat_box[1], (top, chat_box)
-        _shot(drv, "06-phone")
+        _keep_for_docs(_shot(drv, "06-phone"), "screenshot-phone.png")
     finally:
         drv.quit()
         shutil.rmtree(profile, ignore_errors=True)

@@ -306,6 +306,19 @@ def test_admin_setting_makes_the_shared_corpus_writable(fake: FakeAssistant, tmp
     assert "deleted article.txt" in docs.act("delete:article.txt", ALICE, [])[0]
 
 
+def test_admin_can_reindex_a_shared_document_from_its_file(fake: FakeAssistant, tmp_path: Path) -> None:
+    source = tmp_path / "article.txt"
+    source.write_text(TEXT, encoding="utf-8")
+    fake.docs["article.txt"] = replace(fake.docs["article.txt"], source=str(source))
+    admin_fake = replace(fake, settings=replace(fake.settings, ui_corpus_writable=True))
+    admin = DocumentsController(Library(admin_fake, FakeIngestor(admin_fake)))
+    assert "Re-index" in admin.lists(ALICE)[0]
+    assert "article.txt: unchanged" in admin.act("reindex:article.txt", ALICE, [])[0]
+    visitor = DocumentsController(Library(fake, FakeIngestor(fake)))
+    assert "Re-index" not in visitor.lists(ALICE)[0]
+    assert "cannot be re-indexed" in visitor.act("reindex:article.txt", ALICE, [])[0]
+
+
 def test_uploads_go_when_the_browser_is_gone(library: Library, fake: FakeAssistant) -> None:
     library.grace_s = 0.05
     fake.docs[upload_id(ALICE, "n.txt")] = _doc(upload_id(ALICE, "n.txt"))
@@ -338,7 +351,7 @@ def test_upload_progress_is_one_moving_line_per_file(docs_ctl: DocumentsControll
     embedding = [h for h in shown if "embedding" in h]
     assert len({h for h in embedding}) >= 2  # it moved
     assert all(h.count("<li") == 1 for h in shown)  # one line for one file, never stacked
-    assert "indexed" in shown[-1] and "<progress" in embedding[0]
+    assert "dq-prog-done" in shown[-1] and "added — 2 sentences" in shown[-1] and "<progress" in embedding[0]
 
 
 def test_cancel_stops_indexing_before_anything_is_written(docs_ctl: DocumentsController, tmp_path: Path,

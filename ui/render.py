@@ -318,7 +318,7 @@ class FileProgress:
 _STAGE_TEXT = {"waiting": "waiting", "reading": "reading the file",
                "names": "finding names in {total:,} sentences",
                "embedding": "embedding {done:,} / {total:,} texts", "writing": "writing to the index",
-               "done": "indexed", "failed": "not indexed", "cancelled": "cancelled — nothing was indexed"}
+               "done": "", "failed": "not indexed", "cancelled": "cancelled — nothing was indexed"}
 
 
 def progress_html(files: Sequence[FileProgress]) -> str:
