@@ -194,6 +194,9 @@ def test_ask_shows_answer_citation_cards_and_highlight(app_url: str, driver: Any
     assert marks and marks[0].is_displayed(), "no highlighted sentence in the source panel"
     assert marks[0].text.strip()[2:].strip() in cards[0].text  # the marked sentence is the quoted one
     assert "<mark" not in answer.get_attribute("innerHTML").lower()
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(driver).move_to_element(_css(driver, "#dq-header")[0]).perform()  # no hover in the picture
     shot = _shot(driver, "02-answer")
     if os.environ.get("UPDATE_DOCS_SCREENSHOT"):
         DOCS_SHOT.parent.mkdir(exist_ok=True)
