@@ -158,3 +158,49 @@ def test_pieces_cut_an_enormous_sentence_hard() -> None:
     text = "word " * 3000
     spans = pieces(text, split_sentences(text, "x"), 1000)
     assert all(b - a <= 1000 for a, b in spans) and spans[-1][1] == len(text)
+
+
+def test_cli_repair_cleans_an_interrupted_ingest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, article_text: str, fake_embedder, capsys
+) -> None:
+    """A pending version left by a killed ingest: --repair deletes its rows, keeps the document."""
+    import ingest.__main__ as cli
+    import ingest.pipeline as pipeline
+    from assistant.store import sentence_row_ids
+
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "idx"))
+    original = pipeline.Ingestor.__init__
+
+    def init(self, settings=None, embedder=None, client=None, with_entities=True):
+        original(self, settings, fake_embedder, client, False)
+
+    monkeypatch.setattr(pipeline.Ingestor, "__init__", init)
+    f = tmp_path / "article.txt"
+    f.write_text(article_text, encoding="utf-8")
+    assert cli.main([str(f), "--quiet"]) == 0
+    ing = pipeline.Ingestor(Settings.from_env())
+    writer = ing.writer
+    entry = writer.manifest["article.txt"]
+    # what a kill between "mark pending" and "switch" leaves: a pending mark and its rows
+    from dataclasses import replace
+
+    from assistant.types import Document
+    from ingest.pipeline import prepare
+
+    new = Document("article.txt", article_text + " One more sentence.", str(f), "h2", "article")
+    writer._put_manifest([replace(entry, pending="h2", pending_sentences=39)])
+    writer._add_rows([prepare(new, fake_embedder, with_entities=False)])
+    writer.close()
+    assert ing.counts()["sentences"] == 38 + 39
+    assert len(read_snapshot(Settings.from_env()).sentences) == 38
+    capsys.readouterr()
+    assert cli.main(["--repair"]) == 0
+    out = capsys.readouterr().out
+    assert "1 unfinished ingests cleaned" in out and "LOST" not in out
+    assert ing.counts()["sentences"] == 38
+    got = ing.writer.cols.sentences.get(ids=sentence_row_ids("article.txt", "h2", 39), include=[])
+    assert got["ids"] == []
+    ing.writer.close()
+    assert len(read_snapshot(Settings.from_env()).sentences) == 38
+    with pytest.raises(SystemExit):
+        cli.main([])
