@@ -196,7 +196,8 @@ def build_app(assistant: Any, ingestor: Any, examples: tuple[str, ...] = EXAMPLE
         p["stop"].click(None, cancels=asking, queue=False).then(
             ctl.stop, p("chat"), p("chat", "send", "stop"), queue=False, api_visibility="private")
         p["new_chat"].click(ctl.new_chat, p("owner"), p(*NEW_CHAT_OUT), cancels=asking, queue=False,
-                            api_visibility="private")
+                            api_visibility="private").then(ctl.end, None, p("send", "stop"), queue=False,
+                                                           api_visibility="private")
         p["chat"].clear(ctl.new_chat, p("owner"), p(*NEW_CHAT_OUT), queue=False, api_visibility="private")
         p["export"].click(ctl.export, p("answers", "owner"), p("export_files"), api_visibility="private")
         p["viewer"].input(ctl.view_document, p("viewer", "answers", "owner"), p("source"),
