@@ -310,7 +310,8 @@ def _upload_flow(app_url: str, driver: Any, tmp_path: Path) -> None:
         _open(other, app_url)
         _tab(other, "Documents")
         assert UPLOAD_NAME not in _css(other, "#dq-docs-list")[0].text
-        assert "Edna Marsh" not in _ask(other, "Who founded the Zorblax lantern festival?").text
+        refused = _ask(other, "Who founded the Zorblax lantern festival?").text
+        assert "Edna Marsh" not in refused and "filter" not in refused, refused  # no filter was set
     finally:
         other.quit()
         shutil.rmtree(profile, ignore_errors=True)

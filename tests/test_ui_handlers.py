@@ -279,6 +279,17 @@ def test_uploads_are_per_browser_and_never_replace_shared_files(
     assert labels == ["article", "article (your upload)"]  # same name, told apart
 
 
+def test_privacy_scope_is_not_announced_as_a_filter(ctl: ChatController, fake: FakeAssistant) -> None:
+    """Bob set no filter: a refusal must not tell him a filter is on (nor count Alice's files)."""
+    fake.docs[upload_id(ALICE, "n.txt")] = _doc(upload_id(ALICE, "n.txt"))
+    note = " (The document filter is on: only article.txt was searched, not all 2 documents; clear it.)"
+    fake.ask = lambda q, h, **kw: Answer(text="The documents do not say." + note, refused=True)  # type: ignore
+    remembered = _run(ctl, "Why?", [], [], owner=BOB)[-1][1]  # the history keeps the plain answer text
+    assert remembered[-1]["content"] == "The documents do not say."
+    chosen = _run(ctl, "Why?", [], [], owner=BOB, doc_filter=["article.txt"])[-1][1]
+    assert "filter is on" in chosen[-1]["content"]  # a filter Bob set himself is still announced
+
+
 def test_scope_is_no_filter_when_a_browser_sees_everything(library: Library) -> None:
     assert library.scope(ALICE, None) is None  # answers exactly as ask() without a filter
 

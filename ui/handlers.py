@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,17 @@ def _evidence(answer: Answer) -> list[Any]:
 
 def _last(answers: Answers | None) -> Answer | None:
     return answers[max(answers)] if answers else None
+
+
+# ask() says so when a refusal came under a document filter. Other browsers' uploads are kept
+# out with that same filter, but this visitor chose none: the note would be wrong (and would
+# count other people's files).
+FILTER_NOTE = re.compile(r"\s*\(The document filter is on:[^()]*\)\s*$")
+
+
+def _without_filter_note(answer: Answer) -> Answer:
+    text = FILTER_NOTE.sub("", answer.text)
+    return answer if text == answer.text else replace(answer, text=text)
 
 
 class ChatController:
@@ -105,8 +117,13 @@ class ChatController:
     def _compute(self, question: str, history: Messages, owner: str, doc_filter: Sequence[str] | None,
                  top_k: float | None, backend: str | None) -> Answer | str:
         """The CPU part of answering, at most ``answer_workers`` at once across all visitors."""
+        scope = self.library.scope(owner, doc_filter)
         with self._slots:
-            return self._answer(question, history, self.library.scope(owner, doc_filter), top_k, backend)
+            answer = self._answer(question, history, scope, top_k, backend)
+        chose = any(d in self.library.visible(owner) for d in (doc_filter or []))
+        if isinstance(answer, Answer) and scope is not None and not chose:
+            answer = _without_filter_note(answer)
+        return answer
 
     @staticmethod
     def start(question: str) -> tuple[Any, ...]:
