@@ -127,6 +127,7 @@ def measure(url: str, users: int, rounds: int, api_name: str) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Measure 1 and N simultaneous users (a chat it starts, or ``--url``); prints one line each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--rounds", type=int, default=5)

@@ -20,6 +20,7 @@ _LINK = re.compile(r"!?\[(?P<label>[^\]\n]{1,300})\]\((?P<url>[^)\s]{0,2000})\)"
 
 
 def is_markdown(doc_id: str) -> bool:
+    """Whether a document's text is Markdown (by its file name, as ingest read it)."""
     return doc_id.lower().endswith(MARKDOWN_SUFFIXES)
 
 

@@ -62,6 +62,7 @@ class DocumentsController:
 
     # -- lists -------------------------------------------------------------------------------------
     def rows(self, owner: str) -> list[render.DocRow]:
+        """One row per document this browser sees, with what it may do to each."""
         docs = self.library.visible(owner)
         counts: dict[str, int] = {}
         try:
