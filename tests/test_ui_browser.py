@@ -356,6 +356,10 @@ def test_phone_keeps_the_start_of_the_newest_answer_in_view(app_url: str) -> Non
         assert 0 <= top < drv.execute_script("return window.innerHeight"), top
         assert chat_box[0] - 1 <= top < chat_box[1], (top, chat_box)
         _keep_for_docs(_shot(drv, "06-phone"), "screenshot-phone.png")
+        _css(drv, "#dq-chat .dq-answer.dq-done a.dq-card")[-1].click()  # the panel is below the chat
+        _wait(drv, lambda d: d.execute_script(
+            "const r = document.getElementById('dq-source-panel').getBoundingClientRect();"
+            "return r.top < window.innerHeight && r.bottom > 0;"), "the source panel scrolled into view", 10)
     finally:
         drv.quit()
         shutil.rmtree(profile, ignore_errors=True)

@@ -210,6 +210,12 @@ HEAD = r"""
       document.querySelectorAll('.dq-card-chosen').forEach(c => c.classList.remove('dq-card-chosen'));
       if (link.classList.contains('dq-card')) link.classList.add('dq-card-chosen');
       send('cite:' + m[1] + '-' + m[2]);
+      if (window.innerWidth < 700) {  // on a phone the source panel is below the chat: go there
+        setTimeout(() => {
+          const panel = document.getElementById('dq-source-panel');
+          if (panel) panel.scrollIntoView({behavior: 'smooth', block: 'start'});
+        }, 400);
+      }
     } else if (href === '#dq-copy') {
       event.preventDefault(); event.stopPropagation();
       const plain = link.closest('.dq-answer') && link.closest('.dq-answer').querySelector('.dq-plain');
