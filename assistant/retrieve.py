@@ -120,8 +120,6 @@ class SentenceRetriever:
     ) -> None:
         """``terms`` / ``bm25_dir``: each sentence's terms and the saved BM25 index from the
         query cache; without them both are computed here (tests, in-memory snapshots)."""
-        import bm25s
-
         if fusion not in ("weighted", "rrf"):
             raise ValueError(f"fusion {fusion!r} is not 'weighted' or 'rrf' (ASSISTANT_FUSION)")
         self.sentences = sentences
@@ -133,9 +131,14 @@ class SentenceRetriever:
         self.fusion = fusion
         self.rrf_k = rrf_k
         self._terms = terms
+        self._bm25: Any = None
         if bm25_dir is not None:
-            self._bm25 = bm25s.BM25.load(str(bm25_dir), mmap=True)
+            from assistant.bm25_mmap import SavedBM25
+
+            self._bm25 = SavedBM25(bm25_dir)  # no bm25s/SciPy import on the question path
         else:
+            import bm25s
+
             corpus = [t or ["\x00empty"] for t in self.sentence_terms]
             self._bm25 = bm25s.BM25()
             if sentences:

@@ -47,3 +47,22 @@ def test_single_blas_thread_limits_and_restores() -> None:
     with single_blas_thread(), single_blas_thread():
         assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
     assert [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"] == before
+
+
+def test_saved_bm25_scores_exactly_like_bm25s(tmp_path) -> None:
+    """The memory-mapped scorer (no bm25s import at question time) equals bm25s bit for bit."""
+    import bm25s
+
+    from assistant.bm25_mmap import SavedBM25
+
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(60)]
+    corpus = [[str(w) for w in rng.choice(words, size=int(rng.integers(1, 12)))] for _ in range(300)]
+    model = bm25s.BM25()
+    model.index(corpus, show_progress=False)
+    model.save(str(tmp_path / "bm25"), show_progress=False)
+    saved = SavedBM25(tmp_path / "bm25")
+    for _ in range(30):
+        query = [str(w) for w in rng.choice(words, size=int(rng.integers(1, 6)))]
+        assert np.array_equal(saved.get_scores(query), model.get_scores(query))
+    assert saved.get_scores(["unknown"]).sum() == 0
