@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 
 from assistant.lexicon import noun_class, noun_kind
 from assistant.numbers import MEASURES, find_figures
+from assistant.patterns import LIST_HEAD, POLARITY_NEGATION
 from assistant.text import (
     NUMBER_WORDS,
     QUESTION_WORDS,
+    SPEECH_VERBS,
     STOPWORDS,
     content_terms,
     expand_alias,
@@ -23,6 +25,7 @@ from assistant.text import (
     stem,
     words,
 )
+from assistant.types import QuestionKind
 
 # Entity labels (spaCy/OntoNotes) that can answer each kind of question.
 EXPECTED: dict[str, frozenset[str]] = {
@@ -125,11 +128,12 @@ _AUX = frozenset(
 
 
 @dataclass(frozen=True)
-class QuestionInfo:
-    """The parts of a question the answerer acts on."""
+class Question:
+    """Everything the answerer acts on, parsed from the question once by ``analyze``: the
+    stages of ``assistant.answer`` read these fields, never the raw text again."""
 
     text: str
-    kind: str  # who where when how_many how_much list why quote yesno arithmetic name what
+    kind: QuestionKind
     expected: frozenset[str]
     terms: tuple[str, ...]  # stemmed, alias-expanded content terms
     entities: tuple[str, ...]  # names in the question (surface form)
@@ -142,6 +146,15 @@ class QuestionInfo:
     focus: str = ""  # the noun naming what is asked for: "budget" in "What is the budget of ...?"
     dimension: str = ""  # "deep" in "how deep ...?" (numbers.MEASURES)
     quoted: tuple[str, ...] = ()  # phrases the question quotes ('each in their own way'), folded
+    folded: str = ""  # fold(text): lower case, plain quotes and dashes
+    list_noun: str = ""  # the plural after which/what ("countries" in "which two countries ...")
+    list_labels: frozenset[str] = frozenset()  # entity labels that can be items of the list asked for
+    negated: bool = False  # the question itself is negated ("... did not ...")
+    speech: bool = False  # it uses a verb of saying ("who said ...")
+    about_documents: str = ""  # "headings" | "people": a question about the documents themselves
+    about_terms: tuple[str, ...] = ()  # content terms after "about" ("what did X say about T?")
+    the_phrases: tuple[str, ...] = ()  # "the <1-3 words>" phrases, longest first (comparison operands)
+    number_surfaces: tuple[tuple[float, str], ...] = ()  # (value, words as written) of stated numbers
     # question terms the documents never use -> document terms that are their synonyms
     synonyms: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -366,7 +379,7 @@ def _focus(q: str) -> str:
     return ""
 
 
-def analyze(question: str) -> QuestionInfo:
+def analyze(question: str) -> Question:
     """Classify ``question`` and pull out what the answer must contain."""
     q = fold(question)
     injection = bool(_INJECTION.search(q))
@@ -413,7 +426,7 @@ def analyze(question: str) -> QuestionInfo:
     expected = EXPECTED.get(kind, frozenset())
     if kind == "where" and re.search(r"\b(building|venue|hotel|palace|room|street|square|address|hall)\b", q):
         expected = frozenset({"FAC", "ORG"})  # finer than a city: a city name does not answer it
-    head_m = re.search(r"\b(?:which|what) (?:(?:pair of|two|three|four|five|other|[a-z]+) )?([a-z]+s)\b", q)
+    head_m = LIST_HEAD.search(q)
     if (
         kind == "list"
         and head_m
@@ -428,9 +441,9 @@ def analyze(question: str) -> QuestionInfo:
     if kind in ("who", "where") and (typed := _typing_noun(q)):
         type_words.add(stem(typed))  # "which academic": the kind of answer, not a word to find
     terms = tuple(t for t in dict.fromkeys(content_terms(question)) if t not in type_words)
-    return QuestionInfo(
+    return Question(
         text=question,
-        kind=kind,
+        kind=QuestionKind(kind),
         expected=expected,
         terms=terms,
         entities=tuple(ents),
@@ -449,4 +462,55 @@ def analyze(question: str) -> QuestionInfo:
             for m in re.findall(r"[\"“‘']([^\"”’']{6,200})[\"”’']", fold(question))
             if len(m.split()) >= 2
         ),
+        folded=q,
+        list_noun=head_m.group(1) if head_m else "",
+        list_labels=_list_labels(q),
+        negated=bool(POLARITY_NEGATION.search(q)),
+        speech=bool(set(words(question)) & SPEECH_VERBS),
+        about_documents=_about_documents(question, kind),
+        about_terms=tuple(t for t in content_terms(a.group(1)) if not t.startswith("@"))
+        if (a := re.search(r"\babout (.+)", q))
+        else (),
+        the_phrases=_the_phrases(q),
+        number_surfaces=tuple(
+            [(v, w) for w in words(question) if (v := parse_number_word(w)) is not None]
+            + [(f.value, f.text) for f in find_figures(question)]
+        ),
     )
+
+
+# The earlier name of ``Question`` (kept so outside code that imports it still works).
+QuestionInfo = Question
+
+
+def _list_labels(q: str) -> frozenset[str]:
+    """Entity labels a list question's items carry: countries are GPEs, leaders are PERSONs."""
+    if re.search(r"\b(countries|nations|states|governments|allies|capitals)\b", q):
+        return frozenset({"GPE"})
+    if re.search(r"\b(leaders|people|persons|politicians|presidents|ministers)\b", q):
+        return frozenset({"PERSON"})
+    return frozenset({"GPE", "ORG", "NORP", "PERSON", "LOC"})
+
+
+_META_HEADINGS = re.compile(r"\b(headings?|sub-?headings?|sections?|subtitles?|titles?)\b", re.IGNORECASE)
+_META_NAMED = re.compile(r"\b(named|mentioned|appear|cited|quoted|figure)\b", re.IGNORECASE)
+_META_PEOPLE = re.compile(r"\b(people|persons|leaders|politicians|individuals|figures)\b", re.IGNORECASE)
+
+
+def _about_documents(question: str, kind: str) -> str:
+    """ "headings" for "What are the headings?", "people" for "Which people are named?", else ''."""
+    if _META_HEADINGS.search(question) and re.search(r"\b(what|which|list|name)\b", question, re.IGNORECASE):
+        return "headings"
+    if kind in ("list", "who") and _META_PEOPLE.search(question) and _META_NAMED.search(question):
+        return "people"
+    return ""
+
+
+def _the_phrases(q: str) -> tuple[str, ...]:
+    """ "the national government" -> "national government", "national": the noun phrases a
+    comparison may name its second operand by ("... than the national government")."""
+    phrases: list[str] = []
+    for m in re.finditer(r"(?=\bthe ((?:[a-z]+ ){0,2}[a-z]+))", q):
+        parts = m.group(1).split()
+        phrases += [" ".join(parts[:k]) for k in range(len(parts), 0, -1)]
+    return tuple(p for p in phrases if p not in STOPWORDS)

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from assistant.analysis import QuestionInfo, analyze, entity_keys, parse_number_word
+from assistant.analysis import Question, analyze, entity_keys, parse_number_word
 from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
 from assistant.extract import best_entity, clause_terms, clean_entity, entity_answers, figure_answer, readable
 from assistant.lexicon import noun_kind, synonyms_in
 from assistant.numbers import Figure, find_figures, format_value, quantities
+from assistant.patterns import POLARITY_NEGATION, PREMISE_NEGATION
 from assistant.reader import Reader
 from assistant.retrieve import SentenceRetriever
 from assistant.support import (
@@ -84,7 +85,7 @@ def _context(retriever: SentenceRetriever) -> SentenceContext:
     return ctx
 
 
-def _refuse(turn: Turn, info: QuestionInfo, code: Reason, reason: str, related: list[Evidence]) -> Answer:
+def _refuse(turn: Turn, info: Question, code: Reason, reason: str, related: list[Evidence]) -> Answer:
     """A refusal; the nearest sentences go along as ``related`` only when they are on the topic
     (dense similarity at least RELATED_MIN_DENSE), never as citations."""
     rel = [
@@ -195,7 +196,7 @@ def _is_money(f: Figure, s: Sentence) -> bool:
 
 
 def _figure_candidates(
-    info: QuestionInfo, keys: tuple[str, ...], cands: list[Evidence]
+    info: Question, keys: tuple[str, ...], cands: list[Evidence]
 ) -> list[tuple[float, Figure, Sentence]]:
     """(cost, figure, sentence) for the figures that follow a mention of the entity ``keys``."""
     wants_money = bool(set(info.terms) & {stem(t) for t in _MONEY_TERMS}) or info.kind == "how_much"
@@ -219,7 +220,7 @@ def _figure_candidates(
     return sorted(out, key=lambda x: x[0])
 
 
-def _pick_operands(info: QuestionInfo, cands: list[Evidence]) -> list[tuple[str, Figure, Sentence]]:
+def _pick_operands(info: Question, cands: list[Evidence]) -> list[tuple[str, Figure, Sentence]]:
     """The two (entity, figure) pairs the question compares: cheapest first, distinct figures."""
     options = []
     for name, keys in zip(info.entities, info.entity_keys, strict=True):
@@ -238,22 +239,18 @@ def _pick_operands(info: QuestionInfo, cands: list[Evidence]) -> list[tuple[str,
         if other is not None:
             chosen.append(other)
     # keep the question's order ("how much more did A give than B")
-    order = {n: fold(info.text).find(fold(n)) for n, _f, _s in chosen}
+    order = {n: info.folded.find(fold(n)) for n, _f, _s in chosen}
     return sorted(chosen, key=lambda c: order.get(c[0], 0))
 
 
 def _second_operand(
-    info: QuestionInfo, first: tuple[str, Figure, Sentence]
+    info: Question, first: tuple[str, Figure, Sentence]
 ) -> tuple[str, Figure, Sentence] | None:
     """The other figure of a comparison when the question names it without a capital letter
     ("than the national government"): a figure of the same kind in the same sentence that
     follows a noun phrase the question also uses."""
     name, f, s = first
-    phrases: list[str] = []
-    for m in re.finditer(r"(?=\bthe ((?:[a-z]+ ){0,2}[a-z]+))", fold(info.text)):
-        parts = m.group(1).split()
-        phrases += [" ".join(parts[:k]) for k in range(len(parts), 0, -1)]
-    phrases = [p for p in phrases if p not in STOPWORDS]
+    phrases = info.the_phrases
     text = fold(s.text)
     best: tuple[int, str, Figure] | None = None
     for g in find_figures(s.text):
@@ -268,7 +265,7 @@ def _second_operand(
     return (best[1], best[2], s) if best else None
 
 
-def _remainder(info: QuestionInfo, cands: list[Evidence], draft: Draft) -> bool:
+def _remainder(info: Question, cands: list[Evidence], draft: Draft) -> bool:
     """ "How much of the 90 million is not paid by X?" -> 90 million minus what X pays:
     the question's figure (found in the documents) minus the part the best passage states."""
     wholes = [
@@ -294,7 +291,7 @@ def _remainder(info: QuestionInfo, cands: list[Evidence], draft: Draft) -> bool:
     return False
 
 
-def _arithmetic(info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence], draft: Draft) -> bool:
+def _arithmetic(info: Question, ctx: SentenceContext, cands: list[Evidence], draft: Draft) -> bool:
     """Compute a difference, sum, ratio, share or remainder of figures the documents state;
     True if done."""
     if info.operation == "remainder":
@@ -354,31 +351,14 @@ def _arithmetic(info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence],
     return True
 
 
-def _list_head(info: QuestionInfo) -> str:
-    """The stemmed noun a list question asks for ("countries" -> "country"), or ''."""
-    m = re.search(
-        r"\b(?:which|what) (?:(?:pair of|two|three|four|five|other|[a-z]+) )?([a-z]+s)\b", fold(info.text)
-    )
-    return stem(m.group(1)) if m else ""
-
-
-def _list_labels(info: QuestionInfo) -> frozenset[str]:
-    q = fold(info.text)
-    if re.search(r"\b(countries|nations|states|governments|allies|capitals)\b", q):
-        return frozenset({"GPE"})
-    if re.search(r"\b(leaders|people|persons|politicians|presidents|ministers)\b", q):
-        return frozenset({"PERSON"})
-    return frozenset({"GPE", "ORG", "NORP", "PERSON", "LOC"})
-
-
-def _premise_problem(info: QuestionInfo, ctx: SentenceContext, idxs: list[int]) -> str:
+def _premise_problem(info: Question, ctx: SentenceContext, idxs: list[int]) -> str:
     """Why the question's presupposition is not what the documents say ('' when it is)."""
     window = set().union(*(ctx.terms[j] for j in idxs))
     text = " ".join(ctx.sentences[j].text for j in idxs)
     if (
         info.negative_premise
         and not any(v in window or info.synonyms.get(v, frozenset()) & window for v in info.negative_premise)
-        and not re.search(r"\b(not|no|never|nor|n't|without|against)\b", fold(text))
+        and not PREMISE_NEGATION.search(fold(text))
     ):
         return "negative"
     if info.numbers and info.kind in ("why", "yesno"):
@@ -606,7 +586,7 @@ def answer_question(
         else:  # a who/where/when answer with no name, place or date in it answers nothing
             return _refuse(turn, info, Reason.WRONG_KIND, _not_stated_text(info), cands)
     elif info.kind == "list":
-        labels = _list_labels(info)
+        labels = info.list_labels
         names: list[str] = []
         holders: list[Evidence] = []
         for c in cands[:6]:
@@ -616,7 +596,7 @@ def answer_question(
             if got:
                 holders.append(c)
                 names += [g for g in got if fold(g) not in {fold(n) for n in names}]
-        head = _list_head(info)
+        head = stem(info.list_noun) if info.list_noun else ""
         nxt = _neighbour(ctx, best.index, 1)
         if (
             names
@@ -671,25 +651,19 @@ def answer_question(
     return _finish(turn, info, draft, documents, t0)
 
 
-_NEGATION = re.compile(r"\b(not|no|never|nor|none|neither|n't|without|cannot)\b")
-
-
-def _polarity_differs(info: QuestionInfo, s: Sentence) -> bool:
+def _polarity_differs(info: Question, s: Sentence) -> bool:
     """The clause of ``s`` that best matches the question is negated and the question is not
     (or the reverse): the yes/no answer is then "No"."""
     clauses = re.split(r"[,;:–—]", fold(s.text))
     terms = set(info.terms)
     best = max(clauses, key=lambda c: len(terms & set(content_terms(c))))
-    q_neg = bool(_NEGATION.search(fold(info.text)))
-    return bool(_NEGATION.search(best)) != q_neg
+    return bool(POLARITY_NEGATION.search(best)) != info.negated
 
 
 _PLACE_LIKE = frozenset({"GPE", "LOC", "ORG", "NORP", "FAC"})
 
 
-def _presupposition_correction(
-    info: QuestionInfo, ctx: SentenceContext, cands: list[Evidence]
-) -> Draft | None:
+def _presupposition_correction(info: Question, ctx: SentenceContext, cands: list[Evidence]) -> Draft | None:
     """A why/yes-no question presupposes its content ("Why will the HQ be in Berlin?"). When one
     sentence supports all of it except a name, and puts another name of the same kind in its
     place, the premise is wrong: say so and cite what the documents do say."""
@@ -742,17 +716,12 @@ _DATE_WORD = re.compile(
     r"july|august|september|october|november|december|\d{4})\b",
     re.IGNORECASE,
 )
-_META_HEADINGS = re.compile(r"\b(headings?|sub-?headings?|sections?|subtitles?|titles?)\b", re.IGNORECASE)
-_META_NAMED = re.compile(r"\b(named|mentioned|appear|cited|quoted|figure)\b", re.IGNORECASE)
 
 
-def _about_the_documents(
-    info: QuestionInfo, ctx: SentenceContext, allowed: np.ndarray | None
-) -> Draft | None:
+def _about_the_documents(info: Question, ctx: SentenceContext, allowed: np.ndarray | None) -> Draft | None:
     """Questions about the documents themselves: their headings, the people they name."""
     rows = [i for i, s in enumerate(ctx.sentences) if allowed is None or allowed[i]]
-    q = info.text
-    if _META_HEADINGS.search(q) and re.search(r"\b(what|which|list|name)\b", q, re.IGNORECASE):
+    if info.about_documents == "headings":
         heads = [i for i in rows if ctx.sentences[i].is_heading]
         if not heads:
             return None
@@ -761,8 +730,7 @@ def _about_the_documents(
         draft.short = ", ".join(ctx.sentences[i].text for i in heads)
         draft.text = f"The headings are {_join(parts)}."
         return draft
-    people_q = re.search(r"\b(people|persons|leaders|politicians|individuals|figures)\b", q, re.IGNORECASE)
-    if info.kind in ("list", "who") and people_q and _META_NAMED.search(q):
+    if info.about_documents == "people":
         first: dict[str, tuple[int, str]] = {}
         for i in rows:
             for e in ctx.sentences[i].entities:
@@ -809,7 +777,7 @@ def _same_thing(retriever: SentenceRetriever, a: str, b: str) -> bool:
     return float(va @ vb) >= SAME_NOUN_SIMILARITY
 
 
-def _absent_ask(info: QuestionInfo, ctx: SentenceContext, best: Evidence) -> str:
+def _absent_ask(info: Question, ctx: SentenceContext, best: Evidence) -> str:
     """A refusal text when the question asks about something the documents never mention
     (no word for it, no WordNet synonym of it); '' otherwise.
 
@@ -836,19 +804,17 @@ def _absent_ask(info: QuestionInfo, ctx: SentenceContext, best: Evidence) -> str
         }
         missing = [n for n in given if n not in found]
         if missing and len(missing) == len(given):
-            said = next((w for w in words(info.text) if parse_number_word(w) == missing[0]), "")
-            said = said or next((f.text for f in find_figures(info.text) if f.value == missing[0]), "that")
+            said = next((t for v, t in info.number_surfaces if v == missing[0]), "that")
             return f"{REFUSAL_NOT_STATED} that: the passage about it does not mention “{said}”."
-    about = re.search(r"\babout (.+)", fold(info.text))
-    if info.kind == "quote" and info.entities and about:
-        topic = [t for t in content_terms(about.group(1)) if not t.startswith("@")]
+    if info.kind == "quote" and info.entities and info.about_terms:
+        topic = info.about_terms
         pool = set().union(*(ctx.terms[j] for j in ctx.window(best.index)))
         if topic and not any(t in pool or info.synonyms.get(t, frozenset()) & pool for t in topic):
             return f"{REFUSAL_NOT_STATED} that: {info.entities[0]} is not reported saying anything about it."
     return ""
 
 
-def _support_problem(info: QuestionInfo, best: Evidence) -> Reason | None:
+def _support_problem(info: Question, best: Evidence) -> Reason | None:
     """Why the best evidence is not good enough to answer from, or None when it is.
 
     Where the trained reader is sure, it decides (``READER_*``). Otherwise every name the
@@ -878,7 +844,7 @@ def _support_problem(info: QuestionInfo, best: Evidence) -> Reason | None:
     return None
 
 
-def _supported(info: QuestionInfo, best: Evidence) -> bool:
+def _supported(info: Question, best: Evidence) -> bool:
     """Is the best evidence good enough to answer from? (see ``_support_problem``)"""
     return _support_problem(info, best) is None
 
@@ -913,7 +879,7 @@ def _reader_pick(best: Evidence, options: list[Entity]) -> Entity | None:
     return ent if score > float("-inf") else None
 
 
-def _reader_figure(best: Evidence, info: QuestionInfo, default: Figure | None) -> Figure | None:
+def _reader_figure(best: Evidence, info: Question, default: Figure | None) -> Figure | None:
     """The figure the reader marks as the answer, when the rules' choice is not its choice.
 
     Only among the sentence's quantities that the question does not itself state, and only
@@ -942,7 +908,7 @@ def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _not_stated_text(info: QuestionInfo) -> str:
+def _not_stated_text(info: Question) -> str:
     what = {
         "who": "who that is",
         "where": "where that is",
@@ -968,9 +934,7 @@ def _next_after(turn: Turn, ctx: SentenceContext, allowed: np.ndarray | None) ->
     return j
 
 
-def _finish(
-    turn: Turn, info: QuestionInfo, draft: Draft, documents: dict[str, Document], t0: float
-) -> Answer:
+def _finish(turn: Turn, info: Question, draft: Draft, documents: dict[str, Document], t0: float) -> Answer:
     cites: list[Citation] = [citation_for(s, sc) for s, sc in zip(draft.sentences, draft.scores, strict=True)]
     text, cites = renumber(draft.text, cites)
     exact = verify(cites, documents)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import re
 
-from assistant.analysis import QuestionInfo, entity_keys
+from assistant.analysis import Question, entity_keys
 from assistant.numbers import Figure, measures, quantities
 from assistant.support import named, wanted
 from assistant.text import SCALE_WORDS, content_terms, fold
 from assistant.types import Entity, Sentence
 
 
-def _q_keys(info: QuestionInfo) -> set[str]:
+def _q_keys(info: Question) -> set[str]:
     return {k for ks in info.entity_keys for k in ks}
 
 
-def _near_terms(s: Sentence, pos: int, info: QuestionInfo) -> float:
+def _near_terms(s: Sentence, pos: int, info: Question) -> float:
     """How close position ``pos`` is to the question's terms in the sentence (smaller is closer)."""
     folded = fold(s.text)
     best = len(folded)
@@ -25,12 +25,12 @@ def _near_terms(s: Sentence, pos: int, info: QuestionInfo) -> float:
     return best
 
 
-def figure_answer(info: QuestionInfo, s: Sentence) -> Figure | None:
+def figure_answer(info: Question, s: Sentence) -> Figure | None:
     """The figure in ``s`` that answers a how-many/how-much question, nearest its key terms."""
     figs = quantities(s)
     stated = [f for f in figs if f.value in info.numbers]
     figs = [f for f in figs if f.value not in info.numbers]  # a figure the question states is not the answer
-    if stated and PART_OF.search(fold(info.text)):
+    if stated and PART_OF.search(info.folded):
         # "How much of the 90 million was spent on schools?": the answer is a part of the
         # stated figure, so it shares the question's words, not just the sentence.
         figs = [f for f in figs if clause_terms(s, f, info, words_only=True) > 0]
@@ -59,7 +59,7 @@ _FIGURE_WORDS = set(content_terms(" ".join([*SCALE_WORDS, "euros dollars pounds 
 _CLAUSE_BREAK = re.compile(r"[,;:–—()]|\b(while|whereas|but|and then)\b", re.IGNORECASE)
 
 
-def clause_terms(s: Sentence, f: Figure, info: QuestionInfo, words_only: bool = False) -> int:
+def clause_terms(s: Sentence, f: Figure, info: Question, words_only: bool = False) -> int:
     """How many question terms share the figure's clause ("..., while the national government
     will pay about 200 million": national, government). ``words_only``: not counting the
     figures' own words ("million", "euros"), which every money clause shares."""
@@ -72,7 +72,7 @@ def clause_terms(s: Sentence, f: Figure, info: QuestionInfo, words_only: bool = 
     return len(clause & terms)
 
 
-def entity_answers(info: QuestionInfo, s: Sentence, labels: frozenset[str]) -> list[Entity]:
+def entity_answers(info: Question, s: Sentence, labels: frozenset[str]) -> list[Entity]:
     """Entities of the wanted labels in ``s`` that the question does not already name."""
     q = _q_keys(info)
     q_terms = set(info.terms)
@@ -105,7 +105,7 @@ def clean_entity(text: str) -> str:
     return " ".join(parts) if parts else text
 
 
-def best_entity(info: QuestionInfo, s: Sentence, labels: frozenset[str]) -> Entity | None:
+def best_entity(info: Question, s: Sentence, labels: frozenset[str]) -> Entity | None:
     cands = entity_answers(info, s, labels)
     if info.kind == "name":
         cands = [e for e in cands if named(e, s)]

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from assistant.analysis import SALIENT_KEY, QuestionInfo, entity_keys
+from assistant.analysis import SALIENT_KEY, Question, entity_keys
 from assistant.numbers import Figure, measures, quantities
 from assistant.reader import Reading
 from assistant.text import SPEECH_VERBS, content_terms, fold, words
@@ -195,7 +195,7 @@ class SentenceContext:
         return any(k in self.corpus_names for k in ks)
 
 
-def has_expected(info: QuestionInfo, s: Sentence) -> bool:
+def has_expected(info: Question, s: Sentence) -> bool:
     """True when ``s`` holds a fact of the kind the question asks for."""
     if not info.expected:
         return True
@@ -216,8 +216,7 @@ def has_expected(info: QuestionInfo, s: Sentence) -> bool:
         others = [
             e
             for e in s.entities
-            if wanted(e, s, info, info.expected)
-            and not (set(entity_keys(e.text)) & q_names)
+            if wanted(e, s, info, info.expected) and not (set(entity_keys(e.text)) & q_names)
         ]
         return bool(others)
     return bool(labels & info.expected)
@@ -232,7 +231,7 @@ def placelike(e: Entity, s: Sentence) -> bool:
     return e.label == "ORG" and bool(_LOCATIVE.search(s.text[max(0, e.start - 12) : e.start]))
 
 
-def wanted(e: Entity, s: Sentence, info: QuestionInfo, labels: frozenset[str]) -> bool:
+def wanted(e: Entity, s: Sentence, info: Question, labels: frozenset[str]) -> bool:
     """Is ``e`` of a kind that answers ``info``: one of ``labels``, or, for a where-question, a
     place the NER model tagged as an organisation."""
     return e.label in labels or (info.kind == "where" and placelike(e, s))
@@ -266,12 +265,12 @@ def is_count(f: Figure, head_noun: str = "") -> bool:
     return not f.scale_word or bool(f.unit)
 
 
-def asks_for_speaker(info: QuestionInfo) -> bool:
+def asks_for_speaker(info: Question) -> bool:
     """ "Who said / described / announced ...?": the answer is whoever speaks."""
-    return bool(set(words(info.text)) & SPEECH_VERBS) or "describ" in info.terms
+    return info.speech or "describ" in info.terms
 
 
-def speaker_answer(info: QuestionInfo, ctx: SentenceContext, index: int) -> str:
+def speaker_answer(info: Question, ctx: SentenceContext, index: int) -> str:
     """For "who said ...?": the full name of whoever speaks in sentence ``index`` ('' if none)."""
     q_keys = {k for ks in info.entity_keys for k in ks}
     people = ctx.person_names.get(ctx.sentences[index].doc_id, {})
@@ -282,7 +281,7 @@ def speaker_answer(info: QuestionInfo, ctx: SentenceContext, index: int) -> str:
 
 
 def score_evidence(
-    info: QuestionInfo, ctx: SentenceContext, index: int, retrieval: float, dense: float
+    info: Question, ctx: SentenceContext, index: int, retrieval: float, dense: float
 ) -> Evidence:
     """Combine retrieval and support features into one score for a candidate sentence."""
     s = ctx.sentences[index]

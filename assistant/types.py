@@ -109,6 +109,25 @@ class Message:
         return cls(role=role, content=str(content or ""))
 
 
+class QuestionKind(StrEnum):
+    """What a question asks for (``assistant.analysis`` decides). A ``StrEnum``, so a kind
+    still equals its plain string ("who") wherever code or reports compare against one."""
+
+    WHO = "who"
+    WHERE = "where"
+    WHEN = "when"
+    HOW_LONG = "how_long"
+    HOW_MANY = "how_many"
+    HOW_MUCH = "how_much"
+    LIST = "list"
+    WHY = "why"
+    QUOTE = "quote"
+    YESNO = "yesno"
+    ARITHMETIC = "arithmetic"  # a difference, sum, ratio, share or remainder of stated figures
+    NAME = "name"
+    WHAT = "what"
+
+
 class Reason(StrEnum):
     """Why the answerer decided what it did: a code for developers (the eval report groups
     failures by it; ``--explain`` and DEBUG logs show it), never shown as the user's text."""
