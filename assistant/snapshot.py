@@ -108,6 +108,7 @@ class SentenceTable(Sequence[Sentence]):
         self._texts = Blob(folder, "sent_text")
         self._entities = Blob(folder, "ents")
         self._memo: list[Sentence | None] = [None] * len(self.rows)
+        self._complete = False
 
     def __len__(self) -> int:
         return len(self._memo)
@@ -135,8 +136,11 @@ class SentenceTable(Sequence[Sentence]):
         return s
 
     def __iter__(self) -> Iterator[Sentence]:
-        for i in range(len(self)):
-            yield self[i]
+        if not self._complete:  # the first full pass materialises every row, later ones are list speed
+            for i in range(len(self)):
+                self[i]
+            self._complete = True
+        return iter(self._memo)  # type: ignore[arg-type]
 
 
 class TermTable(Sequence[list[str]]):
