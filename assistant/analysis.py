@@ -393,50 +393,14 @@ def analyze(question: str) -> Question:
             + [f.value for f in stated]
         )
     )
-    operation = ""
-    n_ents = len(ents)
-    if kind in ("how_much", "how_many", "what", "yesno") or _ARITH_SHARE.search(q):
-        if re.search(r"\bhow (much|many) (more|less|fewer)\b", q) or (_ARITH_DIFF.search(q) and n_ents >= 2):
-            operation = "difference"
-        elif re.search(r"\b(ratio|how many times|times (as|more|larger|bigger))\b", q) and n_ents >= 2:
-            operation = "ratio"
-        elif _ARITH_SHARE.search(q) and kind != "yesno":
-            operation = "share"
-        elif _ARITH_SUM.search(q) and (n_ents >= 2 or (n_ents == 1 and " and " in q)):
-            operation = "sum"
-    if not operation and kind in ("how_many", "how_much") and _REMAINDER.search(q) and stated:
-        operation = "remainder"  # "Of the 26 countries, how many would not ...?": 26 minus those that would
+    operation = _operation(q, kind, len(ents), bool(stated))
     if operation:
         kind = "arithmetic"
-    head = ""
-    m = re.search(r"\bhow many ((?:[a-z]+ ){0,2}[a-z]+)", q)
-    if m:
-        run = [w for w in m.group(1).split()]
-        head = run[0] if run and run[0] not in STOPWORDS and run[0] not in _AUX else ""
-        if (
-            head
-            and (is_alias(head) or re.search(r"(an|ish|ese|ern|al)$", head))
-            and len(run) > 1
-            and run[1] not in STOPWORDS
-            and run[1] not in _AUX
-        ):
-            head = run[1]  # "how many Ukrainian soldiers": skip the adjective
+    head = _head_noun(q)
     stems = [stem(w) for w in words(question)]
     negative = tuple(s for s in stems if s in _NEGATIVE_VERBS)
-    expected = EXPECTED.get(kind, frozenset())
-    if kind == "where" and re.search(r"\b(building|venue|hotel|palace|room|street|square|address|hall)\b", q):
-        expected = frozenset({"FAC", "ORG"})  # finer than a city: a city name does not answer it
     head_m = LIST_HEAD.search(q)
-    if (
-        kind == "list"
-        and head_m
-        and not re.match(
-            r"(countries|nations|states|governments|members|allies|leaders|people|persons|politicians|parties|"
-            r"companies|firms|organi[sz]ations|groups|cities|capitals|missions|presidents|ministers|banks)$",
-            head_m.group(1),
-        )
-    ):
-        expected = frozenset()  # "which domains ...": a list, but not of names
+    expected = _expected(q, kind, head_m.group(1) if head_m else "")
     type_words = {stem(w) for w in _TYPE_WORDS.get(kind, ())}
     if kind in ("who", "where") and (typed := _typing_noun(q)):
         type_words.add(stem(typed))  # "which academic": the kind of answer, not a word to find
@@ -477,6 +441,55 @@ def analyze(question: str) -> Question:
             + [(f.value, f.text) for f in find_figures(question)]
         ),
     )
+
+
+def _operation(q: str, kind: str, n_ents: int, stated: bool) -> str:
+    """The arithmetic a question asks for (difference | ratio | share | sum | remainder), or ''."""
+    if kind in ("how_much", "how_many", "what", "yesno") or _ARITH_SHARE.search(q):
+        if re.search(r"\bhow (much|many) (more|less|fewer)\b", q) or (_ARITH_DIFF.search(q) and n_ents >= 2):
+            return "difference"
+        if re.search(r"\b(ratio|how many times|times (as|more|larger|bigger))\b", q) and n_ents >= 2:
+            return "ratio"
+        if _ARITH_SHARE.search(q) and kind != "yesno":
+            return "share"
+        if _ARITH_SUM.search(q) and (n_ents >= 2 or (n_ents == 1 and " and " in q)):
+            return "sum"
+    if kind in ("how_many", "how_much") and _REMAINDER.search(q) and stated:
+        return "remainder"  # "Of the 26 countries, how many would not ...?": 26 minus those that would
+    return ""
+
+
+def _head_noun(q: str) -> str:
+    """What a how-many question counts ("how many Ukrainian soldiers" -> "soldiers"), or ''."""
+    m = re.search(r"\bhow many ((?:[a-z]+ ){0,2}[a-z]+)", q)
+    if not m:
+        return ""
+    run = m.group(1).split()
+    head = run[0] if run and run[0] not in STOPWORDS and run[0] not in _AUX else ""
+    if (
+        head
+        and (is_alias(head) or re.search(r"(an|ish|ese|ern|al)$", head))
+        and len(run) > 1
+        and run[1] not in STOPWORDS
+        and run[1] not in _AUX
+    ):
+        head = run[1]  # "how many Ukrainian soldiers": skip the adjective
+    return head
+
+
+_NAME_LISTS = re.compile(
+    r"(countries|nations|states|governments|members|allies|leaders|people|persons|politicians|parties|"
+    r"companies|firms|organi[sz]ations|groups|cities|capitals|missions|presidents|ministers|banks)$"
+)
+
+
+def _expected(q: str, kind: str, list_noun: str) -> frozenset[str]:
+    """The entity labels that can answer the question (empty: the answer is not a name)."""
+    if kind == "where" and re.search(r"\b(building|venue|hotel|palace|room|street|square|address|hall)\b", q):
+        return frozenset({"FAC", "ORG"})  # finer than a city: a city name does not answer it
+    if kind == "list" and list_noun and not _NAME_LISTS.match(list_noun):
+        return frozenset()  # "which domains ...": a list, but not of names
+    return EXPECTED.get(kind, frozenset())
 
 
 # The earlier name of ``Question`` (kept so outside code that imports it still works).

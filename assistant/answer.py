@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -35,7 +36,7 @@ from assistant.support import (
     speaker_answer,
 )
 from assistant.text import SPEECH_VERBS, STOPWORDS, content_terms, fold, stem, words
-from assistant.types import Answer, Citation, Document, Entity, Reason, Sentence
+from assistant.types import Answer, Citation, Document, Entity, QuestionKind, Reason, Sentence
 
 CANDIDATES = 12
 MIN_SCORE = 0.52  # support score below which the documents are taken not to answer
@@ -368,6 +369,38 @@ def _premise_problem(info: Question, ctx: SentenceContext, idxs: list[int]) -> s
     return ""
 
 
+@dataclass
+class State:
+    """What the stages of one answer share: the question parsed once, the retrieval context,
+    and, as the stages go, the candidates, the chosen evidence and the draft."""
+
+    turn: Turn
+    info: Question
+    ctx: SentenceContext
+    retriever: SentenceRetriever
+    documents: dict[str, Document]
+    allowed: np.ndarray | None
+    top_k: int
+    reader: Reader | None
+    reader_candidates: int
+    t0: float = field(default_factory=time.perf_counter)
+    cands: list[Evidence] = field(default_factory=list)
+    best: Evidence | None = None
+    draft: Draft = field(default_factory=Draft)
+    idxs: list[int] = field(default_factory=list)  # the sentences the answer's body cites
+    lead: str = ""  # the direct answer before the body ("Two parties [1].")
+
+    def refuse(self, code: Reason, text: str) -> Answer:
+        return _refuse(self.turn, self.info, code, text, self.cands)
+
+    def finish(self, draft: Draft) -> Answer:
+        return _finish(self.turn, self.info, draft, self.documents, self.t0)
+
+
+Decision = Answer | None  # a stage's result: an Answer ends the pipeline, None goes on
+Stage = Callable[[State], Decision]
+
+
 def answer_question(
     turn: Turn,
     retriever: SentenceRetriever,
@@ -378,43 +411,66 @@ def answer_question(
     reader: Reader | None = None,
     reader_candidates: int = 8,
 ) -> Answer:
-    """Answer ``turn`` from the documents, or refuse; see the module docstring."""
+    """Answer ``turn`` from the documents, or refuse: run ``STAGES`` in order until one
+    decides (every decision carries a ``Reason``); see the module docstring."""
     t0 = time.perf_counter()
+    st = State(
+        turn, _parse(turn, retriever), _context(retriever), retriever, documents, allowed, top_k, reader,
+        reader_candidates, t0,
+    )  # fmt: skip
+    for stage in STAGES:
+        decision = stage(st)
+        if decision is not None:
+            return decision
+    raise AssertionError("the last stage always decides")  # pragma: no cover
+
+
+def _parse(turn: Turn, retriever: SentenceRetriever) -> Question:
+    """Parse the question once; a follow-up's pronoun brings the previous topic's terms."""
     info = analyze(turn.query)
     if turn.context and re.search(r"\b(it|its|this|that|them|these|those)\b", fold(turn.query)):
         # "Which countries are still buying it?": "it" is the previous question's topic.
         info = replace(info, terms=tuple(dict.fromkeys(info.terms + tuple(turn.context.split()))))
-    ctx = _context(retriever)
-    info = replace(info, synonyms=synonyms_in(turn.query, ctx.corpus_terms))
-    if info.injection:
-        return _refuse(
-            turn,
-            info,
+    return replace(info, synonyms=synonyms_in(turn.query, _context(retriever).corpus_terms))
+
+
+def _validate(st: State) -> Decision:
+    """Instructions to do something else, or nothing to answer from."""
+    if st.info.injection:
+        return st.refuse(
             Reason.INJECTION,
             "I can only answer questions about the documents, from what they say; "
             "I won't follow instructions that ask me to do something else.",
-            [],
         )
-    if not retriever.sentences:
-        return _refuse(
-            turn, info, Reason.NO_DOCUMENTS, "No documents are indexed yet: add some and ask again.", []
-        )
+    if not st.retriever.sentences:
+        return st.refuse(Reason.NO_DOCUMENTS, "No documents are indexed yet: add some and ask again.")
+    return None
 
-    if turn.wants_next and turn.previous_keys:
-        nxt = _next_after(turn, ctx, allowed)
-        if nxt is not None:
-            draft = Draft(reason=Reason.FOLLOW_NEXT)
-            n = draft.cite(ctx.sentences[nxt], 1.0)
-            draft.text = f"{readable(ctx.sentences[nxt].text)} [{n}]"
-            return _finish(turn, info, draft, documents, t0)
 
+def _follow_next(st: State) -> Decision:
+    """ "What did he say next?": the sentence after the last one the previous answer cited."""
+    if not (st.turn.wants_next and st.turn.previous_keys):
+        return None
+    nxt = _next_after(st.turn, st.ctx, st.allowed)
+    if nxt is None:
+        return None
+    draft = Draft(reason=Reason.FOLLOW_NEXT)
+    n = draft.cite(st.ctx.sentences[nxt], 1.0)
+    draft.text = f"{readable(st.ctx.sentences[nxt].text)} [{n}]"
+    return st.finish(draft)
+
+
+def _retrieve(st: State) -> Decision:
+    """Candidates by hybrid retrieval (plus, for a follow-up, what the last answer cited),
+    each re-scored for support; headings only when nothing else is left."""
+    info, turn, ctx = st.info, st.turn, st.ctx
     expansion = tuple(t for alts in info.synonyms.values() for t in sorted(alts))
     # A follow-up's earlier topic (context) also finds candidates, at weight 0.8; linear-time top-k.
-    order, fused, dense = retriever.top(
-        turn.query, max(CANDIDATES, top_k), allowed=allowed, expansion=expansion, context=turn.context
+    order, fused, dense = st.retriever.top(
+        turn.query, max(CANDIDATES, st.top_k), allowed=st.allowed, expansion=expansion, context=turn.context
     )
     if turn.previous_keys:  # a follow-up: stay near what the last answer was about
-        prev = {k for k in turn.previous_keys}
+        prev = set(turn.previous_keys)
         for i, s in enumerate(ctx.sentences):
             if s.key in prev and i not in order:
                 order.append(i)
@@ -422,233 +478,343 @@ def answer_question(
         (score_evidence(info, ctx, i, float(fused[i]), float(dense[i])) for i in order),
         key=lambda e: -e.score,
     )
-    cands = [c for c in cands if not c.sentence.is_heading] or cands
-    if not cands:
-        return _refuse(turn, info, Reason.LOW_SUPPORT, f"{REFUSAL_NOT_STATED} anything about that.", [])
-    if reader is not None:
-        cands = _apply_reader(reader, turn.query, ctx, cands, reader_candidates)
+    st.cands = [c for c in cands if not c.sentence.is_heading] or cands
+    if not st.cands:
+        return st.refuse(Reason.LOW_SUPPORT, f"{REFUSAL_NOT_STATED} anything about that.")
+    return None
 
-    meta = _about_the_documents(info, ctx, allowed)
-    if meta is not None:
-        meta.reason = Reason.META
-        return _finish(turn, info, meta, documents, t0)
 
-    fix = _presupposition_correction(info, ctx, cands)
-    if fix is not None:
-        fix.reason = Reason.PREMISE_CORRECTED
-        return _finish(turn, info, fix, documents, t0)
+def _read(st: State) -> Decision:
+    """The trained reader re-scores the best candidates (when one is loaded)."""
+    if st.reader is not None:
+        st.cands = _apply_reader(st.reader, st.turn.query, st.ctx, st.cands, st.reader_candidates)
+    return None
 
+
+def _meta(st: State) -> Decision:
+    """Questions about the documents themselves (their headings, the people they name)."""
+    meta = _about_the_documents(st.info, st.ctx, st.allowed)
+    if meta is None:
+        return None
+    meta.reason = Reason.META
+    return st.finish(meta)
+
+
+def _substituted_premise(st: State) -> Decision:
+    """ "Why will the HQ be in <wrong city>?": a sentence says it all with another name."""
+    fix = _presupposition_correction(st.info, st.ctx, st.cands)
+    if fix is None:
+        return None
+    fix.reason = Reason.PREMISE_CORRECTED
+    return st.finish(fix)
+
+
+def _names_absent(st: State) -> Decision:
+    """A name the question asks about is in no document."""
+    info = st.info
     missing = [
-        name for name, ks in zip(info.entities, info.entity_keys, strict=True) if ks and not ctx.in_corpus(ks)
+        n for n, ks in zip(info.entities, info.entity_keys, strict=True) if ks and not st.ctx.in_corpus(ks)
     ]
-    if missing:
-        return _refuse(
-            turn,
-            info,
-            Reason.NOT_MENTIONED,
-            f"{REFUSAL_NOT_STATED} anything about {', '.join(missing)}: "
-            "it is not mentioned in the documents.",
-            cands,
-        )
-
-    if info.kind == "arithmetic":
-        draft = Draft(reason=Reason.COMPUTED)
-        if _arithmetic(info, ctx, cands, draft):
-            return _finish(turn, info, draft, documents, t0)
-        if info.operation == "remainder":  # no stated part to subtract: the rest is not given
-            return _refuse(
-                turn, info, Reason.CONDITION_ABSENT, f"{REFUSAL_NOT_STATED} how much of it that is.", cands
-            )
-
-    best = cands[0]
-    if info.expected:
-        typed = [c for c in cands if c.type_ok and c.entities_found >= 1.0 and c.score >= best.score - 0.25]
-        if typed:
-            # A slot answer (a date, a place, a person) sits next to what the question says
-            # happened: among close candidates prefer the sentence that itself holds those words.
-            best = max(typed, key=lambda c: c.score + SLOT_OWN_WEIGHT * c.own_coverage)
-    if info.negative_premise and info.kind in ("list", "who", "what", "how_many", "where", "when"):
-        idxs = ctx.window(best.index, 1, 1)
-        if _premise_problem(info, ctx, idxs) == "negative":
-            return _refuse(
-                turn,
-                info,
-                Reason.PREMISE_FALSE,
-                f"{REFUSAL_NOT_STATED} that: nothing in them says so.",
-                cands,
-            )
-    if (
-        info.negative_premise
-        and info.kind in ("why", "yesno")
-        and info.entities
-        and best.entities_found >= 1.0
-        and best.dense >= MIN_DENSE
-    ):
-        idxs = [best.index] + [
-            j
-            for j in [_neighbour(ctx, best.index, 1)]
-            if j is not None and ANAPHORIC_START.match(ctx.sentences[j].text)
-        ]
-        if _premise_problem(info, ctx, idxs) == "negative":
-            draft = Draft(reason=Reason.PREMISE_CORRECTED)
-            marks = " ".join(
-                f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]"
-                for j in idxs
-            )
-            lead = "No." if info.kind == "yesno" else "The documents do not say that; they say the opposite."
-            draft.text = f"{lead} {marks}"
-            draft.short = "No" if info.kind == "yesno" else ""
-            return _finish(turn, info, draft, documents, t0)
-    gap = _absent_ask(info, ctx, best)
-    if gap:
-        return _refuse(turn, info, Reason.CONDITION_ABSENT, gap, cands)
-    top = cands[0]
-    if best is not top and best.anchor_missing and not top.anchor_missing and not top.type_ok:
-        # The passage about what the question names holds no answer of the kind asked
-        # ("Who will chair the headquarters?": the headquarters sentence names nobody);
-        # a person found elsewhere, without that word, answers another question.
-        return _refuse(turn, info, Reason.WRONG_PASSAGE, _not_stated_text(info), cands)
-    problem_code = _support_problem(info, best)
-    if problem_code is not None:
-        return _refuse(turn, info, problem_code, _not_stated_text(info), cands)
-
-    by_reader = _support_problem(info, replace(best, reader=-1.0)) is not None
-    draft = Draft(confidence=best.reader, reason=Reason.READER_ACCEPTED if by_reader else Reason.ANSWERED)
-    idxs = _with_context(ctx, best, info.kind, info.terms)
-    problem = (
-        _premise_problem(info, ctx, idxs)
-        if info.kind in ("why", "yesno", "what", "how_many", "how_much")
-        else ""
+    if not missing:
+        return None
+    return st.refuse(
+        Reason.NOT_MENTIONED,
+        f"{REFUSAL_NOT_STATED} anything about {', '.join(missing)}: it is not mentioned in the documents.",
     )
-    if problem:
-        draft.reason = Reason.PREMISE_CORRECTED
-        marks = " ".join(
-            f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]" for j in idxs
-        )
-        lead = "No." if info.kind == "yesno" else "The documents do not support the premise of the question."
-        draft.text = f"{lead} What they say is: {marks}"
-        draft.short = "No" if info.kind == "yesno" else ""
-        return _finish(turn, info, draft, documents, t0)
 
-    lead = ""
-    if info.kind in ("how_many", "how_much"):
-        fig = _reader_figure(best, info, figure_answer(info, best.sentence))
-        src = best.sentence
-        if fig is None:
-            for j in ctx.window(best.index, 0, 1):
-                fig = figure_answer(info, ctx.sentences[j])
-                if fig:
-                    src = ctx.sentences[j]
-                    idxs = sorted(set(idxs) | {j})
-                    break
-        if fig is None:
-            return _refuse(turn, info, Reason.WRONG_KIND, f"{REFUSAL_NOT_STATED} that figure.", cands)
-        counted = _counted_noun(fig, src, cands) if info.kind == "how_many" else ""
-        if counted and info.head_noun and not _same_thing(retriever, info.head_noun, counted):
-            return _refuse(
-                turn,
-                info,
-                Reason.COUNTS_OTHER,
-                f"{REFUSAL_NOT_STATED} how many {info.head_noun}: the closest figure, {fig.text}, "
-                f"counts {counted}.",
-                cands,
-            )
-        noun = info.head_noun if info.head_noun and info.head_noun not in fold(fig.text) else ""
-        draft.short = f"{fig.text} {noun}".strip()
-        lead = f"{draft.short[0].upper()}{draft.short[1:]} [{draft.cite(src, best.score)}]."
-        idxs = (
-            [j for j in idxs if ctx.sentences[j].key != src.key] + [ctx.sentences.index(src)]
-            if src is not best.sentence
-            else idxs
+
+def _compute(st: State) -> Decision:
+    """Arithmetic over stated figures; a remainder with no stated part is not given."""
+    if st.info.kind != QuestionKind.ARITHMETIC:
+        return None
+    draft = Draft(reason=Reason.COMPUTED)
+    if _arithmetic(st.info, st.ctx, st.cands, draft):
+        return st.finish(draft)
+    if st.info.operation == "remainder":
+        return st.refuse(Reason.CONDITION_ABSENT, f"{REFUSAL_NOT_STATED} how much of it that is.")
+    return None
+
+
+def _choose_best(st: State) -> Decision:
+    """The evidence to answer from: the top candidate, or, for a slot question (a date, a
+    place, a person), the close candidate that holds the answer's type and the question's words."""
+    best = st.cands[0]
+    if st.info.expected:
+        typed = [
+            c for c in st.cands if c.type_ok and c.entities_found >= 1.0 and c.score >= best.score - 0.25
+        ]
+        if typed:
+            # A slot answer sits next to what the question says happened: among close
+            # candidates prefer the sentence that itself holds those words.
+            best = max(typed, key=lambda c: c.score + SLOT_OWN_WEIGHT * c.own_coverage)
+    st.best = best
+    return None
+
+
+def _negative_premise(st: State) -> Decision:
+    """ "Why did X refuse ...?" when nothing near the answer says X refused: refuse (slot
+    questions) or say what the documents do say (why / yes-no)."""
+    info, ctx, best = st.info, st.ctx, _best(st)
+    if not info.negative_premise:
+        return None
+    if info.kind in ("list", "who", "what", "how_many", "where", "when"):
+        if _premise_problem(info, ctx, ctx.window(best.index, 1, 1)) == "negative":
+            return st.refuse(Reason.PREMISE_FALSE, f"{REFUSAL_NOT_STATED} that: nothing in them says so.")
+        return None
+    if info.kind not in ("why", "yesno") or not info.entities:
+        return None
+    if best.entities_found < 1.0 or best.dense < MIN_DENSE:
+        return None
+    nxt = _neighbour(ctx, best.index, 1)
+    idxs = [best.index] + (
+        [nxt] if nxt is not None and ANAPHORIC_START.match(ctx.sentences[nxt].text) else []
+    )
+    if _premise_problem(info, ctx, idxs) != "negative":
+        return None
+    lead = "No." if info.kind == "yesno" else "The documents do not say that; they say the opposite."
+    return st.finish(_correction(st, idxs, lead))
+
+
+def _correction(st: State, idxs: list[int], lead: str) -> Draft:
+    """A PREMISE_CORRECTED draft: ``lead`` and the cited sentences ``idxs``."""
+    draft = Draft(reason=Reason.PREMISE_CORRECTED)
+    score = _best(st).score
+    marks = " ".join(
+        f"{readable(st.ctx.sentences[j].text)} [{draft.cite(st.ctx.sentences[j], score)}]" for j in idxs
+    )
+    draft.text = f"{lead} {marks}"
+    draft.short = "No" if st.info.kind == "yesno" else ""
+    return draft
+
+
+def _condition_absent(st: State) -> Decision:
+    """A topic, condition or figure the question sets that the documents never mention."""
+    gap = _absent_ask(st.info, st.ctx, _best(st))
+    return st.refuse(Reason.CONDITION_ABSENT, gap) if gap else None
+
+
+def _wrong_passage(st: State) -> Decision:
+    """The passage about what the question names holds no answer of the kind asked
+    ("Who will chair the headquarters?": the headquarters sentence names nobody); a person
+    found elsewhere, without that word, answers another question."""
+    best, top = _best(st), st.cands[0]
+    if best is not top and best.anchor_missing and not top.anchor_missing and not top.type_ok:
+        return st.refuse(Reason.WRONG_PASSAGE, _not_stated_text(st.info))
+    return None
+
+
+def _score_support(st: State) -> Decision:
+    """Refuse when the best evidence is not good enough (``_support_problem``); otherwise
+    start the draft, marked READER_ACCEPTED when only the reader's confidence carried it."""
+    best = _best(st)
+    problem = _support_problem(st.info, best)
+    if problem is not None:
+        return st.refuse(problem, _not_stated_text(st.info))
+    by_reader = _support_problem(st.info, replace(best, reader=-1.0)) is not None
+    st.draft = Draft(confidence=best.reader, reason=Reason.READER_ACCEPTED if by_reader else Reason.ANSWERED)
+    st.idxs = _with_context(st.ctx, best, st.info.kind, st.info.terms)
+    return None
+
+
+def _premise_of_answer(st: State) -> Decision:
+    """The answer's sentences contradict what the question takes for granted (a negative
+    premise, a figure it states): answer by correcting it."""
+    if st.info.kind not in ("why", "yesno", "what", "how_many", "how_much"):
+        return None
+    if not _premise_problem(st.info, st.ctx, st.idxs):
+        return None
+    lead = "No." if st.info.kind == "yesno" else "The documents do not support the premise of the question."
+    draft = _correction(st, st.idxs, f"{lead} What they say is:")
+    draft.confidence = st.draft.confidence
+    return st.finish(draft)
+
+
+def _short_answer(st: State) -> Decision:
+    """The direct answer before the cited sentences, by question kind (``SHORT_ANSWERS``);
+    a kind with no such answer (why, quote, ...) is answered by the sentences alone."""
+    extract = SHORT_ANSWERS.get(st.info.kind)
+    return extract(st) if extract is not None else None
+
+
+def _short_figure(st: State) -> Decision:
+    """How many / how much: the figure in the best sentence (or the next), and what it counts."""
+    info, ctx, draft, best = st.info, st.ctx, st.draft, _best(st)
+    fig = _reader_figure(best, info, figure_answer(info, best.sentence))
+    src = best.sentence
+    if fig is None:
+        for j in ctx.window(best.index, 0, 1):
+            fig = figure_answer(info, ctx.sentences[j])
+            if fig:
+                src = ctx.sentences[j]
+                st.idxs = sorted(set(st.idxs) | {j})
+                break
+    if fig is None:
+        return st.refuse(Reason.WRONG_KIND, f"{REFUSAL_NOT_STATED} that figure.")
+    counted = _counted_noun(fig, src, st.cands) if info.kind == "how_many" else ""
+    if counted and info.head_noun and not _same_thing(st.retriever, info.head_noun, counted):
+        return st.refuse(
+            Reason.COUNTS_OTHER,
+            f"{REFUSAL_NOT_STATED} how many {info.head_noun}: the closest figure, {fig.text}, "
+            f"counts {counted}.",
         )
-    elif info.kind in ("who", "where", "when", "name"):
-        options = entity_answers(info, best.sentence, info.expected)
-        ent = _reader_pick(best, options) or best_entity(info, best.sentence, info.expected)
-        role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
-        if info.kind == "who" and asks_for_speaker(info):
-            speaker = speaker_answer(info, ctx, best.index)
-            if speaker:
-                ent, role_name = None, speaker
-        if ent is None and role_name:
-            draft.short = role_name
-            by_title = not any(
-                fold(role_name) in fold(e.text) or fold(e.text) in fold(role_name)
-                for e in best.sentence.entities
-            )
-            lead = f"{role_name} [{draft.cite(best.sentence, best.score)}]" + (
-                f" (the sentence refers to {role_name} by title or pronoun)."
-                if by_title and fold(role_name.split()[-1]) not in fold(best.sentence.text)
-                else "."
-            )
-        elif ent is not None:
-            draft.short = ent.text
-            lead = f"{ent.text} [{draft.cite(best.sentence, best.score)}]."
-        else:  # a who/where/when answer with no name, place or date in it answers nothing
-            return _refuse(turn, info, Reason.WRONG_KIND, _not_stated_text(info), cands)
-    elif info.kind == "list":
-        labels = info.list_labels
-        names: list[str] = []
-        holders: list[Evidence] = []
-        for c in cands[:6]:
-            if c.score < best.score - CORROBORATE_MARGIN or c.entities_found < 1.0:
-                continue
-            got = [e.text for e in entity_answers(info, c.sentence, labels)]
-            if got:
-                holders.append(c)
-                names += [g for g in got if fold(g) not in {fold(n) for n in names}]
-        head = stem(info.list_noun) if info.list_noun else ""
-        nxt = _neighbour(ctx, best.index, 1)
-        if (
-            names
-            and head
-            and nxt is not None
-            and head not in ctx.terms[best.index]
-            and head in ctx.terms[nxt]
-            and entity_answers(info, ctx.sentences[nxt], labels)
-        ):
-            names = []  # "... the only two countries that continue to do so, Hungary and Slovakia"
-        if not names and nxt is not None:  # the list may sit in the sentence after the one that matches
-            got = [e.text for e in entity_answers(info, ctx.sentences[nxt], labels)]
-            if got:
-                holders = [best, score_evidence(info, ctx, nxt, best.retrieval, best.dense)]
-                names = got
-            if names:
-                for h in holders:
-                    draft.cite(h.sentence, h.score)
-                draft.short = ", ".join(names)
-                lead = f"{_join(names)} [1][2]."
-                idxs = [h.index for h in holders]
-        elif names and best in holders:
-            holders = [best] + [h for h in holders if h is not best]
+    noun = info.head_noun if info.head_noun and info.head_noun not in fold(fig.text) else ""
+    draft.short = f"{fig.text} {noun}".strip()
+    st.lead = f"{draft.short[0].upper()}{draft.short[1:]} [{draft.cite(src, best.score)}]."
+    if src is not best.sentence:
+        st.idxs = [j for j in st.idxs if ctx.sentences[j].key != src.key] + [ctx.sentences.index(src)]
+    return None
+
+
+def _short_entity(st: State) -> Decision:
+    """Who / where / when / name: the name, place or date in the best sentence (the reader's
+    pick among them when it has one), the speaker of a quote, or the person a title stands for."""
+    info, ctx, draft, best = st.info, st.ctx, st.draft, _best(st)
+    options = entity_answers(info, best.sentence, info.expected)
+    ent = _reader_pick(best, options) or best_entity(info, best.sentence, info.expected)
+    role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
+    if info.kind == "who" and asks_for_speaker(info):
+        speaker = speaker_answer(info, ctx, best.index)
+        if speaker:
+            ent, role_name = None, speaker
+    if ent is None and role_name:
+        draft.short = role_name
+        by_title = not any(
+            fold(role_name) in fold(e.text) or fold(e.text) in fold(role_name) for e in best.sentence.entities
+        )
+        st.lead = f"{role_name} [{draft.cite(best.sentence, best.score)}]" + (
+            f" (the sentence refers to {role_name} by title or pronoun)."
+            if by_title and fold(role_name.split()[-1]) not in fold(best.sentence.text)
+            else "."
+        )
+    elif ent is not None:
+        draft.short = ent.text
+        st.lead = f"{ent.text} [{draft.cite(best.sentence, best.score)}]."
+    else:  # a who/where/when answer with no name, place or date in it answers nothing
+        return st.refuse(Reason.WRONG_KIND, _not_stated_text(info))
+    return None
+
+
+def _short_list(st: State) -> Decision:
+    """Which ones: the names of the asked-for kind in the close candidates, or in the
+    sentence after the best one when that is where the list sits."""
+    info, ctx, draft, best = st.info, st.ctx, st.draft, _best(st)
+    labels = info.list_labels
+    names: list[str] = []
+    holders: list[Evidence] = []
+    for c in st.cands[:6]:
+        if c.score < best.score - CORROBORATE_MARGIN or c.entities_found < 1.0:
+            continue
+        got = [e.text for e in entity_answers(info, c.sentence, labels)]
+        if got:
+            holders.append(c)
+            names += [g for g in got if fold(g) not in {fold(n) for n in names}]
+    head = stem(info.list_noun) if info.list_noun else ""
+    nxt = _neighbour(ctx, best.index, 1)
+    if (
+        names
+        and head
+        and nxt is not None
+        and head not in ctx.terms[best.index]
+        and head in ctx.terms[nxt]
+        and entity_answers(info, ctx.sentences[nxt], labels)
+    ):
+        names = []  # "... the only two countries that continue to do so, <A> and <B>"
+    if not names and nxt is not None:  # the list may sit in the sentence after the one that matches
+        got = [e.text for e in entity_answers(info, ctx.sentences[nxt], labels)]
+        if got:
+            holders = [best, score_evidence(info, ctx, nxt, best.retrieval, best.dense)]
+            names = got
+        if names:
             for h in holders:
                 draft.cite(h.sentence, h.score)
             draft.short = ", ".join(names)
-            lead = f"{_join(names)} [" + "][".join(str(i + 1) for i in range(len(holders))) + "]."
-            idxs = [h.index for h in holders]
-    elif info.kind == "what" and (span := _reader_span(best)):
-        draft.short = span
-        lead = f"{span[0].upper()}{span[1:]} [{draft.cite(best.sentence, best.score)}]."
-    elif info.kind == "yesno":
-        if _polarity_differs(info, best.sentence):
-            lead = "No."
-        else:
-            lead = "Yes." if best.own_coverage >= 0.6 else "The documents say:"
-        draft.short = lead.rstrip(".:") if lead != "The documents say:" else ""
+            st.lead = f"{_join(names)} [1][2]."
+            st.idxs = [h.index for h in holders]
+    elif names and best in holders:
+        holders = [best] + [h for h in holders if h is not best]
+        for h in holders:
+            draft.cite(h.sentence, h.score)
+        draft.short = ", ".join(names)
+        st.lead = f"{_join(names)} [" + "][".join(str(i + 1) for i in range(len(holders))) + "]."
+        st.idxs = [h.index for h in holders]
+    return None
 
+
+def _short_span(st: State) -> Decision:
+    """What: the reader's own answer span, when it marks one clearly."""
+    span = _reader_span(_best(st))
+    if span:
+        st.draft.short = span
+        st.lead = f"{span[0].upper()}{span[1:]} [{st.draft.cite(_best(st).sentence, _best(st).score)}]."
+    return None
+
+
+def _short_yesno(st: State) -> Decision:
+    """Yes / No by the polarity of the best matching clause; "The documents say:" when unsure."""
+    best = _best(st)
+    if _polarity_differs(st.info, best.sentence):
+        st.lead = "No."
+    else:
+        st.lead = "Yes." if best.own_coverage >= 0.6 else "The documents say:"
+    st.draft.short = st.lead.rstrip(".:") if st.lead != "The documents say:" else ""
+    return None
+
+
+def _compose(st: State) -> Decision:
+    """The direct answer, then the cited sentences; a figure is corroborated by a second
+    sentence that states the same value. Citations are verified in ``_finish``."""
+    draft, best, ctx = st.draft, _best(st), st.ctx
     body = " ".join(
-        f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]" for j in idxs
+        f"{readable(ctx.sentences[j].text)} [{draft.cite(ctx.sentences[j], best.score)}]" for j in st.idxs
     )
-    # Corroborate a figure with a second sentence that states the same value.
-    if info.kind in ("how_many", "how_much") and draft.short:
+    if st.info.kind in ("how_many", "how_much") and draft.short:
         value = next((f.value for f in find_figures(draft.short)), None)
-        for c in cands[1:4]:
-            if c.index in idxs or c.score < best.score - CORROBORATE_MARGIN or c.entities_found < 1.0:
+        for c in st.cands[1:4]:
+            if c.index in st.idxs or c.score < best.score - CORROBORATE_MARGIN or c.entities_found < 1.0:
                 continue
             if value is not None and any(abs(f.value - value) < 1e-6 for f in find_figures(c.sentence.text)):
                 body += f" {readable(c.sentence.text)} [{draft.cite(c.sentence, c.score)}]"
                 break
-    draft.text = f"{lead}\n\n{body}" if lead else body
-    return _finish(turn, info, draft, documents, t0)
+    draft.text = f"{st.lead}\n\n{body}" if st.lead else body
+    return st.finish(draft)
+
+
+def _best(st: State) -> Evidence:
+    assert st.best is not None, "_choose_best runs before the stages that read it"
+    return st.best
+
+
+SHORT_ANSWERS: dict[QuestionKind, Stage] = {
+    QuestionKind.HOW_MANY: _short_figure,
+    QuestionKind.HOW_MUCH: _short_figure,
+    QuestionKind.WHO: _short_entity,
+    QuestionKind.WHERE: _short_entity,
+    QuestionKind.WHEN: _short_entity,
+    QuestionKind.NAME: _short_entity,
+    QuestionKind.LIST: _short_list,
+    QuestionKind.WHAT: _short_span,
+    QuestionKind.YESNO: _short_yesno,
+}
+
+# The answer, stage by stage: each returns a decision (an Answer with its Reason) or None.
+STAGES: tuple[Stage, ...] = (
+    _validate,  # injection, no documents
+    _follow_next,  # "what did he say next?"
+    _retrieve,  # candidates, scored for support
+    _read,  # the trained reader re-scores them
+    _meta,  # about the documents themselves
+    _substituted_premise,  # a wrong name in a why / yes-no premise
+    _names_absent,  # a name no document mentions
+    _compute,  # arithmetic
+    _choose_best,  # the evidence to answer from
+    _negative_premise,  # "why did X refuse" when nothing says so
+    _condition_absent,  # a topic / condition / figure never mentioned
+    _wrong_passage,  # the subject's passage holds no answer of the kind
+    _score_support,  # enough support (rules + reader)?
+    _premise_of_answer,  # the answer contradicts the question's premise
+    _short_answer,  # the direct answer by kind
+    _compose,  # sentences, corroboration, citations verified
+)
 
 
 def _polarity_differs(info: Question, s: Sentence) -> bool:
