@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -78,11 +79,16 @@ class Draft:
         return len(self.sentences)
 
 
+_CONTEXTS: weakref.WeakKeyDictionary[SentenceRetriever, SentenceContext] = weakref.WeakKeyDictionary()
+
+
 def _context(retriever: SentenceRetriever) -> SentenceContext:
-    ctx = getattr(retriever, "_support_ctx", None)
+    """The support context of the retriever's sentences, built once per loaded index (kept
+    here, beside the retriever rather than on it: it is the answerer's, not the retriever's)."""
+    ctx = _CONTEXTS.get(retriever)
     if ctx is None or ctx.sentences is not retriever.sentences:
         ctx = SentenceContext(retriever.sentences, retriever.sentence_terms)
-        retriever._support_ctx = ctx  # type: ignore[attr-defined]
+        _CONTEXTS[retriever] = ctx
     return ctx
 
 
@@ -421,6 +427,7 @@ def answer_question(
     for stage in STAGES:
         decision = stage(st)
         if decision is not None:
+            log.debug("decided by stage %s: %s", stage.__name__.lstrip("_"), decision.reason)
             return decision
     raise AssertionError("the last stage always decides")  # pragma: no cover
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from assistant.errors import QuestionError
 from assistant.settings import Settings
-from assistant.types import Answer, Document, Message, Reason, Sentence
+from assistant.types import Answer, AnswerContext, Document, Message, Reason, Sentence
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,13 @@ class Assistant:
             self._snapshot = None
             self._retriever = None
         self._ensure_loaded()
+
+    @property
+    def retriever(self) -> Any:
+        """The ``SentenceRetriever`` over the loaded index (public: the eval and the LLM backend
+        search with it)."""
+        self._ensure_loaded()
+        return self._retriever
 
     @property
     def documents(self) -> dict[str, Document]:
@@ -176,20 +183,21 @@ class Assistant:
             return Answer(
                 text=message, refused=True, standalone_question=turn.query, kind=kind, reason=reason
             )
-        if args.backend == "llm":
-            from assistant.llm_backend import answer_with_llm
+        from assistant.backends import get_backend
 
-            return answer_with_llm(self, turn, allowed, args.top_k)
-        from assistant.answer import answer_question
+        return get_backend(args.backend).answer(turn, self.answer_context(allowed, args.top_k))
 
-        return answer_question(
-            turn,
-            self._retriever,
-            self._snapshot.documents,
-            allowed,
-            args.top_k,
+    def answer_context(self, allowed: Any = None, top_k: int | None = None) -> AnswerContext:
+        """What a backend answers from (index loaded first): the retriever, the documents, the
+        document filter ``allowed`` (a bool mask over the sentences, ``None``: all), the reader."""
+        self._ensure_loaded()
+        return AnswerContext(
+            retriever=self._retriever,
+            documents=self._snapshot.documents,
+            allowed=allowed,
+            top_k=self.settings.top_k if top_k is None else top_k,
+            settings=self.settings,
             reader=self._reader,
-            reader_candidates=self.settings.reader_candidates,
         )
 
     def _reading_problem(self, turn: Any) -> tuple[str, str] | None:

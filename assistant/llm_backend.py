@@ -27,18 +27,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.cite import citation_for, is_exact, renumber
 from assistant.errors import BackendError
 from assistant.text import content_terms, fold
-from assistant.types import Answer, Citation
+from assistant.types import Answer, AnswerContext, Citation
 
 if TYPE_CHECKING:
     import numpy as np
 
     from assistant.conversation import Turn
-    from assistant.engine import Assistant
     from assistant.retrieve import Hit
     from assistant.settings import Settings
 
@@ -272,19 +271,27 @@ def _is_refusal(reply: str) -> bool:
 
 
 # -- the backend -----------------------------------------------------------------------------
+class _HasContext(Protocol):
+    def answer_context(self, allowed: Any = None, top_k: int | None = None) -> AnswerContext: ...
+
+
 def answer_with_llm(
-    assistant: Assistant, turn: Turn, allowed: np.ndarray | None, top_k: int, *, chat: ChatFn | None = None
+    assistant: _HasContext, turn: Turn, allowed: np.ndarray | None, top_k: int, *, chat: ChatFn | None = None
 ) -> Answer:
+    """``answer_from_context`` over an ``Assistant``'s index (its public ``answer_context``)."""
+    return answer_from_context(turn, assistant.answer_context(allowed, top_k), chat=chat)
+
+
+def answer_from_context(turn: Turn, context: AnswerContext, *, chat: ChatFn | None = None) -> Answer:
     """Answer ``turn`` with an LLM over retrieved sentences, keeping only verified citations.
 
     ``chat`` replaces the server (tests pass a fake); by default it is the OpenAI-compatible
-    server of ``assistant.settings``. Never raises for a server problem: the ``Answer`` then
+    server of ``context.settings``. Never raises for a server problem: the ``Answer`` then
     has ``refused=True`` and ``error`` saying what to do.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    assistant._ensure_loaded()  # a no-op when called from Assistant.ask
-    hits = assistant._retriever.search(turn.query, top_k, allowed)
+    hits = context.retriever.search(turn.query, context.top_k, context.allowed)
     timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
     candidates = [citation_for(h.sentence, h.score) for h in hits]
     related = candidates[:RELATED_ON_REFUSAL]
@@ -304,7 +311,7 @@ def answer_with_llm(
     if not hits:
         return refuse()
     try:
-        chat_fn = chat or openai_like_chat(assistant.settings)
+        chat_fn = chat or openai_like_chat(context.settings)
         t1 = time.perf_counter()
         reply = chat_fn(build_messages(turn.query, hits))
         timings["llm_ms"] = (time.perf_counter() - t1) * 1000
@@ -313,7 +320,7 @@ def answer_with_llm(
     if not isinstance(reply, str) or _is_refusal(reply):
         return refuse()
     # Belt and braces: a candidate that is not its document's exact text can never be cited.
-    documents = assistant.documents
+    documents = context.documents
     safe = [c if is_exact(c, documents) else Citation("", c.doc_id, c.sentence_id, 0, 0) for c in candidates]
     text, citations = verify_reply(reply, safe)
     if not citations:

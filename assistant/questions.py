@@ -15,10 +15,11 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from numbers import Integral
 
+from assistant.backends import backend_names
 from assistant.errors import QuestionError
 from assistant.types import Message
 
-BACKENDS = ("extractive", "llm")
+BACKENDS = backend_names()  # at import; ``clean_backend`` asks the registry at call time
 # C0/C1 controls, zero-width and bidi-control characters, line/paragraph separators, BOM.
 _CONTROL = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2028\u2029\ufeff]"
@@ -138,8 +139,9 @@ def clean_doc_ids(value: object) -> list[str] | None:
 def clean_backend(value: object, default: str) -> str:
     """The answer backend's name: one of ``BACKENDS`` (``None`` -> ``default``)."""
     name = default if value is None else value
-    if not isinstance(name, str) or name not in BACKENDS:
-        raise QuestionError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {_show(name)}")
+    known = backend_names()  # the registry: a registered backend is valid here too
+    if not isinstance(name, str) or name not in known:
+        raise QuestionError(f"backend must be one of {', '.join(map(repr, known))}, not {_show(name)}")
     return name
 
 

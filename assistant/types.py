@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Role = Literal["user", "assistant"]
 
@@ -181,3 +181,31 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (used by the CLI's ``--json`` and the eval reports)."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class AnswerContext:
+    """What an answer backend answers from: the loaded index and the request's limits.
+
+    ``retriever`` is the ``assistant.retrieve.SentenceRetriever`` over the index (typed
+    ``Any`` so this module imports nothing heavy); ``allowed`` masks its sentences to the
+    document filter (``None``: all); ``reader`` is the trained reader or ``None`` (rules only).
+    """
+
+    retriever: Any
+    documents: dict[str, Document]
+    allowed: Any  # numpy bool array over retriever.sentences, or None
+    top_k: int
+    settings: Any  # assistant.settings.Settings
+    reader: Any = None
+
+
+class AnswerBackend(Protocol):
+    """One way of answering a resolved question (``assistant.backends`` registers them)."""
+
+    name: str
+
+    def answer(self, turn: Any, context: AnswerContext) -> Answer:
+        """Answer ``turn`` (an ``assistant.conversation.Turn``) from ``context``; never raises
+        for a question the documents do not answer: that is a refused ``Answer``."""
+        ...

@@ -26,8 +26,7 @@ NAME = "baseline-minilm-top2"
 def baseline_outcomes(assistant: Any, items: Sequence[GoldItem], k: int) -> list[Outcome]:
     """One ``Outcome`` per item: the ``TOP_N`` sentences by cosine (within the item's document
     when it names one); ``retrieved`` is the cosine ranking cut at ``k``."""
-    assistant._ensure_loaded()
-    retriever = assistant._retriever  # private, but the eval is the project's own harness
+    retriever = assistant.retriever  # loads the index on first use
     sentences = retriever.sentences
     if not items:
         return []

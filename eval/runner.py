@@ -1,9 +1,9 @@
 """Run gold items through an ``Assistant`` backend and record one ``Outcome`` per item.
 
 Only the public ``Assistant.ask`` API is used to answer. The retrieval ranking for recall@k
-and MRR comes from the assistant's retriever when it exposes one (``_retriever``, probed with
-``getattr`` because it is not public API), queried with the answerer's standalone question;
-else from the answer's own citations followed by its ``related`` sentences.
+and MRR comes from the assistant's retriever when it exposes one (``Assistant.retriever``,
+probed with ``getattr`` because other assistants may have none), queried with the answerer's
+standalone question; else from the answer's own citations followed by its ``related`` sentences.
 """
 
 from __future__ import annotations
@@ -57,10 +57,10 @@ def retriever_rankings(assistant: Any, queries: Sequence[str], k: int,
 
     The queries are embedded in one batch and scored with ``score_all(query, query_vec=...)``:
     one embedding call instead of one per question keeps the floor test fast. ``scopes`` gives
-    per query the document it is asked about ("" = all). ``_retriever`` is not public API, so
-    it is probed and any failure falls back to ``None``.
+    per query the document it is asked about ("" = all). ``retriever`` (``Assistant.retriever``)
+    is probed, since other assistants may have none, and any failure falls back to ``None``.
     """
-    retriever = getattr(assistant, "_retriever", None)
+    retriever = getattr(assistant, "retriever", None)
     if retriever is None or not queries:
         return None
     scopes = list(scopes) if scopes is not None else [""] * len(queries)

@@ -148,7 +148,7 @@ class FakeRetriever:
 
 def test_retrieval_ranking_comes_from_the_retriever_in_one_batch() -> None:
     fake = FakeAssistant()
-    fake._retriever = FakeRetriever()  # type: ignore[attr-defined]
+    fake.retriever = FakeRetriever()  # type: ignore[attr-defined]
     run = run_backend(fake, _items(), "extractive", k=1, progress=False)
     assert [[r.sentence_id for r in o.retrieved] for o in run.outcomes] == [[2], [9], [2]]
-    assert len(fake._retriever.batches) == 1  # type: ignore[attr-defined]
+    assert len(fake.retriever.batches) == 1  # type: ignore[attr-defined]

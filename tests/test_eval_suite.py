@@ -95,10 +95,7 @@ class _Retriever:
 
 class _Assistant:
     def __init__(self) -> None:
-        self._retriever = _Retriever()
-
-    def _ensure_loaded(self) -> None:
-        pass
+        self.retriever = _Retriever()
 
 
 def _item(item_id: str = "q", doc_id: str = "", answerable: bool = True, must: tuple[str, ...] = ("Beta",),
