@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from assistant import policy as _policy
 from assistant.analysis import Question, analyze, entity_keys, parse_number_word
 from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
@@ -39,21 +40,7 @@ from assistant.support import (
 from assistant.text import SPEECH_VERBS, STOPWORDS, content_terms, fold, stem, words
 from assistant.types import Answer, Citation, Document, Entity, QuestionKind, Reason, Sentence
 
-CANDIDATES = 12
-MIN_SCORE = 0.52  # support score below which the documents are taken not to answer
-MIN_DENSE = 0.18
-MIN_PREDICATE = 0.2  # share of the question's non-name terms the evidence must hold ...
-PARAPHRASE_DENSE = 0.5  # ... unless it is this close in meaning (a paraphrase)
-SLOT_OWN_WEIGHT = 0.5
-SAME_NOUN_SIMILARITY = 0.5
-CORROBORATE_MARGIN = 0.12  # a second sentence is cited only if it scores this close to the best
-# The trained reader (assistant/reader.py). Set on the dev splits (eval/data/*, split "dev"):
-READER_WEIGHT = 1.0  # support score = rules + READER_WEIGHT * P(answers)
-READER_ACCEPT = 0.5  # P at or above which the sentence answers even when word overlap is low
-READER_REJECT = 0.05  # P below which the documents are taken not to answer, whatever the overlap
-RELATED_MIN_DENSE = 0.3  # a refusal shows "related" sentences only this close in meaning
-READER_SPAN = 2.0  # span logit margin over "no answer" for a what-question's short answer
-READER_FIGURE_MARGIN = 1.0  # logits by which the reader must prefer another figure to override
+# Every threshold and weight is in assistant/policy.py (``_policy.POLICY``), each with how it was set.
 
 REFUSAL_NOT_STATED = "The documents do not say"
 log = logging.getLogger(__name__)
@@ -94,11 +81,11 @@ def _context(retriever: SentenceRetriever) -> SentenceContext:
 
 def _refuse(turn: Turn, info: Question, code: Reason, reason: str, related: list[Evidence]) -> Answer:
     """A refusal; the nearest sentences go along as ``related`` only when they are on the topic
-    (dense similarity at least RELATED_MIN_DENSE), never as citations."""
+    (dense similarity at least ``related_min_dense``), never as citations."""
     rel = [
         citation_for(e.sentence, e.score)
         for e in related[:3]
-        if not e.sentence.is_heading and e.dense >= RELATED_MIN_DENSE
+        if not e.sentence.is_heading and e.dense >= _policy.POLICY.related_min_dense
     ]
     log.debug("refused reason=%s kind=%s question=%r top=%s", code, info.kind, turn.query, _trace(related))
     return Answer(
@@ -177,7 +164,7 @@ def _with_context(ctx: SentenceContext, ev: Evidence, kind: str, terms: tuple[st
             or re.match(
                 r"^\W*(that is why|this is why|because|so that|which is why)\b", n_text, re.IGNORECASE
             )
-            or len(words(s.text)) < 7
+            or len(words(s.text)) < _policy.POLICY.short_sentence_words
         ):
             idxs.append(nxt)
     return idxs
@@ -219,10 +206,16 @@ def _figure_candidates(
         if not mentions:
             continue
         for f in quantities(s):
-            cost = min((f.start - pos) if f.start >= pos else 3 * (pos - f.start) + 40 for pos in mentions)
-            cost += rank * 30
+            p = _policy.POLICY
+            cost = min(
+                (f.start - pos)
+                if f.start >= pos
+                else p.figure_before_factor * (pos - f.start) + p.figure_before_offset
+                for pos in mentions
+            )
+            cost += rank * p.figure_rank_cost
             if wants_money != _is_money(f, s):
-                cost += 150
+                cost += _policy.POLICY.figure_kind_cost
             out.append((cost, f, s))
     return sorted(out, key=lambda x: x[0])
 
@@ -474,7 +467,11 @@ def _retrieve(st: State) -> Decision:
     expansion = tuple(t for alts in info.synonyms.values() for t in sorted(alts))
     # A follow-up's earlier topic (context) also finds candidates, at weight 0.8; linear-time top-k.
     order, fused, dense = st.retriever.top(
-        turn.query, max(CANDIDATES, st.top_k), allowed=st.allowed, expansion=expansion, context=turn.context
+        turn.query,
+        max(_policy.POLICY.candidates, st.top_k),
+        allowed=st.allowed,
+        expansion=expansion,
+        context=turn.context,
     )
     if turn.previous_keys:  # a follow-up: stay near what the last answer was about
         prev = set(turn.previous_keys)
@@ -548,12 +545,14 @@ def _choose_best(st: State) -> Decision:
     best = st.cands[0]
     if st.info.expected:
         typed = [
-            c for c in st.cands if c.type_ok and c.entities_found >= 1.0 and c.score >= best.score - 0.25
+            c
+            for c in st.cands
+            if c.type_ok and c.entities_found >= 1.0 and c.score >= best.score - _policy.POLICY.typed_margin
         ]
         if typed:
             # A slot answer sits next to what the question says happened: among close
             # candidates prefer the sentence that itself holds those words.
-            best = max(typed, key=lambda c: c.score + SLOT_OWN_WEIGHT * c.own_coverage)
+            best = max(typed, key=lambda c: c.score + _policy.POLICY.slot_own_weight * c.own_coverage)
     st.best = best
     return None
 
@@ -570,7 +569,7 @@ def _negative_premise(st: State) -> Decision:
         return None
     if info.kind not in ("why", "yesno") or not info.entities:
         return None
-    if best.entities_found < 1.0 or best.dense < MIN_DENSE:
+    if best.entities_found < 1.0 or best.dense < _policy.POLICY.min_dense:
         return None
     nxt = _neighbour(ctx, best.index, 1)
     idxs = [best.index] + (
@@ -709,7 +708,7 @@ def _short_list(st: State) -> Decision:
     names: list[str] = []
     holders: list[Evidence] = []
     for c in st.cands[:6]:
-        if c.score < best.score - CORROBORATE_MARGIN or c.entities_found < 1.0:
+        if c.score < best.score - _policy.POLICY.corroborate_margin or c.entities_found < 1.0:
             continue
         got = [e.text for e in entity_answers(info, c.sentence, labels)]
         if got:
@@ -762,7 +761,7 @@ def _short_yesno(st: State) -> Decision:
     if _polarity_differs(st.info, best.sentence):
         st.lead = "No."
     else:
-        st.lead = "Yes." if best.own_coverage >= 0.6 else "The documents say:"
+        st.lead = "Yes." if best.own_coverage >= _policy.POLICY.yes_coverage else "The documents say:"
     st.draft.short = st.lead.rstrip(".:") if st.lead != "The documents say:" else ""
     return None
 
@@ -777,7 +776,11 @@ def _compose(st: State) -> Decision:
     if st.info.kind in ("how_many", "how_much") and draft.short:
         value = next((f.value for f in find_figures(draft.short)), None)
         for c in st.cands[1:4]:
-            if c.index in st.idxs or c.score < best.score - CORROBORATE_MARGIN or c.entities_found < 1.0:
+            if (
+                c.index in st.idxs
+                or c.score < best.score - _policy.POLICY.corroborate_margin
+                or c.entities_found < 1.0
+            ):
                 continue
             if value is not None and any(abs(f.value - value) < 1e-6 for f in find_figures(c.sentence.text)):
                 body += f" {readable(c.sentence.text)} [{draft.cite(c.sentence, c.score)}]"
@@ -843,7 +846,11 @@ def _presupposition_correction(info: Question, ctx: SentenceContext, cands: list
     if info.kind not in ("why", "yesno") or not info.entities:
         return None
     for c in cands[:3]:
-        if c.entities_found >= 1.0 or c.predicate < 0.6 or c.dense < 0.35:
+        if (
+            c.entities_found >= 1.0
+            or c.predicate < _policy.POLICY.premise_predicate
+            or c.dense < _policy.POLICY.premise_dense
+        ):
             continue
         window = set().union(*(ctx.names[j] for j in ctx.window(c.index)))
         absent = [
@@ -943,11 +950,11 @@ def _counted_noun(fig: Figure, src: Sentence, cands: list[Evidence]) -> str:
 
 def _same_thing(retriever: SentenceRetriever, a: str, b: str) -> bool:
     """Do two nouns name the same kind of thing ("nations"/"countries": yes; "soldiers"/
-    "countries": no)? Same stem, or close MiniLM embeddings (tuned: synonyms score > 0.6)."""
+    "countries": no)? Same stem, or close MiniLM embeddings (``same_noun_similarity``)."""
     if stem(fold(a)) == stem(fold(b)):
         return True
     va, vb = retriever.embedder.embed([a, b])
-    return float(va @ vb) >= SAME_NOUN_SIMILARITY
+    return float(va @ vb) >= _policy.POLICY.same_noun_similarity
 
 
 def _absent_ask(info: Question, ctx: SentenceContext, best: Evidence) -> str:
@@ -990,29 +997,34 @@ def _absent_ask(info: Question, ctx: SentenceContext, best: Evidence) -> str:
 def _support_problem(info: Question, best: Evidence) -> Reason | None:
     """Why the best evidence is not good enough to answer from, or None when it is.
 
-    Where the trained reader is sure, it decides (``READER_*``). Otherwise every name the
+    Where the trained reader is sure, it decides (``reader_*`` of the policy). Otherwise every name the
     question mentions must be in the sentence or its neighbours; the sentence must hold the
     kind of fact asked for; and either what the question says about those names (its other
     terms) is there, or the sentence is a close paraphrase (dense similarity). The rule
     thresholds were tuned on eval/data/gold.jsonl (a dev set).
     """
+    p = _policy.POLICY
     if best.reader >= 0:
-        if best.reader < READER_REJECT:
+        if best.reader < p.reader_reject:
             return Reason.READER_REJECTED
         typed = best.type_ok or not info.expected
-        if best.reader >= READER_ACCEPT and best.entities_found >= 1.0 and typed:
+        if best.reader >= p.reader_accept and best.entities_found >= 1.0 and typed:
             return None
     if best.entities_found < 1.0:
         return Reason.NOT_MENTIONED
-    if best.score < MIN_SCORE:
+    if best.score < p.min_score:
         return Reason.LOW_SUPPORT
     if info.expected and not best.type_ok:
         return Reason.WRONG_KIND
-    if best.dense < MIN_DENSE and best.predicate < 0.8:
+    if best.dense < p.min_dense and best.predicate < p.strong_predicate:
         return Reason.LOW_SUPPORT
-    if info.kind == "who" and best.oov_strict >= 0.5 and best.dense < PARAPHRASE_DENSE + 0.05:
+    if (
+        info.kind == "who"
+        and best.oov_strict >= p.who_oov
+        and best.dense < p.paraphrase_dense + p.who_paraphrase_extra
+    ):
         return Reason.CONDITION_ABSENT  # "Who designed X?" when nothing says "design": another event
-    if best.predicate < MIN_PREDICATE and best.dense < PARAPHRASE_DENSE:
+    if best.predicate < p.min_predicate and best.dense < p.paraphrase_dense:
         return Reason.LOW_SUPPORT
     return None
 
@@ -1036,7 +1048,7 @@ def _apply_reader(
         j = _neighbour(ctx, c.index, -1)
         pairs.append((c.sentence.text, ctx.sentences[j].text if j is not None else ""))
     read = [
-        replace(c, reader=r.prob, reading=r, score=c.score + READER_WEIGHT * r.prob)
+        replace(c, reader=r.prob, reading=r, score=c.score + _policy.POLICY.reader_weight * r.prob)
         for c, r in zip(head, reader.read(query, pairs), strict=True)
     ]
     read.sort(key=lambda e: -e.score)
@@ -1056,7 +1068,7 @@ def _reader_figure(best: Evidence, info: Question, default: Figure | None) -> Fi
     """The figure the reader marks as the answer, when the rules' choice is not its choice.
 
     Only among the sentence's quantities that the question does not itself state, and only
-    when the reader prefers one clearly (READER_FIGURE_MARGIN logits) over the rules' pick.
+    when the reader prefers one clearly (``reader_figure_margin`` logits) over the rules' pick.
     """
     if best.reading is None or not best.reading.offsets or default is None:
         return default
@@ -1066,13 +1078,13 @@ def _reader_figure(best: Evidence, info: Question, default: Figure | None) -> Fi
         return default
     score, fig = max(scored, key=lambda t: t[0])
     base = Reader.span_score(best.reading, default.start, default.end)
-    return fig if score > base + READER_FIGURE_MARGIN else default
+    return fig if score > base + _policy.POLICY.reader_figure_margin else default
 
 
 def _reader_span(best: Evidence) -> str:
     """The reader's own answer span in the best sentence, when it is clearly there."""
     r = best.reading
-    if r is None or r.span == (0, 0) or r.span_score < READER_SPAN:
+    if r is None or r.span == (0, 0) or r.span_score < _policy.POLICY.reader_span:
         return ""
     return best.sentence.text[r.span[0] : r.span[1]].strip(" ,;:.")
 

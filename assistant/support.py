@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from assistant import policy as _policy
 from assistant.analysis import SALIENT_KEY, Question, entity_keys
 from assistant.numbers import Figure, measures, quantities
 from assistant.reader import Reading
@@ -32,16 +33,7 @@ ROLE = re.compile(rf"\b({_ROLES})\b", re.IGNORECASE)
 _ROLE_TERMS = frozenset(content_terms(_ROLES.replace("|", " ")))
 ROLE_OR_PRONOUN = re.compile(rf"\b(he|his|him|she|her|{_ROLES})\b", re.IGNORECASE)
 
-W_DENSE = 1.0
-W_COVER = 0.8
-W_PRED = 0.4  # what is said about the names counts beyond the names themselves
-W_TYPE = 0.15
-W_ENTITY_MISS = 0.5
-W_QUOTE = 0.15  # "what did X say?" prefers the sentence that quotes them
-W_SPEAKER = 0.5
-W_EXACT_QUOTE = 0.6
-W_OOV = 0.3  # question words the documents never use: a sign they are about something else
-W_SYNONYM = 0.8  # a WordNet synonym of a question word counts nearly as the word itself
+# The score's weights are in assistant/policy.py (``_policy.POLICY.w_*``), each with how it was set.
 
 
 @dataclass(frozen=True)
@@ -166,7 +158,7 @@ class SentenceContext:
         synonyms: dict[str, frozenset[str]] | None = None,
     ) -> tuple[float, float]:
         """IDF-weighted share of ``terms`` in the window ``idxs`` (own sentence counts fully,
-        neighbours 0.6) and in sentence ``own`` alone; a synonym match counts W_SYNONYM."""
+        neighbours 0.6) and in sentence ``own`` alone; a synonym match counts ``w_synonym``."""
         if not terms:
             return 1.0, 1.0
         synonyms = synonyms or {}
@@ -178,10 +170,13 @@ class SentenceContext:
             if t in pool:
                 return 1.0
             alts = synonyms.get(t)
-            return W_SYNONYM if alts and alts & pool else 0.0
+            return _policy.POLICY.w_synonym if alts and alts & pool else 0.0
 
         own_hit = sum(self.weight(t) * hit(t, own_terms) for t in terms)
-        win_hit = sum(self.weight(t) * max(hit(t, own_terms), 0.6 * hit(t, win_terms)) for t in terms)
+        win_hit = sum(
+            self.weight(t) * max(hit(t, own_terms), _policy.POLICY.neighbour_hit * hit(t, win_terms))
+            for t in terms
+        )
         return win_hit / total, own_hit / total
 
     def names_found(self, keys: tuple[tuple[str, ...], ...], idxs: list[int]) -> float:
@@ -284,6 +279,7 @@ def score_evidence(
     info: Question, ctx: SentenceContext, index: int, retrieval: float, dense: float
 ) -> Evidence:
     """Combine retrieval and support features into one score for a candidate sentence."""
+    p = _policy.POLICY
     s = ctx.sentences[index]
     idxs = ctx.window(index)
     cover, own = ctx.coverage(info.terms, idxs, index, info.synonyms)
@@ -316,8 +312,8 @@ def score_evidence(
         type_ok = True
     if not type_ok and info.expected and info.kind in ("how_many", "how_much", "when"):
         nxt = [j for j in ctx.window(index, 0, 1) if j != index]
-        type_ok = any(has_expected(info, ctx.sentences[j]) for j in nxt) and own > 0.5
-    heading_penalty = 0.3 if s.is_heading else 0.0
+        type_ok = any(has_expected(info, ctx.sentences[j]) for j in nxt) and own > p.type_next_own
+    heading_penalty = p.heading_penalty if s.is_heading else 0.0
     quoted = info.kind == "quote" and bool(re.search(r"[“”\"]", s.text))
     # A phrase the question quotes, found word for word, pins the sentence down.
     exact_quote = bool(info.quoted) and any(q in " ".join(fold(s.text).split()) for q in info.quoted)
@@ -330,15 +326,15 @@ def score_evidence(
         said = ctx.sayers(index) | (ctx.sayers(index - 1) if index > 0 else set())
         wrong_speaker = bool(speaker_keys) and bool(said) and not (speaker_keys & said)
     score = (
-        W_DENSE * dense
-        + W_COVER * (0.4 * cover + 0.6 * own)
-        + W_QUOTE * quoted
-        + W_EXACT_QUOTE * exact_quote
-        - W_SPEAKER * wrong_speaker
-        + W_PRED * predicate
-        + W_TYPE * type_ok
-        - W_ENTITY_MISS * (1 - names)
-        - W_OOV * oov
+        p.w_dense * dense
+        + p.w_cover * (p.cover_window * cover + p.cover_own * own)
+        + p.w_quote * quoted
+        + p.w_exact_quote * exact_quote
+        - p.w_speaker * wrong_speaker
+        + p.w_pred * predicate
+        + p.w_type * type_ok
+        - p.w_entity_miss * (1 - names)
+        - p.w_oov * oov
         - heading_penalty
     )
     return Evidence(

@@ -14,7 +14,7 @@ import argparse
 import itertools
 from dataclasses import replace
 
-from assistant import answer as answer_mod
+from assistant import policy as policy_mod
 from assistant.settings import Settings
 
 
@@ -66,10 +66,10 @@ def _score(loaded) -> dict[str, tuple[float, float, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", action="append", required=True, help="question set name (dev split used)")
-    ap.add_argument("--weight", type=float, nargs="+", default=[answer_mod.READER_WEIGHT])
-    ap.add_argument("--accept", type=float, nargs="+", default=[answer_mod.READER_ACCEPT])
-    ap.add_argument("--reject", type=float, nargs="+", default=[answer_mod.READER_REJECT])
-    ap.add_argument("--span", type=float, nargs="+", default=[answer_mod.READER_SPAN])
+    ap.add_argument("--weight", type=float, nargs="+", default=[policy_mod.POLICY.reader_weight])
+    ap.add_argument("--accept", type=float, nargs="+", default=[policy_mod.POLICY.reader_accept])
+    ap.add_argument("--reject", type=float, nargs="+", default=[policy_mod.POLICY.reader_reject])
+    ap.add_argument("--span", type=float, nargs="+", default=[policy_mod.POLICY.reader_span])
     ap.add_argument("--no-reader", action="store_true", help="also score the rules alone")
     args = ap.parse_args()
     loaded = _load(args.set)
@@ -86,8 +86,9 @@ def main() -> None:
         if bot._reader is not None:
             _memoise(bot._reader)
     for w, a, r, s in itertools.product(args.weight, args.accept, args.reject, args.span):
-        answer_mod.READER_WEIGHT, answer_mod.READER_ACCEPT = w, a
-        answer_mod.READER_REJECT, answer_mod.READER_SPAN = r, s
+        policy_mod.POLICY = replace(
+            policy_mod.POLICY, reader_weight=w, reader_accept=a, reader_reject=r, reader_span=s
+        )
         print(f"weight={w} accept={a} reject={r} span={s}:", _fmt(_score(loaded)), flush=True)
 
 
