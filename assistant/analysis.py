@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 
 from assistant.lexicon import noun_class, noun_kind
 from assistant.numbers import MEASURES, find_figures
-from assistant.patterns import LIST_HEAD, POLARITY_NEGATION
+from assistant.patterns import (
+    COUNTRY_NOUNS,
+    LIST_HEAD,
+    LIST_QUESTION_NOUNS,
+    NAME_LIST_NOUNS,
+    PEOPLE_NOUNS,
+    POLARITY_NEGATION,
+)
 from assistant.text import (
     NUMBER_WORDS,
     QUESTION_WORDS,
@@ -311,8 +318,7 @@ def _kind(q: str) -> str:
         return "when"
     if re.search(
         r"\b(which|what) (?:(?:pair of|two|three|four|five|other|[a-z]+|\d+) )?"
-        r"(countries|nations|states|governments|members|allies|leaders|"
-        r"missions|countries'|nations')\b|\bname (the|all|some)\b|\blist\b",
+        rf"({LIST_QUESTION_NOUNS})\b|\bname (the|all|some)\b|\blist\b",
         q,
     ):
         return "list"
@@ -477,10 +483,7 @@ def _head_noun(q: str) -> str:
     return head
 
 
-_NAME_LISTS = re.compile(
-    r"(countries|nations|states|governments|members|allies|leaders|people|persons|politicians|parties|"
-    r"companies|firms|organi[sz]ations|groups|cities|capitals|missions|presidents|ministers|banks)$"
-)
+_NAME_LISTS = re.compile(rf"({NAME_LIST_NOUNS})$")
 
 
 def _expected(q: str, kind: str, list_noun: str) -> frozenset[str]:
@@ -498,9 +501,9 @@ QuestionInfo = Question
 
 def _list_labels(q: str) -> frozenset[str]:
     """Entity labels a list question's items carry: countries are GPEs, leaders are PERSONs."""
-    if re.search(r"\b(countries|nations|states|governments|allies|capitals)\b", q):
+    if re.search(rf"\b({COUNTRY_NOUNS})\b", q):
         return frozenset({"GPE"})
-    if re.search(r"\b(leaders|people|persons|politicians|presidents|ministers)\b", q):
+    if re.search(rf"\b({PEOPLE_NOUNS})\b", q):
         return frozenset({"PERSON"})
     return frozenset({"GPE", "ORG", "NORP", "PERSON", "LOC"})
 

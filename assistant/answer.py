@@ -25,12 +25,11 @@ from assistant.conversation import Turn
 from assistant.extract import best_entity, clause_terms, clean_entity, entity_answers, figure_answer, readable
 from assistant.lexicon import noun_kind, synonyms_in
 from assistant.numbers import Figure, find_figures, format_value, quantities
-from assistant.patterns import POLARITY_NEGATION, PREMISE_NEGATION
+from assistant.patterns import CURRENCY, MONEY_TERMS, POLARITY_NEGATION, PREMISE_NEGATION
 from assistant.reader import Reader
 from assistant.retrieve import SentenceRetriever
 from assistant.support import (
     ANAPHORIC_START,
-    CURRENCY,
     Evidence,
     SentenceContext,
     asks_for_speaker,
@@ -175,10 +174,6 @@ _CAUSAL = re.compile(
     r"for fear)\b",
     re.IGNORECASE,
 )
-_MONEY_TERMS = frozenset(
-    "aid money fund funding spend spent cost budget income revenue earn paid pay euro euros dollar "
-    "dollars financ contribut provid receiv donat".split()
-)
 
 
 def _is_money(f: Figure, s: Sentence) -> bool:
@@ -193,7 +188,7 @@ def _figure_candidates(
     info: Question, keys: tuple[str, ...], cands: list[Evidence]
 ) -> list[tuple[float, Figure, Sentence]]:
     """(cost, figure, sentence) for the figures that follow a mention of the entity ``keys``."""
-    wants_money = bool(set(info.terms) & {stem(t) for t in _MONEY_TERMS}) or info.kind == "how_much"
+    wants_money = bool(set(info.terms) & {stem(t) for t in MONEY_TERMS}) or info.kind == "how_much"
     out: list[tuple[float, Figure, Sentence]] = []
     for rank, ev in enumerate(cands[:6]):
         s = ev.sentence

@@ -6,6 +6,7 @@ import re
 
 from assistant.analysis import Question, entity_keys
 from assistant.numbers import Figure, measures, quantities
+from assistant.patterns import FIGURE_OWN_WORDS
 from assistant.support import named, wanted
 from assistant.text import SCALE_WORDS, content_terms, fold
 from assistant.types import Entity, Sentence
@@ -55,7 +56,7 @@ def figure_answer(info: Question, s: Sentence) -> Figure | None:
 PART_OF = re.compile(
     r"\b(how (much|many)|what (share|part|portion|proportion|fraction))\b.{0,12}\b(of|out of)\b"
 )
-_FIGURE_WORDS = set(content_terms(" ".join([*SCALE_WORDS, "euros dollars pounds percent per cent"])))
+_FIGURE_WORDS = set(content_terms(" ".join([*SCALE_WORDS, FIGURE_OWN_WORDS])))
 _CLAUSE_BREAK = re.compile(r"[,;:–—()]|\b(while|whereas|but|and then)\b", re.IGNORECASE)
 
 

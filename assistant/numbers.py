@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.patterns import CURRENCY_NAMES
 from assistant.text import NUMBER_WORDS, SCALE_WORDS
 from assistant.types import Sentence
 
@@ -18,7 +19,7 @@ _MODIFIERS = (
 )
 _NUMWORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 _UNITS = (
-    r"(?:\s+(?:euros?|dollars?|pounds?|yen|yuan|rubles?|roubles?|francs?|percent|per cent|%|"
+    r"(?:\s+(?:" + CURRENCY_NAMES + r"|percent|per cent|%|"
     r"people|men|women|soldiers|troops|countries|nations|km|kilometres|kilometers|tons|tonnes|"
     r"metres|meters|metre|meter|centimetres|centimeters|millimetres|millimeters|feet|foot|miles|mile|"
     r"hectares|acres|kilograms|kg|grams|litres|liters|knots|mph|degrees))?"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from assistant import policy as _policy
 from assistant.analysis import SALIENT_KEY, Question, entity_keys
 from assistant.numbers import Figure, measures, quantities
+from assistant.patterns import CURRENCY
 from assistant.reader import Reading
 from assistant.text import SPEECH_VERBS, content_terms, fold, words
 from assistant.types import Entity, Sentence
@@ -240,9 +241,6 @@ def named(e: Entity, s: Sentence) -> bool:
     return bool(_NAMING.search(s.text[max(0, e.start - 16) : e.start]))
 
 
-CURRENCY = re.compile(
-    r"\b(euros?|dollars?|pounds?|yen|yuan|rubles?|roubles?|francs?)\b|[$€£¥]", re.IGNORECASE
-)
 DURATION = re.compile(
     r"^(?!the next|next|last|the last|this|that)\W*(about |some |nearly |almost |over |more "
     r"than |less than |a |an |\d+(?:[.,]\d+)?[ -]?|[a-z]+[ -])*(minutes?|hours?|days?|weeks?|months?|years?|"
