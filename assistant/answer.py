@@ -1,10 +1,15 @@
 """The default answerer: extractive, grounded, and willing to say "the documents don't say".
 
-Flow: analyse the question -> score every sentence (hybrid retrieval) -> re-score the top
-candidates for *support* (terms, names, the kind of fact asked for) -> refuse, correct a
-false premise, or compose an answer from source sentences with [n] markers and a short
-direct answer first (a name, a figure, a list, a computed difference). Citations are the
-minimal set of sentences that carry the answer, each exact to its document.
+The answer is an ordered list of small stages (``STAGES``) over one ``State``: validate ->
+follow-up ("what next?") -> retrieve and score support -> read (the trained reader, when
+loaded) -> questions about the documents -> premises and absent names -> arithmetic
+(``assistant.arithmetic``) -> choose the evidence -> absent conditions and wrong passages
+(``assistant.premises``) -> enough support? -> the direct answer by question kind
+(``SHORT_ANSWERS``) -> compose with [n] markers and verify every citation. Each stage
+returns ``None`` (go on) or an ``Answer`` whose ``reason`` (``types.Reason``) says why; a
+DEBUG log line names the deciding stage and the top candidates' scores. Citations are the
+minimal set of sentences that carry the answer, each exact to its document. Thresholds and
+weights are in ``assistant.policy``.
 """
 
 from __future__ import annotations
@@ -19,13 +24,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from assistant import policy as _policy
-from assistant.analysis import Question, analyze, entity_keys, parse_number_word
+from assistant.analysis import Question, analyze
+from assistant.arithmetic import compute
 from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
-from assistant.extract import best_entity, clause_terms, clean_entity, entity_answers, figure_answer, readable
+from assistant.draft import REFUSAL_NOT_STATED, Draft, join_names, neighbour
+from assistant.extract import best_entity, clean_entity, entity_answers, figure_answer, readable
 from assistant.lexicon import noun_kind, synonyms_in
-from assistant.numbers import Figure, find_figures, format_value, quantities
-from assistant.patterns import CURRENCY, MONEY_TERMS, POLARITY_NEGATION, PREMISE_NEGATION
+from assistant.numbers import Figure, find_figures, quantities
+from assistant.patterns import CURRENCY
+from assistant.premises import absent_ask, polarity_differs, premise_problem, presupposition_correction
 from assistant.reader import Reader
 from assistant.retrieve import SentenceRetriever
 from assistant.support import (
@@ -36,33 +44,12 @@ from assistant.support import (
     score_evidence,
     speaker_answer,
 )
-from assistant.text import SPEECH_VERBS, STOPWORDS, content_terms, fold, stem, words
+from assistant.text import SPEECH_VERBS, STOPWORDS, fold, stem, words
 from assistant.types import Answer, Citation, Document, Entity, QuestionKind, Reason, Sentence
 
 # Every threshold and weight is in assistant/policy.py (``_policy.POLICY``), each with how it was set.
 
-REFUSAL_NOT_STATED = "The documents do not say"
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Draft:
-    """An answer being composed: text with [n] markers that index ``sentences``."""
-
-    text: str = ""
-    sentences: list[Sentence] = field(default_factory=list)
-    scores: list[float] = field(default_factory=list)
-    short: str = ""
-    confidence: float = -1.0  # the reader's P(answers) for the main cited sentence
-    reason: Reason = Reason.ANSWERED
-
-    def cite(self, s: Sentence, score: float) -> int:
-        for i, have in enumerate(self.sentences):
-            if have.key == s.key:
-                return i + 1
-        self.sentences.append(s)
-        self.scores.append(score)
-        return len(self.sentences)
 
 
 _CONTEXTS: weakref.WeakKeyDictionary[SentenceRetriever, SentenceContext] = weakref.WeakKeyDictionary()
@@ -108,24 +95,13 @@ def _trace(cands: list[Evidence], n: int = 3) -> str:
     )
 
 
-def _neighbour(ctx: SentenceContext, i: int, step: int) -> int | None:
-    j = i + step
-    if (
-        0 <= j < len(ctx.sentences)
-        and ctx.sentences[j].doc_id == ctx.sentences[i].doc_id
-        and not ctx.sentences[j].is_heading
-    ):
-        return j
-    return None
-
-
 def _with_context(ctx: SentenceContext, ev: Evidence, kind: str, terms: tuple[str, ...] = ()) -> list[int]:
     """The best sentence plus the neighbour it leans on (anaphora, a quote that continues)."""
     i = ev.index
     idxs = [i]
     s = ctx.sentences[i]
-    prev = _neighbour(ctx, i, -1)
-    nxt = _neighbour(ctx, i, +1)
+    prev = neighbour(ctx, i, -1)
+    nxt = neighbour(ctx, i, +1)
     if (
         prev is not None
         and ANAPHORIC_START.match(s.text)
@@ -174,193 +150,6 @@ _CAUSAL = re.compile(
     r"for fear)\b",
     re.IGNORECASE,
 )
-
-
-def _is_money(f: Figure, s: Sentence) -> bool:
-    if f.unit and CURRENCY.search(f.unit):
-        return True
-    # "about 115,000 million" after "167,000 million euros": a scaled figure in a sentence that
-    # talks money is money too.
-    return bool(f.scale_word) and bool(CURRENCY.search(s.text))
-
-
-def _figure_candidates(
-    info: Question, keys: tuple[str, ...], cands: list[Evidence]
-) -> list[tuple[float, Figure, Sentence]]:
-    """(cost, figure, sentence) for the figures that follow a mention of the entity ``keys``."""
-    wants_money = bool(set(info.terms) & {stem(t) for t in MONEY_TERMS}) or info.kind == "how_much"
-    out: list[tuple[float, Figure, Sentence]] = []
-    for rank, ev in enumerate(cands[:6]):
-        s = ev.sentence
-        toks = [(m.start(), m.group(0)) for m in re.finditer(r"[\w’']+", s.text)]
-        mentions = []
-        for t, (pos, tok) in enumerate(toks):
-            pair = f"{tok} {toks[t + 1][1]}" if t + 1 < len(toks) else tok
-            if any(k in entity_keys(tok) or k in entity_keys(pair) for k in keys):
-                mentions.append(pos)
-        if not mentions:
-            continue
-        for f in quantities(s):
-            p = _policy.POLICY
-            cost = min(
-                (f.start - pos)
-                if f.start >= pos
-                else p.figure_before_factor * (pos - f.start) + p.figure_before_offset
-                for pos in mentions
-            )
-            cost += rank * p.figure_rank_cost
-            if wants_money != _is_money(f, s):
-                cost += _policy.POLICY.figure_kind_cost
-            out.append((cost, f, s))
-    return sorted(out, key=lambda x: x[0])
-
-
-def _pick_operands(info: Question, cands: list[Evidence]) -> list[tuple[str, Figure, Sentence]]:
-    """The two (entity, figure) pairs the question compares: cheapest first, distinct figures."""
-    options = []
-    for name, keys in zip(info.entities, info.entity_keys, strict=True):
-        for cost, f, s in _figure_candidates(info, keys, cands)[:3]:
-            options.append((cost, name, f, s))
-    options.sort(key=lambda o: o[0])
-    chosen: list[tuple[str, Figure, Sentence]] = []
-    for _cost, name, f, s in options:
-        if any(n == name or (g.start == f.start and t.key == s.key) for n, g, t in chosen):
-            continue
-        chosen.append((name, f, s))
-        if len(chosen) == 2:
-            break
-    if len(chosen) == 1:
-        other = _second_operand(info, chosen[0])
-        if other is not None:
-            chosen.append(other)
-    # keep the question's order ("how much more did A give than B")
-    order = {n: info.folded.find(fold(n)) for n, _f, _s in chosen}
-    return sorted(chosen, key=lambda c: order.get(c[0], 0))
-
-
-def _second_operand(
-    info: Question, first: tuple[str, Figure, Sentence]
-) -> tuple[str, Figure, Sentence] | None:
-    """The other figure of a comparison when the question names it without a capital letter
-    ("than the national government"): a figure of the same kind in the same sentence that
-    follows a noun phrase the question also uses."""
-    name, f, s = first
-    phrases = info.the_phrases
-    text = fold(s.text)
-    best: tuple[int, str, Figure] | None = None
-    for g in find_figures(s.text):
-        if g.start == f.start or g.is_year or (bool(g.scale_word) != bool(f.scale_word)):
-            continue
-        for ph in phrases:
-            if ph in fold(name) or not ph.strip():
-                continue
-            at = text.rfind(ph, 0, g.start)
-            if at >= 0 and (best is None or g.start - at < best[0]):
-                best = (g.start - at, ph, g)
-    return (best[1], best[2], s) if best else None
-
-
-def _remainder(info: Question, cands: list[Evidence], draft: Draft) -> bool:
-    """ "How much of the 90 million is not paid by X?" -> 90 million minus what X pays:
-    the question's figure (found in the documents) minus the part the best passage states."""
-    wholes = [
-        (c, f)
-        for c in cands[:6]
-        for f in quantities(c.sentence)
-        if any(abs(f.value - n) < 1e-6 for n in info.numbers)
-    ]
-    if not wholes:
-        return False
-    whole_ev, whole = wholes[0]
-    for c in cands[:6]:
-        part = figure_answer(info, c.sentence)
-        if part is None or part.value >= whole.value or bool(part.scale_word) != bool(whole.scale_word):
-            continue
-        if clause_terms(c.sentence, part, info, words_only=True) == 0:
-            continue  # a part that belongs to something else ("not from tolls" is not 450 - the EU's 150)
-        m1, m2 = draft.cite(whole_ev.sentence, 1.0), draft.cite(c.sentence, 1.0)
-        value = format_value(whole.value - part.value, [whole, part])
-        draft.short = value
-        draft.text = f"{value[0].upper()}{value[1:]}: {whole.text} [{m1}] minus {part.text} [{m2}] = {value}."
-        return True
-    return False
-
-
-def _arithmetic(info: Question, ctx: SentenceContext, cands: list[Evidence], draft: Draft) -> bool:
-    """Compute a difference, sum, ratio, share or remainder of figures the documents state;
-    True if done."""
-    if info.operation == "remainder":
-        return _remainder(info, cands, draft)
-    found = _pick_operands(info, cands)
-    if info.operation == "share" and len(found) >= 1:
-        name, f, s = found[0]
-        peers = [
-            g
-            for g in find_figures(s.text)
-            if not g.is_year
-            and g.scale_word == f.scale_word
-            and (g.unit == f.unit or not g.unit or not f.unit)
-        ]
-        total = sum(g.value for g in peers)
-        if len(peers) < 2 or total <= 0:
-            return False
-        n = draft.cite(s, 1.0)
-        share = 100 * f.value / total
-        parts = " + ".join(g.text for g in peers)
-        draft.short = f"about {share:.0f}%"
-        draft.text = (
-            f"About {share:.0f}%: {name} accounts for {f.text} of the {format_value(total, peers)} "
-            f"stated in total ({f.text} / ({parts})) [{n}]."
-        )
-        return True
-    if len(found) < 2:
-        return False
-    (n1, f1, s1), (n2, f2, s2) = found[0], found[1]
-    m1, m2 = draft.cite(s1, 1.0), draft.cite(s2, 1.0)
-    figs = [f1, f2]
-    if info.operation == "difference":
-        (bn, bf, bm), (sn, sf, sm) = (
-            ((n1, f1, m1), (n2, f2, m2)) if f1.value >= f2.value else ((n2, f2, m2), (n1, f1, m1))
-        )
-        value = format_value(bf.value - sf.value, figs)
-        draft.short = value
-        draft.text = f"{value} more for {bn}: {bn} {bf.text} [{bm}] minus {sn} {sf.text} [{sm}] = {value}."
-    elif info.operation == "sum":
-        total = f1.value + f2.value
-        value = format_value(total, figs)
-        draft.short = value
-        draft.text = f"{value} in total: {n1} {f1.text} [{m1}] plus {n2} {f2.text} [{m2}] = {value}."
-    elif info.operation == "ratio":
-        ratio = f1.value / f2.value if f2.value else 0.0
-        draft.short = f"about {ratio:.2f} to 1"
-        draft.text = (
-            f"About {ratio:.2f} to 1: {n1} {f1.text} [{m1}] against {n2} {f2.text} [{m2}] "
-            f"({n1} is about {100 * (ratio - 1):.0f}% more)."
-            if ratio >= 1
-            else f"About {ratio:.2f} to 1: {n1} {f1.text} [{m1}] against {n2} {f2.text} [{m2}]."
-        )
-    else:  # share of the first in the two
-        share = 100 * f1.value / (f1.value + f2.value)
-        draft.short = f"about {share:.0f}%"
-        draft.text = f"About {share:.0f}%: {n1} {f1.text} [{m1}] out of {f1.text} + {f2.text} [{m2}]."
-    return True
-
-
-def _premise_problem(info: Question, ctx: SentenceContext, idxs: list[int]) -> str:
-    """Why the question's presupposition is not what the documents say ('' when it is)."""
-    window = set().union(*(ctx.terms[j] for j in idxs))
-    text = " ".join(ctx.sentences[j].text for j in idxs)
-    if (
-        info.negative_premise
-        and not any(v in window or info.synonyms.get(v, frozenset()) & window for v in info.negative_premise)
-        and not PREMISE_NEGATION.search(fold(text))
-    ):
-        return "negative"
-    if info.numbers and info.kind in ("why", "yesno"):
-        figs = [f.value for j in idxs for f in find_figures(ctx.sentences[j].text)]
-        if figs and not any(abs(n - v) < 1e-6 for n in info.numbers for v in figs):
-            return "number"
-    return ""
 
 
 @dataclass
@@ -501,7 +290,7 @@ def _meta(st: State) -> Decision:
 
 def _substituted_premise(st: State) -> Decision:
     """ "Why will the HQ be in <wrong city>?": a sentence says it all with another name."""
-    fix = _presupposition_correction(st.info, st.ctx, st.cands)
+    fix = presupposition_correction(st.info, st.ctx, st.cands)
     if fix is None:
         return None
     fix.reason = Reason.PREMISE_CORRECTED
@@ -527,7 +316,7 @@ def _compute(st: State) -> Decision:
     if st.info.kind != QuestionKind.ARITHMETIC:
         return None
     draft = Draft(reason=Reason.COMPUTED)
-    if _arithmetic(st.info, st.ctx, st.cands, draft):
+    if compute(st.info, st.ctx, st.cands, draft):
         return st.finish(draft)
     if st.info.operation == "remainder":
         return st.refuse(Reason.CONDITION_ABSENT, f"{REFUSAL_NOT_STATED} how much of it that is.")
@@ -559,18 +348,18 @@ def _negative_premise(st: State) -> Decision:
     if not info.negative_premise:
         return None
     if info.kind in ("list", "who", "what", "how_many", "where", "when"):
-        if _premise_problem(info, ctx, ctx.window(best.index, 1, 1)) == "negative":
+        if premise_problem(info, ctx, ctx.window(best.index, 1, 1)) == "negative":
             return st.refuse(Reason.PREMISE_FALSE, f"{REFUSAL_NOT_STATED} that: nothing in them says so.")
         return None
     if info.kind not in ("why", "yesno") or not info.entities:
         return None
     if best.entities_found < 1.0 or best.dense < _policy.POLICY.min_dense:
         return None
-    nxt = _neighbour(ctx, best.index, 1)
+    nxt = neighbour(ctx, best.index, 1)
     idxs = [best.index] + (
         [nxt] if nxt is not None and ANAPHORIC_START.match(ctx.sentences[nxt].text) else []
     )
-    if _premise_problem(info, ctx, idxs) != "negative":
+    if premise_problem(info, ctx, idxs) != "negative":
         return None
     lead = "No." if info.kind == "yesno" else "The documents do not say that; they say the opposite."
     return st.finish(_correction(st, idxs, lead))
@@ -590,7 +379,7 @@ def _correction(st: State, idxs: list[int], lead: str) -> Draft:
 
 def _condition_absent(st: State) -> Decision:
     """A topic, condition or figure the question sets that the documents never mention."""
-    gap = _absent_ask(st.info, st.ctx, _best(st))
+    gap = absent_ask(st.info, st.ctx, _best(st))
     return st.refuse(Reason.CONDITION_ABSENT, gap) if gap else None
 
 
@@ -622,7 +411,7 @@ def _premise_of_answer(st: State) -> Decision:
     premise, a figure it states): answer by correcting it."""
     if st.info.kind not in ("why", "yesno", "what", "how_many", "how_much"):
         return None
-    if not _premise_problem(st.info, st.ctx, st.idxs):
+    if not premise_problem(st.info, st.ctx, st.idxs):
         return None
     lead = "No." if st.info.kind == "yesno" else "The documents do not support the premise of the question."
     draft = _correction(st, st.idxs, f"{lead} What they say is:")
@@ -710,7 +499,7 @@ def _short_list(st: State) -> Decision:
             holders.append(c)
             names += [g for g in got if fold(g) not in {fold(n) for n in names}]
     head = stem(info.list_noun) if info.list_noun else ""
-    nxt = _neighbour(ctx, best.index, 1)
+    nxt = neighbour(ctx, best.index, 1)
     if (
         names
         and head
@@ -729,14 +518,14 @@ def _short_list(st: State) -> Decision:
             for h in holders:
                 draft.cite(h.sentence, h.score)
             draft.short = ", ".join(names)
-            st.lead = f"{_join(names)} [1][2]."
+            st.lead = f"{join_names(names)} [1][2]."
             st.idxs = [h.index for h in holders]
     elif names and best in holders:
         holders = [best] + [h for h in holders if h is not best]
         for h in holders:
             draft.cite(h.sentence, h.score)
         draft.short = ", ".join(names)
-        st.lead = f"{_join(names)} [" + "][".join(str(i + 1) for i in range(len(holders))) + "]."
+        st.lead = f"{join_names(names)} [" + "][".join(str(i + 1) for i in range(len(holders))) + "]."
         st.idxs = [h.index for h in holders]
     return None
 
@@ -753,7 +542,7 @@ def _short_span(st: State) -> Decision:
 def _short_yesno(st: State) -> Decision:
     """Yes / No by the polarity of the best matching clause; "The documents say:" when unsure."""
     best = _best(st)
-    if _polarity_differs(st.info, best.sentence):
+    if polarity_differs(st.info, best.sentence):
         st.lead = "No."
     else:
         st.lead = "Yes." if best.own_coverage >= _policy.POLICY.yes_coverage else "The documents say:"
@@ -822,77 +611,6 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-def _polarity_differs(info: Question, s: Sentence) -> bool:
-    """The clause of ``s`` that best matches the question is negated and the question is not
-    (or the reverse): the yes/no answer is then "No"."""
-    clauses = re.split(r"[,;:–—]", fold(s.text))
-    terms = set(info.terms)
-    best = max(clauses, key=lambda c: len(terms & set(content_terms(c))))
-    return bool(POLARITY_NEGATION.search(best)) != info.negated
-
-
-_PLACE_LIKE = frozenset({"GPE", "LOC", "ORG", "NORP", "FAC"})
-
-
-def _presupposition_correction(info: Question, ctx: SentenceContext, cands: list[Evidence]) -> Draft | None:
-    """A why/yes-no question presupposes its content ("Why will the HQ be in Berlin?"). When one
-    sentence supports all of it except a name, and puts another name of the same kind in its
-    place, the premise is wrong: say so and cite what the documents do say."""
-    if info.kind not in ("why", "yesno") or not info.entities:
-        return None
-    for c in cands[:3]:
-        if (
-            c.entities_found >= 1.0
-            or c.predicate < _policy.POLICY.premise_predicate
-            or c.dense < _policy.POLICY.premise_dense
-        ):
-            continue
-        window = set().union(*(ctx.names[j] for j in ctx.window(c.index)))
-        absent = [
-            n
-            for n, ks in zip(info.entities, info.entity_keys, strict=True)
-            if ks and not any(k in window for k in ks)
-        ]
-        if not absent:
-            continue
-        q_keys = {k for ks in info.entity_keys for k in ks}
-        subs = [e.text for e in c.sentence.entities if not (set(entity_keys(e.text)) & q_keys)]
-        groups = _label_group_of_names(absent, ctx)
-        subs = [e.text for e in c.sentence.entities if e.text in subs and (not groups or e.label in groups)]
-        if not subs:
-            continue
-        draft = Draft()
-        n = draft.cite(c.sentence, c.score)
-        lead = "No." if info.kind == "yesno" else "The question's premise does not match the documents."
-        draft.short = "No" if info.kind == "yesno" else ""
-        draft.text = (
-            f"{lead} They do not say this about {_join(absent)}; they mention {_join(subs)}: "
-            f"{readable(c.sentence.text)} [{n}]"
-        )
-        return draft
-    return None
-
-
-def _label_group_of_names(names: list[str], ctx: SentenceContext) -> frozenset[str]:
-    """The entity labels the documents give these names (empty when they never appear)."""
-    if all(_DATE_WORD.search(n) for n in names):
-        return frozenset({"DATE", "TIME"})
-    keys = {k for n in names for k in entity_keys(n)}
-    labels: set[str] = set()
-    for s in ctx.sentences:
-        for e in s.entities:
-            if set(entity_keys(e.text)) & keys:
-                labels.add(e.label)
-    return frozenset(labels) or _PLACE_LIKE
-
-
-_DATE_WORD = re.compile(
-    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|"
-    r"july|august|september|october|november|december|\d{4})\b",
-    re.IGNORECASE,
-)
-
-
 def _about_the_documents(info: Question, ctx: SentenceContext, allowed: np.ndarray | None) -> Draft | None:
     """Questions about the documents themselves: their headings, the people they name."""
     rows = [i for i, s in enumerate(ctx.sentences) if allowed is None or allowed[i]]
@@ -903,7 +621,7 @@ def _about_the_documents(info: Question, ctx: SentenceContext, allowed: np.ndarr
         draft = Draft()
         parts = [f"“{ctx.sentences[i].text}” [{draft.cite(ctx.sentences[i], 1.0)}]" for i in heads]
         draft.short = ", ".join(ctx.sentences[i].text for i in heads)
-        draft.text = f"The headings are {_join(parts)}."
+        draft.text = f"The headings are {join_names(parts)}."
         return draft
     if info.about_documents == "people":
         first: dict[str, tuple[int, str]] = {}
@@ -922,7 +640,7 @@ def _about_the_documents(info: Question, ctx: SentenceContext, allowed: np.ndarr
         draft = Draft()
         parts = [f"{name} [{draft.cite(ctx.sentences[i], 1.0)}]" for i, name in first.values()]
         draft.short = ", ".join(name for _i, name in first.values())
-        draft.text = f"The people named are {_join(parts)}."
+        draft.text = f"The people named are {join_names(parts)}."
         return draft
     return None
 
@@ -950,43 +668,6 @@ def _same_thing(retriever: SentenceRetriever, a: str, b: str) -> bool:
         return True
     va, vb = retriever.embedder.embed([a, b])
     return float(va @ vb) >= _policy.POLICY.same_noun_similarity
-
-
-def _absent_ask(info: Question, ctx: SentenceContext, best: Evidence) -> str:
-    """A refusal text when the question asks about something the documents never mention
-    (no word for it, no WordNet synonym of it); '' otherwise.
-
-    - the thing asked about: "What is the *budget* of ...?" (not a kind of answer such as
-      "which *city*", nor a generic "what is the *role* of ...?");
-    - a number the question sets as a condition ("... in the *third* year?");
-    - the topic of "What did X say about *T*?" when X's sentence does not mention it.
-    """
-
-    def absent(term: str) -> bool:
-        return term not in ctx.corpus_terms and term not in info.synonyms and not term.startswith("@")
-
-    focus = content_terms(info.focus)
-    if len(focus) == 1 and absent(focus[0]):
-        return f"{REFUSAL_NOT_STATED} that: they never mention any “{fold(info.focus)}”."
-    # A number the question sets as a condition ("in the third year"); figure questions often
-    # quote one as context ("Of the 26 countries, how many ...?"), and "why"/yes-no ones
-    # get a correction instead.
-    if info.kind not in ("arithmetic", "why", "yesno", "how_many", "how_much"):
-        given = [n for n in info.numbers if not (n.is_integer() and 1900 <= n <= 2100)]
-        text = " ".join(ctx.sentences[j].text for j in ctx.window(best.index))
-        found = {f.value for f in find_figures(text)} | {
-            v for w in words(text) if (v := parse_number_word(w)) is not None
-        }
-        missing = [n for n in given if n not in found]
-        if missing and len(missing) == len(given):
-            said = next((t for v, t in info.number_surfaces if v == missing[0]), "that")
-            return f"{REFUSAL_NOT_STATED} that: the passage about it does not mention “{said}”."
-    if info.kind == "quote" and info.entities and info.about_terms:
-        topic = info.about_terms
-        pool = set().union(*(ctx.terms[j] for j in ctx.window(best.index)))
-        if topic and not any(t in pool or info.synonyms.get(t, frozenset()) & pool for t in topic):
-            return f"{REFUSAL_NOT_STATED} that: {info.entities[0]} is not reported saying anything about it."
-    return ""
 
 
 def _support_problem(info: Question, best: Evidence) -> Reason | None:
@@ -1040,7 +721,7 @@ def _apply_reader(
     head, rest = cands[:n], cands[n:]
     pairs = []
     for c in head:
-        j = _neighbour(ctx, c.index, -1)
+        j = neighbour(ctx, c.index, -1)
         pairs.append((c.sentence.text, ctx.sentences[j].text if j is not None else ""))
     read = [
         replace(c, reader=r.prob, reading=r, score=c.score + _policy.POLICY.reader_weight * r.prob)
@@ -1084,10 +765,6 @@ def _reader_span(best: Evidence) -> str:
     return best.sentence.text[r.span[0] : r.span[1]].strip(" ,;:.")
 
 
-def _join(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def _not_stated_text(info: Question) -> str:
     what = {
         "who": "who that is",
@@ -1106,9 +783,9 @@ def _next_after(turn: Turn, ctx: SentenceContext, allowed: np.ndarray | None) ->
     last = max((i for i, s in enumerate(ctx.sentences) if s.key in previous), default=None)
     if last is None:
         return None
-    j = _neighbour(ctx, last, +1)
+    j = neighbour(ctx, last, +1)
     while j is not None and ctx.sentences[j].is_heading:
-        j = _neighbour(ctx, j, +1)
+        j = neighbour(ctx, j, +1)
     if j is not None and allowed is not None and not allowed[j]:
         return None
     return j

@@ -1,9 +1,10 @@
 """Does a sentence (with its neighbours) hold what the question asks for?
 
-No NLI or reader model ships offline, so support is judged from evidence we can check:
-the question's key terms (IDF-weighted), the names it mentions, the kind of fact it asks
-for (a person, a place, a figure, a date) and the dense similarity. The weights and the
-thresholds below were tuned on the eval set (``python -m eval``) — see README, "Answering".
+Support is judged from evidence we can check: the question's key terms (IDF-weighted), the
+names it mentions, the kind of fact it asks for (a person, a place, a figure, a date) and
+the dense similarity; the trained reader, when loaded, adds its own P(answers) in
+``assistant.answer``. The weights are in ``assistant.policy`` with how each was set (README,
+"How an answer is made").
 """
 
 from __future__ import annotations
