@@ -212,7 +212,7 @@ def answer_question(
 def _parse(turn: Turn, retriever: SentenceRetriever) -> Question:
     """Parse the question once; a follow-up's pronoun brings the previous topic's terms."""
     info = analyze(turn.query)
-    if turn.context and re.search(r"\b(it|its|this|that|them|these|those)\b", fold(turn.query)):
+    if turn.context and info.pronoun:
         # "Which countries are still buying it?": "it" is the previous question's topic.
         info = replace(info, terms=tuple(dict.fromkeys(info.terms + tuple(turn.context.split()))))
     return replace(info, synonyms=synonyms_in(turn.query, _context(retriever).corpus_terms))
