@@ -228,3 +228,19 @@ def test_every_reason_code_has_a_case() -> None:
     }  # fmt: skip
     assert covered == set(Reason)
     assert {k for _q, k, _s in KINDS} == set(QuestionKind)
+
+
+def test_the_policy_in_force_decides(town: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tuning swaps ``assistant.policy.POLICY``; every stage reads the one in force."""
+    from assistant import policy
+
+    monkeypatch.setattr(policy, "POLICY", replace(policy.POLICY, min_score=99.0))
+    assert town.ask("Who is the mayor of Porto?").reason == Reason.LOW_SUPPORT
+
+
+def test_policy_grid_is_typed_like_the_fields() -> None:
+    from eval.tune_policy import parse_grid
+
+    assert parse_grid(["min_score=0.4,0.5", "candidates=8"]) == {"min_score": [0.4, 0.5], "candidates": [8]}
+    with pytest.raises(SystemExit):
+        parse_grid(["no_such_field=1"])

@@ -5,7 +5,7 @@ items and its cached eval index once, then scores every combination of the grid 
 strict accuracy (the direct answer must be right; unanswerable items must be refused). The
 reader's forward passes are memoised: the candidates it reads do not depend on the constants,
 so the grid costs one pass of the model. Prints one line per combination; the chosen values
-are written, with the run they came from, beside the constants in ``assistant/answer.py``.
+are written, with the run they came from, beside the ``reader_*`` fields in ``assistant/policy.py``.
 """
 
 from __future__ import annotations
