@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -c constraints.txt -e '.[dev,llm]'
+	$(PIP) install -q -c constraints.txt -e '.[dev,llm,ingest,ui,eval]'
 	touch $@
 
 # Idempotent: unchanged files are skipped, changed ones replaced.
