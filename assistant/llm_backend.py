@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from assistant.cite import citation_for, is_exact, renumber
 from assistant.errors import BackendError
 from assistant.text import content_terms, fold
-from assistant.types import Answer, AnswerContext, Citation
+from assistant.types import Answer, AnswerContext, Citation, Reason
 
 if TYPE_CHECKING:
     import numpy as np
@@ -296,7 +296,7 @@ def answer_from_context(turn: Turn, context: AnswerContext, *, chat: ChatFn | No
     candidates = [citation_for(h.sentence, h.score) for h in hits]
     related = candidates[:RELATED_ON_REFUSAL]
 
-    def refuse(error: str = "") -> Answer:
+    def refuse(code: Reason, error: str = "") -> Answer:
         return Answer(
             text=error or REFUSAL,
             refused=True,
@@ -306,25 +306,26 @@ def answer_from_context(turn: Turn, context: AnswerContext, *, chat: ChatFn | No
             backend="llm",
             error=error,
             timings=timings,
+            reason=code,
         )
 
     if not hits:
-        return refuse()
+        return refuse(Reason.LOW_SUPPORT)
     try:
         chat_fn = chat or openai_like_chat(context.settings)
         t1 = time.perf_counter()
         reply = chat_fn(build_messages(turn.query, hits))
         timings["llm_ms"] = (time.perf_counter() - t1) * 1000
     except (BackendError, ImportError) as exc:
-        return refuse(str(exc))
+        return refuse(Reason.BACKEND_ERROR, str(exc))
     if not isinstance(reply, str) or _is_refusal(reply):
-        return refuse()
+        return refuse(Reason.MODEL_DECLINED)
     # Belt and braces: a candidate that is not its document's exact text can never be cited.
     documents = context.documents
     safe = [c if is_exact(c, documents) else Citation("", c.doc_id, c.sentence_id, 0, 0) for c in candidates]
     text, citations = verify_reply(reply, safe)
-    if not citations:
-        return refuse()
+    if not citations:  # nothing it said could be checked against a source: not an answer
+        return refuse(Reason.MODEL_DECLINED)
     return Answer(
         text=text,
         refused=False,
@@ -333,4 +334,5 @@ def answer_from_context(turn: Turn, context: AnswerContext, *, chat: ChatFn | No
         standalone_question=turn.query,
         backend="llm",
         timings=timings,
+        reason=Reason.ANSWERED,
     )

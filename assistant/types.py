@@ -151,6 +151,8 @@ class Reason(StrEnum):
     COUNTS_OTHER = "counts_other"  # the nearest count counts something else
     LOW_SUPPORT = "low_support"  # the rules' support score is too low
     READER_REJECTED = "reader_rejected"  # the reader is sure no candidate answers
+    MODEL_DECLINED = "model_declined"  # the LLM said the documents do not say, or none of its citations held
+    BACKEND_ERROR = "backend_error"  # the answer backend failed (LLM server unreachable): see Answer.error
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.backends import get_backend
+from assistant.backends import LLMBackend, get_backend
 from assistant.conversation import resolve
 from assistant.engine import Assistant
+from assistant.errors import BackendError
+from assistant.llm_backend import REFUSAL
 from assistant.reader import Reading
 from assistant.settings import Settings
 from assistant.snapshot import IndexSnapshot
@@ -224,7 +226,7 @@ def test_every_reason_code_has_a_case() -> None:
     """A new Reason needs a case here."""
     covered = {r for _q, r, _s in REASONS} | {
         Reason.FOLLOW_NEXT, Reason.WRONG_PASSAGE, Reason.NO_DOCUMENTS, Reason.INVALID,
-        Reason.READER_ACCEPTED, Reason.READER_REJECTED,
+        Reason.READER_ACCEPTED, Reason.READER_REJECTED, Reason.MODEL_DECLINED, Reason.BACKEND_ERROR,
     }  # fmt: skip
     assert covered == set(Reason)
     assert {k for _q, k, _s in KINDS} == set(QuestionKind)
@@ -244,3 +246,29 @@ def test_policy_grid_is_typed_like_the_fields() -> None:
     assert parse_grid(["min_score=0.4,0.5", "candidates=8"]) == {"min_score": [0.4, 0.5], "candidates": [8]}
     with pytest.raises(SystemExit):
         parse_grid(["no_such_field=1"])
+
+
+def ask_llm(bot: Assistant, question: str, reply: str | Exception) -> Answer:
+    """The LLM backend over ``bot``'s index with a scripted server; in ``reply``, ``{cost}``
+    becomes the number the prompt gave the sentence about the bridge's cost."""
+
+    def chat(messages: list[dict[str, str]]) -> str:
+        if isinstance(reply, Exception):
+            raise reply
+        number = re.search(r"\[(\d+)\] The bridge will cost", messages[-1]["content"])
+        return reply.replace("{cost}", number.group(1) if number else "99")
+
+    turn = resolve(question, [], list(bot.sentences))
+    return LLMBackend(chat=chat).answer(turn, bot.answer_context())
+
+
+def test_llm_backend_decisions_carry_reasons(town: Assistant) -> None:
+    question = "How much will the bridge cost?"
+    good = ask_llm(town, question, "The bridge will cost 90 million euros [{cost}].")
+    assert good.reason == Reason.ANSWERED and not good.refused
+    check(good, town)
+    assert ask_llm(town, question, REFUSAL).reason == Reason.MODEL_DECLINED
+    unchecked = ask_llm(town, question, "It will cost 5 euros [{cost}].")  # the source says otherwise
+    assert unchecked.refused and unchecked.reason == Reason.MODEL_DECLINED
+    broken = ask_llm(town, question, BackendError("server down"))
+    assert broken.refused and broken.reason == Reason.BACKEND_ERROR and broken.error
