@@ -42,25 +42,27 @@ class Assistant:
             if self._retriever is not None:
                 return
             from assistant.embedder import get_query_embedder
-            from assistant.retrieve import SentenceRetriever
             from assistant.store import read_snapshot
 
             snapshot = self._snapshot or read_snapshot(self.settings)
-            embedder = self._embedder or get_query_embedder(self.settings.resolved_model_path())
-            self._snapshot = snapshot
-            self._embedder = embedder
+            self._embedder = self._embedder or get_query_embedder(self.settings.resolved_model_path())
             self._reader = self._load_reader()
-            self._retriever = SentenceRetriever(
-                snapshot.sentences,
-                snapshot.embeddings,
-                embedder,
-                dense_weight=self.settings.dense_weight,
-                bm25_weight=self.settings.bm25_weight,
-                fusion=self.settings.fusion,
-                rrf_k=self.settings.rrf_k,
-                terms=getattr(snapshot, "terms", None),
-                bm25_dir=getattr(snapshot, "bm25_dir", None),
-            )
+            self._snapshot, self._retriever = snapshot, self._make_retriever(snapshot)
+
+    def _make_retriever(self, snapshot: Any) -> Any:
+        from assistant.retrieve import SentenceRetriever
+
+        return SentenceRetriever(
+            snapshot.sentences,
+            snapshot.embeddings,
+            self._embedder,
+            dense_weight=self.settings.dense_weight,
+            bm25_weight=self.settings.bm25_weight,
+            fusion=self.settings.fusion,
+            rrf_k=self.settings.rrf_k,
+            terms=getattr(snapshot, "terms", None),
+            bm25_dir=getattr(snapshot, "bm25_dir", None),
+        )
 
     def _load_reader(self) -> Any:
         """The shipped trained reader, or None when switched off (``ASSISTANT_READER=0``)."""
@@ -76,10 +78,17 @@ class Assistant:
 
     def reload(self) -> None:
         """Re-read the index (after documents were added or removed)."""
+        if self._retriever is None:
+            self._ensure_loaded()
+            return
+        from assistant.store import read_snapshot
+
+        # Build the new index view first, then swap: a question asked meanwhile (another
+        # visitor's, during an upload) keeps answering from the old one, never from None.
+        snapshot = read_snapshot(self.settings)
+        retriever = self._make_retriever(snapshot)
         with self._lock:
-            self._snapshot = None
-            self._retriever = None
-        self._ensure_loaded()
+            self._snapshot, self._retriever = snapshot, retriever
 
     @property
     def retriever(self) -> Any:
