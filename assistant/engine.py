@@ -72,8 +72,11 @@ class Assistant:
 
         try:
             return get_reader(self.settings.reader_dir or None, threads=self.settings.reader_threads)
-        except (FileNotFoundError, ImportError) as exc:  # a broken install still answers, by rules
-            log.warning("reader unavailable, answering with the rules only: %s", exc)
+        except (FileNotFoundError, ImportError) as exc:
+            # No weights shipped yet (see assistant/models/reader/README.md), or a broken
+            # install: answer by the rules. Loud only when a reader was asked for by path.
+            level = logging.WARNING if self.settings.reader_dir else logging.INFO
+            log.log(level, "reader unavailable, answering with the rules only: %s", exc)
             return None
 
     def reload(self) -> None:
