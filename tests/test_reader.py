@@ -123,3 +123,21 @@ def test_shipped_reader_separates_an_answer_from_a_non_answer() -> None:
     assert yes.prob - no.prob > 0.5
     s = "The ministers met in Vienna on Tuesday to discuss the budget."
     assert "Vienna" in s[yes.span[0] : yes.span[1]]
+
+
+def test_refusal_shows_related_sentences_only_when_close_in_meaning() -> None:
+    """Issue 14 item 11: an off-topic question's refusal lists no unrelated "related" cards."""
+    from assistant.analysis import analyze
+    from assistant.conversation import Turn
+    from assistant.types import Reason
+
+    q = "What is the population of Brazil?"
+    near = _evidence(0, "The bridge will carry 40,000 cars a day.", 0.9, dense=0.55)
+    far = _evidence(1, "Up to 26 countries agreed to take part.", 0.8, dense=0.12)
+    out = answer_mod._refuse(
+        Turn(q, q), analyze(q), Reason.LOW_SUPPORT, "The documents do not say.", [near, far]
+    )
+    assert out.refused and out.reason == "low_support"
+    assert [c.text for c in out.related] == [near.sentence.text]
+    none = answer_mod._refuse(Turn(q, q), analyze(q), Reason.LOW_SUPPORT, "The documents do not say.", [far])
+    assert none.related == []
