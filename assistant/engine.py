@@ -42,7 +42,7 @@ class Assistant:
             if self._retriever is not None:
                 return
             from assistant.embedder import get_query_embedder
-            from assistant.store import read_snapshot
+            from assistant.index_view import read_snapshot
 
             snapshot = self._snapshot or read_snapshot(self.settings)
             self._embedder = self._embedder or get_query_embedder(self.settings.resolved_model_path())
@@ -84,7 +84,7 @@ class Assistant:
         if self._retriever is None:
             self._ensure_loaded()
             return
-        from assistant.store import read_snapshot
+        from assistant.index_view import read_snapshot
 
         # Build the new index view first, then swap: a question asked meanwhile (another
         # visitor's, during an upload) keeps answering from the old one, never from None.

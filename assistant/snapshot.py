@@ -26,7 +26,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from assistant.errors import IndexCorruptError, IndexMissingError
+from assistant.errors import IndexCorruptError
 from assistant.settings import Settings
 from assistant.store import entities_from_json
 from assistant.types import Document, Sentence
@@ -211,36 +211,6 @@ def open_cache(root: Path, generation: str) -> IndexSnapshot | None:
             f"the query cache {folder} is unreadable ({type(exc).__name__}: {exc}); "
             f"rebuild it from the index: python -m ingest --repair --index-dir {root.parent}"
         ) from exc
-
-
-def read_snapshot(settings: Settings, client: Any | None = None) -> IndexSnapshot:
-    """The index's snapshot: the embedded index's live cache is opened without touching
-    Chroma; otherwise (server mode, no cache yet, an explicit client) Chroma's generation
-    picks the cache, which is built first when missing.
-
-    Raises ``IndexMissingError`` when nothing was ingested (without creating anything) and
-    ``IndexCorruptError`` when the stored rows are unreadable.
-    """
-    root = cache_root(settings)
-    if client is None and not settings.chroma_host:
-        if settings.index_dir.exists() and not settings.index_dir.is_dir():
-            raise IndexCorruptError(f"the index path {settings.index_dir} is a file, not a folder; set "
-                                    "ASSISTANT_INDEX_DIR (or --index-dir) to a folder")
-        gen = current_generation(root)
-        snap = open_cache(root, gen) if gen else None
-        if snap is not None:
-            return snap
-        if not (settings.index_dir / "chroma.sqlite3").exists():
-            # Checked before opening: PersistentClient would create an empty index as a side effect.
-            raise IndexMissingError(
-                f"no index at {settings.index_dir}; build it with: python -m ingest data/"
-            )
-    from assistant.cache_build import ensure_cache
-    from assistant.store import get_collections, open_client
-
-    client = client or open_client(settings)
-    cols = get_collections(client, settings, create=False)
-    return ensure_cache(settings, cols)
 
 
 def remove_tree(path: Path) -> None:

@@ -210,19 +210,3 @@ def entities_from_json(raw: str | None) -> tuple[Entity, ...]:
     if not raw:
         return ()
     return tuple(Entity(text=t, label=lab, start=int(s), end=int(e)) for t, lab, s, e in json.loads(raw))
-
-
-def read_snapshot(settings: Settings, client: Any | None = None) -> Any:
-    """The index as the answerer reads it (see ``assistant.snapshot.read_snapshot``)."""
-    from assistant.snapshot import read_snapshot as _read
-
-    return _read(settings, client)
-
-
-def __getattr__(name: str) -> Any:
-    """``IndexSnapshot`` moved to ``assistant.snapshot``; old imports from here keep working."""
-    if name == "IndexSnapshot":
-        from assistant.snapshot import IndexSnapshot
-
-        return IndexSnapshot
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -330,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         settings = replace(settings, index_dir=args.index_dir)
     from assistant.errors import AssistantError
-    from assistant.store import read_snapshot
+    from assistant.index_view import read_snapshot
 
     try:
         read_snapshot(settings)  # fail early and clearly, not inside a child process

@@ -338,10 +338,7 @@ def build_assistant() -> Any:
     from assistant import Assistant
     from assistant.embedder import get_query_embedder
     from assistant.settings import Settings
-    try:
-        from assistant.snapshot import IndexSnapshot
-    except ImportError:  # before the snapshot moved out of the store module
-        from assistant.store import IndexSnapshot  # type: ignore[no-redef]
+    from assistant.snapshot import IndexSnapshot
     from assistant.types import Document
     from ingest.annotate import annotate
     from ingest.sentences import split_sentences

@@ -101,7 +101,8 @@ def count_writes(kill_at: int | None) -> list[int]:
 
 def check(folder: str) -> dict[str, object]:
     """Is the index usable right after the kill, did it lose anything, does a re-run recover?"""
-    from assistant.store import get_collections, open_client, read_snapshot
+    from assistant.index_view import read_snapshot
+    from assistant.store import get_collections, open_client
     from ingest.sentences import split_sentences
 
     v1, v2 = version1(), version2()

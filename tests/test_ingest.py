@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.index_view import read_snapshot
 from assistant.settings import Settings
-from assistant.store import read_snapshot
 from ingest.loaders import load_file
 from ingest.pipeline import Ingestor
 

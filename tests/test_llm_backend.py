@@ -33,7 +33,7 @@ from assistant.llm_backend import (
     verify_reply,
 )
 from assistant.settings import Settings
-from assistant.store import IndexSnapshot
+from assistant.snapshot import IndexSnapshot
 from assistant.types import Answer, Citation, Document
 from ingest.sentences import split_sentences
 

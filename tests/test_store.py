@@ -18,6 +18,7 @@ import pytest
 
 from assistant.engine import Assistant
 from assistant.errors import IndexCorruptError, IndexMissingError, IndexUnreachableError
+from assistant.index_view import read_snapshot
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.store import (
     COLLECTION_METADATA,
@@ -26,7 +27,6 @@ from assistant.store import (
     entities_to_json,
     get_collections,
     open_client,
-    read_snapshot,
 )
 from assistant.types import Entity
 from ingest.pipeline import Ingestor
