@@ -32,7 +32,8 @@ def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
     return grid
 
 
-def _load(names: list[str]) -> list[tuple[str, list[Any], Any]]:
+def load_dev_sets(names: list[str]) -> list[tuple[str, list[Any], Any]]:
+    """Each named set's *dev* items and an assistant over its cached eval index."""
     from assistant import Assistant
     from assistant.settings import Settings
     from eval.suites import CACHE_DIR, SETS, ensure_index
@@ -71,7 +72,7 @@ def main() -> None:
     ap.add_argument("grid", nargs="*", help="FIELD=v1,v2,... (AnswerPolicy fields)")
     args = ap.parse_args()
     grid = parse_grid(args.grid)
-    loaded = _load(args.set)
+    loaded = load_dev_sets(args.set)
     base = policy_mod.POLICY
     print("in force:", score(loaded), flush=True)
     try:

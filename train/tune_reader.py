@@ -15,7 +15,7 @@ import itertools
 from dataclasses import replace
 
 from assistant import policy as policy_mod
-from assistant.settings import Settings
+from eval.tune_policy import load_dev_sets
 
 
 def _memoise(reader) -> None:
@@ -29,21 +29,6 @@ def _memoise(reader) -> None:
         return cache[key]
 
     reader.read = cached
-
-
-def _load(names: list[str]):
-    from assistant import Assistant
-    from eval.suites import CACHE_DIR, SETS, ensure_index
-
-    settings = Settings.from_env()
-    loaded = []
-    for name in names:
-        qs = SETS[name]
-        items = [it for it in qs.load() if it.split == "dev"]
-        folder = ensure_index(qs, settings, CACHE_DIR, print)
-        bot = Assistant(replace(settings, index_dir=folder, chroma_host=""))
-        loaded.append((name, items, bot))
-    return loaded
 
 
 def _score(loaded) -> dict[str, tuple[float, float, float]]:
@@ -72,7 +57,7 @@ def main() -> None:
     ap.add_argument("--span", type=float, nargs="+", default=[policy_mod.POLICY.reader_span])
     ap.add_argument("--no-reader", action="store_true", help="also score the rules alone")
     args = ap.parse_args()
-    loaded = _load(args.set)
+    loaded = load_dev_sets(args.set)
     if args.no_reader:
         saved = [bot._reader for _n, _i, bot in loaded]
         for _n, _i, bot in loaded:
