@@ -613,6 +613,8 @@ STAGES: tuple[Stage, ...] = (
 
 def _about_the_documents(info: Question, ctx: SentenceContext, allowed: np.ndarray | None) -> Draft | None:
     """Questions about the documents themselves: their headings, the people they name."""
+    if not info.about_documents:  # the usual case: no scan of every sentence per question
+        return None
     rows = [i for i, s in enumerate(ctx.sentences) if allowed is None or allowed[i]]
     if info.about_documents == "headings":
         heads = [i for i in rows if ctx.sentences[i].is_heading]
