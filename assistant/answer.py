@@ -29,7 +29,14 @@ from assistant.arithmetic import compute
 from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
 from assistant.draft import REFUSAL_NOT_STATED, Draft, join_names, neighbour
-from assistant.extract import best_entity, clean_entity, entity_answers, figure_answer, readable
+from assistant.extract import (
+    best_entity,
+    clean_entity,
+    entity_answers,
+    entity_options,
+    figure_answer,
+    readable,
+)
 from assistant.lexicon import noun_kind, synonyms_in
 from assistant.numbers import Figure, find_figures, quantities
 from assistant.patterns import CURRENCY
@@ -459,7 +466,7 @@ def _short_entity(st: State) -> Decision:
     """Who / where / when / name: the name, place or date in the best sentence (the reader's
     pick among them when it has one), the speaker of a quote, or the person a title stands for."""
     info, ctx, draft, best = st.info, st.ctx, st.draft, _best(st)
-    options = entity_answers(info, best.sentence, info.expected)
+    options = entity_options(info, best.sentence, info.expected)
     ent = _reader_pick(best, options) or best_entity(info, best.sentence, info.expected)
     role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
     if info.kind == "who" and asks_for_speaker(info):

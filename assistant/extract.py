@@ -106,10 +106,17 @@ def clean_entity(text: str) -> str:
     return " ".join(parts) if parts else text
 
 
-def best_entity(info: Question, s: Sentence, labels: frozenset[str]) -> Entity | None:
+def entity_options(info: Question, s: Sentence, labels: frozenset[str]) -> list[Entity]:
+    """The entities of ``s`` that could be a who/where/when/name answer ("What is X called?"
+    wants a proper name, not any entity of the label)."""
     cands = entity_answers(info, s, labels)
     if info.kind == "name":
         cands = [e for e in cands if named(e, s)]
+    return cands
+
+
+def best_entity(info: Question, s: Sentence, labels: frozenset[str]) -> Entity | None:
+    cands = entity_options(info, s, labels)
     if not cands:
         return None
     order = {lab: i for i, lab in enumerate(["PERSON", "GPE", "LOC", "FAC", "DATE", "TIME", "ORG", "NORP"])}
