@@ -50,7 +50,7 @@ class Reading:
 def second_text(sentence: str, previous: str, context_words: int) -> str:
     """The candidate first (so answer offsets stay put), then the tail of its previous sentence.
 
-    Must match ``train.reader_train.second_text`` (the model learned this layout).
+    Training (``train/reader_train.py``) builds its inputs with this same function.
     """
     if not previous or context_words <= 0:
         return sentence

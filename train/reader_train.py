@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from assistant.reader import second_text  # the layout inference repeats: one definition
 from train.reader_data import HELD_OUT, Pair, build_pairs, split_by_article
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "assistant" / "models" / "reader"
@@ -52,19 +53,11 @@ class Reader(nn.Module):
         return logit, span[..., 0], span[..., 1]
 
 
-def second_text(sentence: str, previous: str) -> str:
-    """The candidate first (so answer offsets stay put), then the tail of its previous sentence."""
-    if not previous:
-        return sentence
-    tail = " ".join(previous.split()[-CONTEXT_TOKENS:])
-    return f"{sentence} [SEP] {tail}"
-
-
 def encode(tok, pairs: list[Pair], max_len: int) -> list[dict]:
     """Token ids, segment ids and span targets (token indices; 0 = [CLS] = no answer here)."""
     enc = tok(
         [p.question for p in pairs],
-        [second_text(p.sentence, p.previous) for p in pairs],
+        [second_text(p.sentence, p.previous, CONTEXT_TOKENS) for p in pairs],
         truncation="only_second",
         max_length=max_len,
         return_offsets_mapping=True,
