@@ -88,11 +88,10 @@ def test_html_loader_drops_scripts(tmp_path: Path) -> None:
     assert "alert" not in doc.text and "Title" in doc.text and "Body text here." in doc.text
 
 
-def test_cli_twice_keeps_counts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, article_text: str, fake_embedder
-) -> None:
-    """``python -m ingest`` run twice: the second run changes nothing."""
-    import ingest.__main__ as cli
+@pytest.fixture
+def cli_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, article_text: str, fake_embedder) -> Path:
+    """The article as a file, and ``python -m ingest`` pointed at a fresh index with the fake
+    embedder and no entities (the CLI builds its own ``Ingestor``)."""
     import ingest.pipeline as pipeline
 
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "idx"))
@@ -104,11 +103,19 @@ def test_cli_twice_keeps_counts(
     monkeypatch.setattr(pipeline.Ingestor, "__init__", init)
     f = tmp_path / "article.txt"
     f.write_text(article_text, encoding="utf-8")
+    return f
+
+
+def test_cli_twice_keeps_counts(cli_article: Path) -> None:
+    """``python -m ingest`` run twice: the second run changes nothing."""
+    import ingest.__main__ as cli
+
+    f = cli_article
     assert cli.main([str(f), "--quiet"]) == 0
     assert cli.main([str(f), "--quiet"]) == 0
     settings = Settings.from_env()
     assert len(read_snapshot(settings).sentences) == 38
-    assert cli.main([str(tmp_path / "missing.txt"), "--quiet"]) == 1
+    assert cli.main([str(f.parent / "missing.txt"), "--quiet"]) == 1
 
 
 # -- big documents: spaCy sees pieces, never more than its maximum (E088) ---------------------------
@@ -161,22 +168,14 @@ def test_pieces_cut_an_enormous_sentence_hard() -> None:
 
 
 def test_cli_repair_cleans_an_interrupted_ingest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, article_text: str, fake_embedder, capsys
+    cli_article: Path, article_text: str, fake_embedder, capsys
 ) -> None:
     """A pending version left by a killed ingest: --repair deletes its rows, keeps the document."""
     import ingest.__main__ as cli
     import ingest.pipeline as pipeline
     from assistant.store import sentence_row_ids
 
-    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "idx"))
-    original = pipeline.Ingestor.__init__
-
-    def init(self, settings=None, embedder=None, client=None, with_entities=True):
-        original(self, settings, fake_embedder, client, False)
-
-    monkeypatch.setattr(pipeline.Ingestor, "__init__", init)
-    f = tmp_path / "article.txt"
-    f.write_text(article_text, encoding="utf-8")
+    f = cli_article
     assert cli.main([str(f), "--quiet"]) == 0
     ing = pipeline.Ingestor(Settings.from_env())
     writer = ing.writer
