@@ -71,8 +71,11 @@ def main() -> None:
     ap.add_argument("--set", action="append", required=True, help="question set name (its dev split is used)")
     ap.add_argument("grid", nargs="*", help="FIELD=v1,v2,... (AnswerPolicy fields)")
     args = ap.parse_args()
-    grid = parse_grid(args.grid)
-    loaded = load_dev_sets(args.set)
+    run_grid(load_dev_sets(args.set), parse_grid(args.grid))
+
+
+def run_grid(loaded: list[tuple[str, list[Any], Any]], grid: dict[str, list[Any]]) -> None:
+    """Print the policy in force, then every combination of ``grid``, scored on ``loaded``."""
     base = policy_mod.POLICY
     print("in force:", score(loaded), flush=True)
     try:
