@@ -256,6 +256,8 @@ def _retrieve(st: State) -> Decision:
     each re-scored for support; headings only when nothing else is left."""
     info, turn, ctx = st.info, st.turn, st.ctx
     expansion = tuple(t for alts in info.synonyms.values() for t in sorted(alts))
+    # a follow-up: stay near what the last answer was about (rows by key, not by a scan)
+    previous = ctx.rows.rows_of_keys(turn.previous_keys) if turn.previous_keys else []
     # A follow-up's earlier topic (context) also finds candidates, at weight 0.8; linear-time top-k.
     order, fused, dense = st.retriever.top(
         turn.query,
@@ -263,12 +265,9 @@ def _retrieve(st: State) -> Decision:
         allowed=st.allowed,
         expansion=expansion,
         context=turn.context,
+        include=previous,
     )
-    if turn.previous_keys:  # a follow-up: stay near what the last answer was about
-        prev = set(turn.previous_keys)
-        for i, s in enumerate(ctx.sentences):
-            if s.key in prev and i not in order:
-                order.append(i)
+    order += [i for i in previous if i not in order]
     cands = sorted(
         (score_evidence(info, ctx, i, float(fused[i]), float(dense[i])) for i in order),
         key=lambda e: -e.score,
@@ -788,8 +787,7 @@ def _not_stated_text(info: Question) -> str:
 
 
 def _next_after(turn: Turn, ctx: SentenceContext, allowed: np.ndarray | None) -> int | None:
-    previous = set(turn.previous_keys)
-    last = max((i for i, s in enumerate(ctx.sentences) if s.key in previous), default=None)
+    last = max(ctx.rows.rows_of_keys(turn.previous_keys), default=None)
     if last is None:
         return None
     j = neighbour(ctx, last, +1)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import IndexCorruptError
+from assistant.ivf import write_ivf
 from assistant.settings import Settings
 from assistant.snapshot import (
     CACHE_FORMAT,
@@ -65,9 +66,13 @@ def ensure_cache(settings: Settings, cols: Collections) -> IndexSnapshot:
         folder.mkdir()
     write_cache(folder, *_read_rows(settings, cols))
     final = root / f"gen-{generation}"
-    if final.exists():  # another process built the same generation meanwhile
+    if final.exists() and open_cache(root, generation) is not None:  # another process built it meanwhile
         remove_tree(folder)
     else:
+        if final.exists():  # the same generation in an older cache format: moved aside, then replaced
+            old = root / f"gen-{generation}.tmp-old-{os.getpid()}"
+            os.rename(final, old)
+            remove_tree(old)
         os.rename(folder, final)
     write_current(root, generation)
     _clean(root, generation)
@@ -193,6 +198,9 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
     np.save(folder / "terms.npy", ids)
     np.save(folder / "terms_off.npy", offsets)
     (folder / "vocab.json").write_text(json.dumps(list(vocab), ensure_ascii=False), encoding="utf-8")
+    _write_term_stats(folder, rows, sent_texts, terms, ids, offsets, len(vocab))
+    if rows and len(rows) >= Settings.from_env().ann_min_sentences:
+        write_ivf(folder / "ivf", vectors)
     if rows:
         # Exactly what SentenceRetriever would build in memory, saved to be memory-mapped.
         bm25 = bm25s.BM25()
@@ -203,3 +211,23 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
             "hashes": [d["hash"] for d in docs]}
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     (folder / "DONE").write_text("ok", encoding="utf-8")
+
+
+def _write_term_stats(folder: Path, rows: list[tuple], sent_texts: list[str], terms: list[list[str]],
+                      ids: np.ndarray, offsets: np.ndarray, n_vocab: int) -> None:
+    """``df.npy`` (sentences per vocabulary term) and ``names.json`` (every term and name key
+    of every sentence): the answerer's corpus statistics, one pass here instead of one per
+    question process (``snapshot.TermTable``)."""
+    from assistant.store import entities_from_json
+    from assistant.support import corpus_names_of
+    from assistant.types import Sentence
+
+    sentence_of = np.repeat(np.arange(len(terms), dtype=np.int64), np.diff(offsets))
+    pairs = np.unique(sentence_of * max(1, n_vocab) + ids) if len(ids) else np.zeros(0, np.int64)
+    df = np.bincount(pairs % max(1, n_vocab), minlength=n_vocab).astype(np.int32)
+    np.save(folder / "df.npy", df)
+    sentences = [Sentence(doc_id=r[0], sentence_id=r[1], text=t, start=r[2], end=r[3], paragraph=r[4],
+                          is_heading=bool(r[5]), entities=entities_from_json(r[6]) if r[6] else ())
+                 for r, t in zip(rows, sent_texts, strict=True)]
+    names = sorted(corpus_names_of(sentences, terms))
+    (folder / "names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")

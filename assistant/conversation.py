@@ -12,6 +12,7 @@ Three kinds of follow-up, resolved before retrieval:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.analysis import question_entities
@@ -56,7 +57,7 @@ _VAGUE = frozenset("it its this that these those".split())
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
-def _cited_sentences(answer_text: str, sentences: list[Sentence]) -> list[Sentence]:
+def _cited_sentences(answer_text: str, sentences: Sequence[Sentence]) -> list[Sentence]:
     """Sentences the previous answer quoted (exact text), else those it overlaps most."""
     folded = fold(" ".join(answer_text.split()))
     exact = [s for s in sentences if len(s.text) > 12 and fold(" ".join(s.text.split()))[1:-1] in folded]
@@ -76,7 +77,7 @@ def _cited_sentences(answer_text: str, sentences: list[Sentence]) -> list[Senten
     return [s for _, s in scored[:2]]
 
 
-def _last_person(texts: list[str], cited: list[Sentence], sentences: list[Sentence]) -> str:
+def _last_person(texts: list[str], cited: list[Sentence], sentences: Sequence[Sentence]) -> str:
     """The person the conversation was last about: from the cited sentences, else the most
     recent name in ``texts`` (newest first) that the documents tag as a person."""
     for s in reversed(cited):
@@ -158,7 +159,7 @@ def dangling_reference(question: str) -> str:
     return ""
 
 
-def resolve(question: str, history: list[Message], sentences: list[Sentence]) -> Turn:
+def resolve(question: str, history: list[Message], sentences: Sequence[Sentence]) -> Turn:
     """Return the standalone ``Turn`` for ``question`` given earlier ``history``.
 
     ``sentences`` are the ones the answer may use (a document filter applies here too): the

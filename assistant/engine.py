@@ -32,6 +32,7 @@ class Assistant:
         self._retriever: Any = None
         self._reader: Any = None
         self._vocab: tuple[Any, frozenset[str]] | None = None
+        self._rows: tuple[Any, Any] | None = None
         self._lock = threading.RLock()
 
     # -- loading -----------------------------------------------------------------------
@@ -62,6 +63,10 @@ class Assistant:
             rrf_k=self.settings.rrf_k,
             terms=getattr(snapshot, "terms", None),
             bm25_dir=getattr(snapshot, "bm25_dir", None),
+            ivf_dir=getattr(snapshot, "ivf_dir", None),
+            ann_min_sentences=self.settings.ann_min_sentences,
+            ann_nprobe=self.settings.ann_nprobe,
+            ann_bm25_candidates=self.settings.ann_bm25_candidates,
         )
 
     def _load_reader(self) -> Any:
@@ -111,7 +116,8 @@ class Assistant:
         return self._snapshot.sentences
 
     def document_sentences(self, doc_id: str) -> list[Sentence]:
-        return [s for s in self.sentences if s.doc_id == doc_id]
+        self._ensure_loaded()
+        return [self.sentences[int(i)] for i in self._doc_rows().rows(doc_id)]
 
     # -- answering ---------------------------------------------------------------------
     def ask(
@@ -180,11 +186,13 @@ class Assistant:
         allowed = None
         sentences = self._snapshot.sentences
         if args.doc_ids:
-            import numpy as np  # imported late so settings' BLAS thread default applies
+            # per document, not per sentence: a range of rows each (``assistant.doc_rows``), and
+            # the filtered list is a view that reads rows only if the conversation needs them
+            from assistant.doc_rows import RowView
 
-            wanted = set(args.doc_ids)
-            allowed = np.array([s.doc_id in wanted for s in sentences], dtype=bool)
-            sentences = [s for s in sentences if s.doc_id in wanted]
+            rows = self._doc_rows()
+            allowed = rows.mask(args.doc_ids)
+            sentences = RowView(sentences, rows.selection(args.doc_ids))
         # the filter holds while resolving too: the earlier answer's sentences, the person it
         # was about, and the "next" sentence are looked up among the allowed documents only
         turn = resolve(args.question, args.history, sentences)
@@ -226,6 +234,17 @@ class Assistant:
             )
         message = "" if turn.follow_up else nothing_to_look_for(turn.query)
         return ("unreadable", message) if message else None
+
+    def _doc_rows(self) -> Any:
+        """Each document's rows in the loaded snapshot (``DocRows``, cached per snapshot)."""
+        snapshot = self._snapshot
+        cached = self._rows
+        if cached is None or cached[0] is not snapshot:
+            from assistant.doc_rows import DocRows
+
+            cached = (snapshot, DocRows(snapshot.sentences))
+            self._rows = cached
+        return cached[1]
 
     def _vocabulary(self) -> frozenset[str]:
         """The words the documents use (cached per snapshot): they count as English words."""

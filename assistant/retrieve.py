@@ -15,6 +15,7 @@ thread around the question path (``single_blas_thread``), whatever numpy was imp
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -117,9 +118,15 @@ class SentenceRetriever:
         rrf_k: int = 60,
         terms: Sequence[list[str]] | None = None,
         bm25_dir: Path | None = None,
+        ivf_dir: Path | None = None,
+        ann_min_sentences: int = 20_000,
+        ann_nprobe: int = 48,
+        ann_bm25_candidates: int = 200,
     ) -> None:
         """``terms`` / ``bm25_dir``: each sentence's terms and the saved BM25 index from the
-        query cache; without them both are computed here (tests, in-memory snapshots)."""
+        query cache; without them both are computed here (tests, in-memory snapshots).
+        ``ivf_dir``: the cache's dense IVF index, used by ``top``/``search`` from
+        ``ann_min_sentences`` sentences on (``assistant.settings`` says what each knob does)."""
         if fusion not in ("weighted", "rrf"):
             raise ValueError(f"fusion {fusion!r} is not 'weighted' or 'rrf' (ASSISTANT_FUSION)")
         self.sentences = sentences
@@ -144,6 +151,14 @@ class SentenceRetriever:
             if sentences:
                 self._bm25.index(corpus, show_progress=False)
         self._vocab: Any = getattr(self._bm25, "vocab_dict", None) or {}
+        self.ann_min_sentences = ann_min_sentences
+        self.ann_nprobe = ann_nprobe
+        self.ann_bm25_candidates = ann_bm25_candidates
+        self._ivf: Any = None
+        if ivf_dir is not None and len(sentences) >= ann_min_sentences:
+            from assistant.ivf import IVFIndex
+
+            self._ivf = IVFIndex(ivf_dir)
         self._cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
 
@@ -184,8 +199,7 @@ class SentenceRetriever:
         qv = self.embed_query(query) if query_vec is None else query_vec
         with single_blas_thread():
             dense = self.embeddings @ qv
-        terms = [t for t in [*content_terms(query), *expansion] if t in self._vocab]
-        bm25 = np.asarray(self._bm25.get_scores(terms), dtype=np.float64) if terms else np.zeros(n)
+        bm25 = self._bm25_scores(query, expansion)
         if self.fusion == "rrf":
             fused = rrf([dense, bm25], self.rrf_k, [self.dense_weight, self.bm25_weight])
         else:
@@ -196,6 +210,11 @@ class SentenceRetriever:
             fused = np.where(allowed, fused, -np.inf)
         return fused, dense, bm25
 
+    def _bm25_scores(self, query: str, expansion: tuple[str, ...] = ()) -> np.ndarray:
+        n = len(self.sentences)
+        terms = [t for t in [*content_terms(query), *expansion] if t in self._vocab]
+        return np.asarray(self._bm25.get_scores(terms), dtype=np.float64) if terms else np.zeros(n)
+
     def top(
         self,
         query: str,
@@ -203,10 +222,22 @@ class SentenceRetriever:
         allowed: np.ndarray | None = None,
         expansion: tuple[str, ...] = (),
         context: str = "",
+        include: Sequence[int] = (),
     ) -> tuple[list[int], np.ndarray, np.ndarray]:
         """(indices of the ``k`` best sentences, fused, dense): the same rows, in the same
         order, as ``np.argsort(-fused, kind="stable")[:k]`` (ties by row), but linear time.
-        ``context``: a follow-up's earlier topic, scored too at weight 0.8 (max of the two)."""
+        ``context``: a follow-up's earlier topic, scored too at weight 0.8 (max of the two).
+
+        Large corpora (``ann_min_sentences``) score only candidate rows (``_subset``); then
+        ``fused``/``dense`` are filled for those and for ``include`` (rows the caller reads
+        besides the top ones), -inf/0 elsewhere. Smaller ones score every row, as always."""
+        if self._use_subset(allowed):
+            queries = [(query, expansion, 1.0)] + ([(f"{query} {context}", (), 0.8)] if context else [])
+            rows, fused_rows, dense_rows, _b = self._subset(queries, allowed, include)
+            n = len(self.sentences)
+            fused, dense = np.full(n, -np.inf), np.zeros(n, dtype=np.float32)
+            fused[rows], dense[rows] = fused_rows, dense_rows
+            return [int(rows[j]) for j in top_k(fused_rows, k)], fused, dense
         fused, dense, _bm25 = self.score_all(query, allowed=allowed, expansion=expansion)
         if context:
             f2, _d2, _b2 = self.score_all(f"{query} {context}", allowed=allowed)
@@ -214,9 +245,86 @@ class SentenceRetriever:
         return top_k(fused, k), fused, dense
 
     def search(self, query: str, k: int = 8, allowed: np.ndarray | None = None) -> list[Hit]:
+        if self._use_subset(allowed):
+            rows, fused_rows, dense_rows, bm25 = self._subset([(query, (), 1.0)], allowed, ())
+            best = [(int(rows[j]), j) for j in top_k(fused_rows, k)]
+            return [Hit(i, self.sentences[i], float(fused_rows[j]), float(dense_rows[j]), float(bm25[i]))
+                    for i, j in best]
         fused, dense, bm25 = self.score_all(query, allowed=allowed)
         order = top_k(fused, k)
         return [Hit(i, self.sentences[i], float(fused[i]), float(dense[i]), float(bm25[i])) for i in order]
+
+    # -- large corpora: exact scores for candidate rows only ----------------------------------------
+    def _use_subset(self, allowed: np.ndarray | None) -> bool:
+        """Candidate scoring applies from ``ann_min_sentences`` on, with weighted fusion (RRF
+        ranks every row), and where there is an IVF index or a filter leaves few rows."""
+        if self.fusion != "weighted" or len(self.sentences) < self.ann_min_sentences:
+            return False
+        return self._ivf is not None or (allowed is not None and self._few(allowed))
+
+    def _few(self, allowed: np.ndarray) -> bool:
+        return int(np.count_nonzero(allowed)) <= self.ann_min_sentences
+
+    def _subset(
+        self,
+        queries: list[tuple[str, tuple[str, ...], float]],
+        allowed: np.ndarray | None,
+        include: Sequence[int],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(rows ascending, their fused scores, their dense scores of the first query, the first
+        query's BM25 over all rows) for ``queries`` (text, expansion, weight; fused is the max of
+        the weighted ones). Each row gets exactly the arithmetic ``score_all`` gives it: BM25 is
+        still computed for every row (sparse columns, well under a millisecond), so its min-max
+        scaling is the same; only the dense products are limited to the candidates."""
+        vecs = [self.embed_query(q) for q, _e, _w in queries]
+        bm25s = [self._bm25_scores(q, e) for q, e, _w in queries]
+        rows = self._candidates(vecs, bm25s, allowed, include)
+        with single_blas_thread():
+            block = np.asarray(self.embeddings[rows], dtype=np.float32)
+            denses = [block @ v for v in vecs]
+        fused_rows: np.ndarray | None = None
+        for (_q, _e, weight), d, b in zip(queries, denses, bm25s, strict=True):
+            lo, hi = (float(b.min()), float(b.max())) if len(b) else (0.0, 0.0)
+            scaled = np.zeros(len(rows)) if hi - lo < 1e-9 else (b[rows] - lo) / (hi - lo)
+            f = self.dense_weight * d + self.bm25_weight * 0.5 * scaled
+            if allowed is not None:
+                f = np.where(allowed[rows], f, -np.inf)
+            fused_rows = f if fused_rows is None else np.maximum(fused_rows, weight * f)
+        assert fused_rows is not None
+        return rows, fused_rows, denses[0], bm25s[0]
+
+    def _candidates(
+        self, vecs: list[np.ndarray], bm25s: list[np.ndarray], allowed: np.ndarray | None,
+        include: Sequence[int],
+    ) -> np.ndarray:
+        """Rows to score: all allowed ones when a filter leaves few; else the rows of the
+        nearest IVF clusters and BM25's best rows (of each query), within the filter; plus
+        ``include``. More clusters are searched when a filter hides most rows."""
+        n = len(self.sentences)
+        if self._ivf is None or (allowed is not None and self._few(allowed)):
+            rows = np.arange(n) if allowed is None else np.flatnonzero(allowed)
+        else:
+            share = 1.0 if allowed is None else max(1, int(np.count_nonzero(allowed))) / n
+            nprobe = min(self._ivf.lists, math.ceil(self.ann_nprobe / share))
+            parts = [self._ivf.probe(v, nprobe) for v in vecs]
+            parts += [self._bm25_best(b, allowed) for b in bm25s]
+            rows = np.unique(np.concatenate(parts))
+            if allowed is not None:
+                rows = rows[allowed[rows]]
+        if len(include):
+            rows = np.union1d(rows, np.asarray(include, dtype=np.int64))
+        return rows.astype(np.int64, copy=False)
+
+    def _bm25_best(self, bm25: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
+        """Up to ``ann_bm25_candidates`` rows with the highest BM25 (rare exact terms that
+        the dense clusters may miss)."""
+        hits = np.flatnonzero(bm25)
+        if allowed is not None:
+            hits = hits[allowed[hits]]
+        m = self.ann_bm25_candidates
+        if len(hits) > m > 0:
+            hits = hits[np.argpartition(-bm25[hits], m - 1)[:m]]
+        return hits if m > 0 else hits[:0]
 
 
 def top_k(scores: np.ndarray, k: int) -> list[int]:

@@ -97,6 +97,13 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    # Dense search over an IVF index (assistant/ivf.py) from this many sentences on; below it every
+    # sentence is scored exactly (answers on small corpora never depend on the approximation). The
+    # cache build writes the IVF index from the same size on. nprobe: clusters searched per query
+    # (of about 4*sqrt(N)); bm25_candidates: BM25's best rows always scored exactly as well.
+    ann_min_sentences: int = 20_000
+    ann_nprobe: int = 48
+    ann_bm25_candidates: int = 200
     backend: str = "extractive"  # or "llm" (any OpenAI-compatible server)
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str = "llama3.1"
@@ -158,6 +165,9 @@ class Settings:
             rrf_k=_int("RRF_K", d.rrf_k),
             dense_weight=_float("DENSE_WEIGHT", d.dense_weight),
             bm25_weight=_float("BM25_WEIGHT", d.bm25_weight),
+            ann_min_sentences=_int("ANN_MIN_SENTENCES", d.ann_min_sentences),
+            ann_nprobe=_int("ANN_NPROBE", d.ann_nprobe),
+            ann_bm25_candidates=_int("ANN_BM25_CANDIDATES", d.ann_bm25_candidates),
             backend=_env("BACKEND", d.backend),
             llm_base_url=_env("LLM_BASE_URL", d.llm_base_url),
             llm_model=_env("LLM_MODEL", d.llm_model),

@@ -31,7 +31,7 @@ from assistant.settings import Settings
 from assistant.store import entities_from_json
 from assistant.types import Document, Sentence
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: term document frequencies, name vocabulary, dense IVF index
 DIM = 384
 # sent_rows.npy columns
 DOC, SID, START, END, PARA, HEAD = range(6)
@@ -109,6 +109,19 @@ class SentenceTable(Sequence[Sentence]):
         self._entities = Blob(folder, "ents")
         self._memo: list[Sentence | None] = [None] * len(self.rows)
         self._complete = False
+        self._runs: tuple[dict[str, int], np.ndarray] | None = None  # doc position, row bounds
+
+    def doc_range(self, doc_id: str) -> range:
+        """Rows of ``doc_id`` (empty when unknown): rows are in document order, so a document's
+        rows are one run, found by binary search instead of a pass over every sentence."""
+        if self._runs is None:  # built once, published in one assignment (thread-safe)
+            bounds = np.searchsorted(self.rows[:, DOC], np.arange(len(self._doc_ids) + 1), side="left")
+            self._runs = ({d: i for i, d in enumerate(self._doc_ids)}, bounds)
+        position, bounds = self._runs
+        pos = position.get(doc_id)
+        if pos is None:
+            return range(0)
+        return range(int(bounds[pos]), int(bounds[pos + 1]))
 
     def __len__(self) -> int:
         return len(self._memo)
@@ -144,9 +157,12 @@ class SentenceTable(Sequence[Sentence]):
 
 
 class TermTable(Sequence[list[str]]):
-    """Each sentence's ``content_terms`` (stemmed, alias-expanded), stored as vocabulary ids."""
+    """Each sentence's ``content_terms`` (stemmed, alias-expanded), stored as vocabulary ids,
+    with the corpus statistics the answerer needs (``support.CorpusStats``), computed when the
+    cache was built instead of from every sentence at a question process's first answer."""
 
     def __init__(self, folder: Path) -> None:
+        self._folder = folder
         self.vocab: list[str] = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
         self._ids = np.load(folder / "terms.npy", mmap_mode="r")
         self._off = np.load(folder / "terms_off.npy", mmap_mode="r")
@@ -157,6 +173,15 @@ class TermTable(Sequence[list[str]]):
     def __getitem__(self, i: int) -> list[str]:  # type: ignore[override]
         v = self.vocab
         return [v[t] for t in self._ids[int(self._off[i]) : int(self._off[i + 1])].tolist()]
+
+    def document_frequencies(self) -> dict[str, int]:
+        """term -> how many sentences hold it (every vocabulary term is in at least one)."""
+        df = np.load(self._folder / "df.npy")
+        return dict(zip(self.vocab, df.tolist(), strict=True))
+
+    def corpus_names(self) -> frozenset[str]:
+        """Every term and name key of every sentence (``support.SentenceContext.corpus_names``)."""
+        return frozenset(json.loads((self._folder / "names.json").read_text(encoding="utf-8")))
 
 
 @dataclass
@@ -172,6 +197,7 @@ class IndexSnapshot:
     terms: Sequence[list[str]] | None = None
     bm25_dir: Path | None = None
     generation: str = ""
+    ivf_dir: Path | None = None  # the dense IVF index (``assistant.ivf``), built for large corpora
 
 
 # -- where the cache lives ----------------------------------------------------------------------------
@@ -205,6 +231,7 @@ def open_cache(root: Path, generation: str) -> IndexSnapshot | None:
             terms=TermTable(folder),
             bm25_dir=folder / "bm25" if (folder / "bm25").is_dir() else None,
             generation=generation,
+            ivf_dir=folder / "ivf" if (folder / "ivf" / "offsets.npy").exists() else None,
         )
     except (OSError, ValueError, KeyError) as exc:
         raise IndexCorruptError(

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from assistant import policy as _policy
 from assistant.analysis import SALIENT_KEY, Question, entity_keys
+from assistant.doc_rows import DocRows
+from assistant.lazy_rows import LazyMap, LazyRows
 from assistant.numbers import Figure, measures, quantities
 from assistant.patterns import CURRENCY
 from assistant.reader import Reading
@@ -59,55 +63,104 @@ class Evidence:
     reading: Reading | None = None  # its full verdict (answer span logits), when read
 
 
-class SentenceContext:
-    """Neighbourhood and term statistics over the indexed sentences."""
+@runtime_checkable
+class CorpusStats(Protocol):
+    """Term statistics the query cache stores with each sentence's terms (``TermTable``), so
+    that no question has to compute them from every sentence."""
 
-    def __init__(self, sentences: list[Sentence], terms: list[list[str]] | None = None) -> None:
+    def document_frequencies(self) -> dict[str, int]: ...
+    def corpus_names(self) -> frozenset[str]: ...
+
+
+@dataclass(frozen=True)
+class _People:
+    """Who a document names: last-name key -> fullest name, and its main actor's key."""
+
+    names: dict[str, str]
+    salient: str  # '' when no one is mentioned at least 3 times
+
+
+class SentenceContext:
+    """Neighbourhood and term statistics over the indexed sentences.
+
+    Per-sentence sets (``terms``, ``names``) and per-document facts (``person_names``,
+    ``salient_name``) are computed when first read: a question reads a few dozen sentences,
+    and computing all of them up front cost 45 s at 106k sentences. Corpus-wide statistics
+    (``idf``, ``corpus_terms``, ``corpus_names``) come from the query cache when ``terms`` is
+    its ``TermTable`` (``CorpusStats``), else from one pass here (tests, in-memory indexes).
+    """
+
+    def __init__(self, sentences: Sequence[Sentence], terms: Sequence[list[str]] | None = None) -> None:
         """``terms``: each sentence's ``content_terms``, when the retriever already has them."""
         self.sentences = sentences
+        self.rows = DocRows(sentences)
         if terms is None:
             terms = [content_terms(s.text) for s in sentences]
-        self.terms = [set(t) for t in terms]
-        self.names = [t | set(words(s.text)) for t, s in zip(self.terms, sentences, strict=True)]
-        self._resolve_salient_person()
-        df: dict[str, int] = {}
-        for ts in self.terms:
-            for t in ts:
-                df[t] = df.get(t, 0) + 1
-        n = max(1, len(sentences))
+        row_terms = terms
+        n_rows = len(sentences)
+        self.terms: Sequence[set[str]] = LazyRows(n_rows, lambda i: set(row_terms[i]))
+        self.names: Sequence[set[str]] = LazyRows(n_rows, self._names_of)
+        self._people: LazyMap[str, _People] = LazyMap(self._people_of)
+        self.person_names = LazyMap[str, dict[str, str]](lambda d: self._people[d].names)
+        # the main actor's fullest name in its document (documents that have one)
+        self.salient_name = LazyMap[str, str](self._salient_name_of)
+        stats = terms if isinstance(terms, CorpusStats) else None
+        df = stats.document_frequencies() if stats is not None else _document_frequencies(self.terms)
+        n = max(1, n_rows)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.default_idf = math.log(1 + n)
-        self.corpus_names: set[str] = set().union(*self.names) if self.names else set()
         self.corpus_terms: set[str] = set(df)
+        self._corpus_names = stats.corpus_names() if stats is not None else None
 
-    def _resolve_salient_person(self) -> None:
+    @property
+    def corpus_names(self) -> frozenset[str] | set[str]:
+        """Every term and name key of every sentence (``in_corpus``); without stored statistics
+        computed once, on first use, from every sentence."""
+        if self._corpus_names is None:
+            self._corpus_names = frozenset(set().union(*self.names) if self.names else set())
+        return self._corpus_names
+
+    def _people_of(self, doc_id: str) -> _People:
         """Cheap document-level coreference: a sentence that refers to someone only by a
         role or a pronoun ("the French president", "he") also matches the person its
         document mentions most often. News reports revolve around one main actor, so this
-        links most such mentions without a coreference model."""
-        by_doc: dict[str, dict[str, int]] = {}  # doc -> last-name key -> mentions
-        self.person_names: dict[str, dict[str, str]] = {}  # doc -> last-name key -> fullest name
-        for s in self.sentences:
-            counts = by_doc.setdefault(s.doc_id, {})
-            names = self.person_names.setdefault(s.doc_id, {})
-            for e in s.entities:
+        links most such mentions without a coreference model. Reads ``doc_id``'s rows only."""
+        rows = self.rows.rows(doc_id)
+        if not len(rows):
+            raise KeyError(doc_id)
+        counts: dict[str, int] = {}  # last-name key -> mentions
+        names: dict[str, str] = {}  # last-name key -> fullest name
+        for i in rows:
+            for e in self.sentences[int(i)].entities:
                 if e.label == "PERSON" and words(e.text):
                     key = words(e.text)[-1]
                     counts[key] = counts.get(key, 0) + 1
                     if len(e.text) > len(names.get(key, "")):
                         names[key] = e.text
-        salient = {d: max(c, key=c.get) for d, c in by_doc.items() if c and max(c.values()) >= 3}
-        # the main actor's fullest name in its document
-        self.salient_name: dict[str, str] = {d: self.person_names[d][key] for d, key in salient.items()}
-        for i, s in enumerate(self.sentences):
-            main = salient.get(s.doc_id)
-            if main and main in self.names[i]:
-                self.names[i] = self.names[i] | {SALIENT_KEY}
-            if not main or main in self.names[i]:
-                continue
-            has_person = any(e.label == "PERSON" for e in s.entities)
-            if ROLE_OR_PRONOUN.search(s.text) and not has_person:
-                self.names[i] = self.names[i] | {main, SALIENT_KEY}
+        salient = max(counts, key=counts.__getitem__) if counts and max(counts.values()) >= 3 else ""
+        return _People(names, salient)
+
+    def _salient_name_of(self, doc_id: str) -> str:
+        people = self._people[doc_id]
+        if not people.salient:
+            raise KeyError(doc_id)
+        return people.names[people.salient]
+
+    def _names_of(self, i: int) -> set[str]:
+        """Sentence ``i``'s terms and words, plus its document's main actor (and
+        ``SALIENT_KEY``) when it names them or refers to someone by role or pronoun only."""
+        s = self.sentences[i]
+        names = self.terms[i] | set(words(s.text))
+        people = self._people.get(s.doc_id)
+        main = people.salient if people is not None else ""
+        if not main:
+            return names
+        if main in names:
+            return names | {SALIENT_KEY}
+        has_person = any(e.label == "PERSON" for e in s.entities)
+        if ROLE_OR_PRONOUN.search(s.text) and not has_person:
+            return names | {main, SALIENT_KEY}
+        return names
 
     def sayers(self, i: int) -> set[str]:
         """Name keys of whoever speaks in sentence ``i``: names next to a verb of saying; "he
@@ -190,6 +243,21 @@ class SentenceContext:
 
     def in_corpus(self, ks: tuple[str, ...]) -> bool:
         return any(k in self.corpus_names for k in ks)
+
+
+def _document_frequencies(terms: Iterable[set[str]]) -> dict[str, int]:
+    """How many sentences hold each term (one pass; the query cache stores these)."""
+    df: dict[str, int] = {}
+    for ts in terms:
+        for t in ts:
+            df[t] = df.get(t, 0) + 1
+    return df
+
+
+def corpus_names_of(sentences: Sequence[Sentence], terms: Sequence[list[str]]) -> frozenset[str]:
+    """``SentenceContext.corpus_names`` computed from every sentence: what the query cache
+    stores at build time, so a question process never makes this pass."""
+    return frozenset(SentenceContext(sentences, terms).corpus_names)
 
 
 def has_expected(info: Question, s: Sentence) -> bool:
