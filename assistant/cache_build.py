@@ -17,6 +17,7 @@ import numpy as np
 
 from assistant.errors import IndexCorruptError
 from assistant.ivf import write_ivf
+from assistant.language import document_words
 from assistant.settings import Settings
 from assistant.snapshot import (
     CACHE_FORMAT,
@@ -190,6 +191,8 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
     Blob.write(folder, "sent_text", sent_texts)
     Blob.write(folder, "ents", [r[6] for r in rows])
     Blob.write(folder, "doc_text", [d["text"] for d in docs])
+    doc_words = sorted(document_words([d["text"] for d in docs]))
+    (folder / "doc_words.json").write_text(json.dumps(doc_words, ensure_ascii=False), encoding="utf-8")
     terms = [content_terms(t) for t in sent_texts]
     vocab: dict[str, int] = {}
     ids = np.array([vocab.setdefault(t, len(vocab)) for ts in terms for t in ts], dtype=np.int32)

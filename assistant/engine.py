@@ -253,7 +253,10 @@ class Assistant:
         if cached is None or cached[0] is not snapshot:
             from assistant.language import document_words
 
-            cached = (snapshot, document_words([d.text for d in snapshot.documents.values()]))
+            stored = getattr(snapshot.documents, "words", None)  # the query cache keeps them
+            docs = snapshot.documents
+            words = stored() if callable(stored) else document_words([d.text for d in docs.values()])
+            cached = (snapshot, words)
             self._vocab = cached
         return cached[1]
 

@@ -5,14 +5,19 @@ scale (29 ms of a 115 ms answer at 106k sentences, and it touches the whole 160 
 Spherical k-means puts the vectors into about 4*sqrt(N) clusters when the cache is built; a
 question scores the centroids, then only the rows of its ``nprobe`` nearest clusters (exactly;
 ``SentenceRetriever`` adds BM25's best rows). NumPy only, deterministic (fixed seed): no
-chromadb import (seconds at start-up) and nothing to download. Files, memory-mapped at query
-time: ``centroids.npy`` (k x 384), ``order.npy`` (rows grouped by cluster, ascending within
-one) and ``offsets.npy`` (k + 1: cluster c is ``order[offsets[c]:offsets[c + 1]]``).
+chromadb import (seconds at start-up) and nothing to download. Files: ``centroids.npy``
+(k x 384), ``order.npy`` (rows grouped by cluster, ascending within one), ``offsets.npy``
+(k + 1: cluster c is ``order[offsets[c]:offsets[c + 1]]``) and ``vectors.f32``, the vectors
+in that order. A question reads its clusters' vectors from ``vectors.f32`` with a few
+``preadv`` calls (one per run of consecutive rows) instead of through a memory map: a cluster's
+rows are scattered over the whole matrix, so mapped reads (and the kernel's fault-around) made
+most of ``emb.npy`` resident after one question (155 of 160 MB at 106k sentences).
 """
 
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -71,15 +76,26 @@ def write_ivf(folder: Path, vectors: np.ndarray) -> None:
     np.save(folder / "centroids.npy", centroids)
     np.save(folder / "order.npy", order)
     np.save(folder / "offsets.npy", offsets)
+    np.ascontiguousarray(np.asarray(vectors, dtype=np.float32)[order]).tofile(folder / "vectors.f32")
 
 
 class IVFIndex:
-    """A saved IVF index: ``probe(vector, nprobe)`` gives the rows of the nearest clusters."""
+    """A saved IVF index: ``probe(vector, nprobe)`` gives the rows of the nearest clusters,
+    ``vectors(rows)`` their vectors."""
 
     def __init__(self, folder: Path) -> None:
         self.centroids = np.load(folder / "centroids.npy")  # small (k x 384): read, not mapped
         self._order = np.load(folder / "order.npy", mmap_mode="r").view(np.ndarray)
         self._offsets = np.load(folder / "offsets.npy")
+        self._position = np.empty(len(self._order), dtype=np.int64)  # row -> place in vectors.f32
+        self._position[self._order] = np.arange(len(self._order))
+        self._row_bytes = self.centroids.shape[1] * 4
+        self._fd = os.open(folder / "vectors.f32", os.O_RDONLY)
+
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            os.close(fd)
 
     @property
     def lists(self) -> int:
@@ -94,3 +110,22 @@ class IVFIndex:
         best = np.argpartition(-scores, nprobe - 1)[:nprobe]
         parts = [self._order[self._offsets[c] : self._offsets[c + 1]] for c in best.tolist()]
         return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors of ``rows`` (float32, in the order given), read run by run; safe from
+        several threads (each read names its offset)."""
+        place = self._position[rows]
+        by_place = np.argsort(place, kind="stable")
+        sorted_place = place[by_place]
+        block = np.empty((len(rows), self.centroids.shape[1]), dtype=np.float32)
+        cuts = np.flatnonzero(np.diff(sorted_place) != 1) + 1
+        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(rows)], strict=True):
+            if b <= a:
+                continue
+            want, at = (b - a) * self._row_bytes, int(sorted_place[a]) * self._row_bytes
+            got = os.preadv(self._fd, [memoryview(block[a:b]).cast("B")], at)
+            if got != want:
+                raise OSError(f"short read from the IVF vectors ({got} of {want} bytes): rebuild the cache")
+        out = np.empty_like(block)
+        out[by_place] = block
+        return out

@@ -279,9 +279,9 @@ class SentenceRetriever:
         vecs = [self.embed_query(q) for q, _e, _w in queries]
         bm25s = [self._bm25_scores(q, e) for q, e, _w in queries]
         rows = self._candidates(vecs, bm25s, allowed, include)
+        block = self._ivf.vectors(rows) if self._ivf is not None else self.embeddings[rows]
         with single_blas_thread():
-            block = np.asarray(self.embeddings[rows], dtype=np.float32)
-            denses = [block @ v for v in vecs]
+            denses = [np.asarray(block, dtype=np.float32) @ v for v in vecs]
         fused_rows: np.ndarray | None = None
         for (_q, _e, weight), d, b in zip(queries, denses, bm25s, strict=True):
             lo, hi = (float(b.min()), float(b.max())) if len(b) else (0.0, 0.0)

@@ -31,7 +31,7 @@ from assistant.settings import Settings
 from assistant.store import entities_from_json
 from assistant.types import Document, Sentence
 
-CACHE_FORMAT = 2  # 2: term document frequencies, name vocabulary, dense IVF index
+CACHE_FORMAT = 3  # 2: term document frequencies, name vocabulary, dense IVF index; 3: document words
 DIM = 384
 # sent_rows.npy columns
 DOC, SID, START, END, PARA, HEAD = range(6)
@@ -74,10 +74,16 @@ class DocumentTable(Mapping[str, Document]):
         self._hashes: list[str] = meta["hashes"]
         self._position = {d: i for i, d in enumerate(self.ids)}
         self._texts = Blob(folder, "doc_text")
+        self._folder = folder
         self._memo: dict[str, Document] = {}
 
     def position(self, doc_id: str) -> int:
         return self._position[doc_id]
+
+    def words(self) -> frozenset[str]:
+        """``language.document_words`` of every document, computed when the cache was built
+        (1.7 s at 19k documents when a question process computed it)."""
+        return frozenset(json.loads((self._folder / "doc_words.json").read_text(encoding="utf-8")))
 
     def __getitem__(self, doc_id: str) -> Document:
         doc = self._memo.get(doc_id)

@@ -116,6 +116,9 @@ def test_cache_statistics_equal_the_eager_ones(tmp_path: Any) -> None:
     ctx = SentenceContext(snap.sentences, snap.terms)
     assert ctx.rows._ranged  # the table's ranges, not a grouping pass
     _assert_same(ctx, _corpus())
+    from assistant.language import document_words
+
+    assert snap.documents.words() == document_words([snap.documents[d].text for d in snap.documents])
 
 
 def test_lazy_context_on_the_shipped_article(real_assistant: Any) -> None:

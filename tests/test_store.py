@@ -101,6 +101,24 @@ def test_missing_sentence_rows_are_corrupt_and_repair_rebuilds_them(
     assert len(snap.sentences) == 38 and cols.sentences.count() == 38
 
 
+def test_a_cache_of_an_older_format_is_rebuilt_in_place(
+        tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
+    """Same generation, older layout (a new release reads an index the old one wrote): the
+    cache is rebuilt from Chroma, not kept (which used to fail an assertion on every start)."""
+    import json
+
+    from assistant.snapshot import CACHE_FORMAT, cache_root, current_generation
+
+    _ingest(tmp_settings, fake_embedder, tmp_path, article_text)
+    root = cache_root(tmp_settings)
+    meta_file = root / f"gen-{current_generation(root)}" / "meta.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta_file.write_text(json.dumps({**meta, "format": CACHE_FORMAT - 1}), encoding="utf-8")
+    snap = read_snapshot(tmp_settings)
+    assert len(snap.sentences) == 38
+    assert json.loads(meta_file.read_text(encoding="utf-8"))["format"] == CACHE_FORMAT
+
+
 def test_index_built_with_another_model_is_corrupt(tmp_settings: Settings) -> None:
     client = open_client(tmp_settings)
     for name in collection_names(tmp_settings):
