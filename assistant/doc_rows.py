@@ -22,7 +22,7 @@ class DocRows:
 
     def __init__(self, sentences: Sequence[Sentence]) -> None:
         self.sentences = sentences
-        self._ranged = callable(getattr(sentences, "doc_range", None))
+        self._ranged = callable(getattr(sentences, "doc_ranges", None))
         self._groups: dict[str, list[int]] | None = None
         self._keys: dict[tuple[str, int], int] | None = None
 
@@ -58,20 +58,22 @@ class DocRows:
 
     def selection(self, doc_ids: Iterable[str]) -> np.ndarray:
         """Rows of these documents, ascending, as one int64 array."""
-        parts = [np.asarray(self.rows(d), dtype=np.int64) for d in dict.fromkeys(doc_ids)]
-        rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        return np.sort(rows)
+        return np.flatnonzero(self.mask(doc_ids))
 
     def mask(self, doc_ids: Iterable[str]) -> np.ndarray:
-        """A bool mask over every row: True for the rows of these documents."""
-        allowed = np.zeros(len(self.sentences), dtype=bool)
-        for d in dict.fromkeys(doc_ids):
-            r = self.rows(d)
-            if isinstance(r, range):
-                allowed[r.start : r.stop] = True
-            else:
-                allowed[np.asarray(r, dtype=np.int64)] = True
-        return allowed
+        """A bool mask over every row: True for the rows of these documents (built from the
+        documents' row ranges: +1 where one starts, -1 where it ends, a running sum)."""
+        n = len(self.sentences)
+        if not self._ranged:
+            allowed = np.zeros(n, dtype=bool)
+            for d in dict.fromkeys(doc_ids):
+                allowed[np.asarray(self.rows(d), dtype=np.int64)] = True
+            return allowed
+        starts, stops = self.sentences.doc_ranges(dict.fromkeys(doc_ids))  # type: ignore[attr-defined]
+        edges = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(edges, starts, 1)
+        np.add.at(edges, stops, -1)
+        return np.cumsum(edges[:-1]) > 0
 
 
 class RowView(Sequence[Sentence]):

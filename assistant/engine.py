@@ -190,9 +190,8 @@ class Assistant:
             # the filtered list is a view that reads rows only if the conversation needs them
             from assistant.doc_rows import RowView
 
-            rows = self._doc_rows()
-            allowed = rows.mask(args.doc_ids)
-            sentences = RowView(sentences, rows.selection(args.doc_ids))
+            allowed = self._doc_rows().mask(args.doc_ids)
+            sentences = RowView(sentences, allowed.nonzero()[0])
         # the filter holds while resolving too: the earlier answer's sentences, the person it
         # was about, and the "next" sentence are looked up among the allowed documents only
         turn = resolve(args.question, args.history, sentences)

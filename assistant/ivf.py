@@ -112,8 +112,26 @@ class IVFIndex:
         return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
-        """The vectors of ``rows`` (float32, in the order given), read run by run; safe from
-        several threads (each read names its offset)."""
+        """The vectors of ``rows`` (float32, in the order given)."""
+        block, by_place = self._read(rows)
+        out = np.empty_like(block)
+        out[by_place] = block
+        return out
+
+    def dots(self, rows: np.ndarray, queries: list[np.ndarray]) -> list[np.ndarray]:
+        """Each query vector's dot product with the vectors of ``rows`` (in the order given):
+        computed in file order, so only the scores are put back in order, not the vectors."""
+        block, by_place = self._read(rows)
+        out = []
+        for q in queries:
+            scores = np.empty(len(rows), dtype=np.float32)
+            scores[by_place] = block @ q
+            out.append(scores)
+        return out
+
+    def _read(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the vectors of ``rows`` in file order, the index into ``rows`` of each), read run
+        by run; safe from several threads (each read names its offset)."""
         place = self._position[rows]
         by_place = np.argsort(place, kind="stable")
         sorted_place = place[by_place]
@@ -126,6 +144,4 @@ class IVFIndex:
             got = os.preadv(self._fd, [memoryview(block[a:b]).cast("B")], at)
             if got != want:
                 raise OSError(f"short read from the IVF vectors ({got} of {want} bytes): rebuild the cache")
-        out = np.empty_like(block)
-        out[by_place] = block
-        return out
+        return block, by_place

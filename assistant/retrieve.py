@@ -279,9 +279,12 @@ class SentenceRetriever:
         vecs = [self.embed_query(q) for q, _e, _w in queries]
         bm25s = [self._bm25_scores(q, e) for q, e, _w in queries]
         rows = self._candidates(vecs, bm25s, allowed, include)
-        block = self._ivf.vectors(rows) if self._ivf is not None else self.embeddings[rows]
         with single_blas_thread():
-            denses = [np.asarray(block, dtype=np.float32) @ v for v in vecs]
+            if self._ivf is not None:
+                denses = self._ivf.dots(rows, vecs)
+            else:
+                block = np.asarray(self.embeddings[rows], dtype=np.float32)
+                denses = [block @ v for v in vecs]
         fused_rows: np.ndarray | None = None
         for (_q, _e, weight), d, b in zip(queries, denses, bm25s, strict=True):
             lo, hi = (float(b.min()), float(b.max())) if len(b) else (0.0, 0.0)
@@ -308,9 +311,12 @@ class SentenceRetriever:
             nprobe = min(self._ivf.lists, math.ceil(self.ann_nprobe / share))
             parts = [self._ivf.probe(v, nprobe) for v in vecs]
             parts += [self._bm25_best(b, allowed) for b in bm25s]
-            rows = np.unique(np.concatenate(parts))
+            chosen = np.zeros(n, dtype=bool)  # a mark per row: cheaper than np.unique of the parts
+            for part in parts:
+                chosen[part] = True
             if allowed is not None:
-                rows = rows[allowed[rows]]
+                chosen &= allowed
+            rows = np.flatnonzero(chosen)
         if len(include):
             rows = np.union1d(rows, np.asarray(include, dtype=np.int64))
         return rows.astype(np.int64, copy=False)

@@ -19,7 +19,7 @@ import json
 import mmap
 import os
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
@@ -120,14 +120,18 @@ class SentenceTable(Sequence[Sentence]):
     def doc_range(self, doc_id: str) -> range:
         """Rows of ``doc_id`` (empty when unknown): rows are in document order, so a document's
         rows are one run, found by binary search instead of a pass over every sentence."""
+        starts, stops = self.doc_ranges([doc_id])
+        return range(int(starts[0]), int(stops[0])) if len(starts) else range(0)
+
+    def doc_ranges(self, doc_ids: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(first rows, ends) of the known ones of ``doc_ids``, as arrays (a filter of 19k
+        documents costs a dictionary look-up each, no Python loop over rows)."""
         if self._runs is None:  # built once, published in one assignment (thread-safe)
             bounds = np.searchsorted(self.rows[:, DOC], np.arange(len(self._doc_ids) + 1), side="left")
             self._runs = ({d: i for i, d in enumerate(self._doc_ids)}, bounds)
         position, bounds = self._runs
-        pos = position.get(doc_id)
-        if pos is None:
-            return range(0)
-        return range(int(bounds[pos]), int(bounds[pos + 1]))
+        pos = np.array([p for d in doc_ids if (p := position.get(d)) is not None], dtype=np.int64)
+        return bounds[pos], bounds[pos + 1]
 
     def __len__(self) -> int:
         return len(self._memo)

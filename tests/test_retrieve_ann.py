@@ -71,6 +71,8 @@ def test_ivf_build_is_deterministic_and_covers_every_row(corpus: dict[str, Any])
     assert 0 < len(ivf.probe(corpus["emb"][0], 2)) < 600
     for rows in (np.array([5, 4, 599, 0, 300, 301, 302]), ivf.probe(corpus["emb"][9], 3), np.arange(600)):
         assert np.array_equal(ivf.vectors(rows), corpus["emb"][rows])
+        q = corpus["emb"][1]
+        assert _same(ivf.dots(rows, [q])[0], corpus["emb"][rows] @ q)
 
 
 @pytest.mark.parametrize("query", QUERIES)
