@@ -43,3 +43,14 @@ class SavedBM25:
             a, b = int(self._indptr[tid]), int(self._indptr[tid + 1])
             np.add.at(scores, self._indices[a:b], self._data[a:b])
         return scores
+
+    def rows_holding(self, tokens: set[str]) -> np.ndarray:
+        """For every document, how many of the distinct ``tokens`` it holds (from the postings)."""
+        ids = [tid for t in tokens if (tid := self.vocab_dict.get(t)) is not None]
+        parts = [self._indices[int(self._indptr[i]) : int(self._indptr[i + 1])] for i in ids]
+        rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return np.bincount(rows, minlength=self.num_docs)
+
+    def terms_per_row(self) -> np.ndarray:
+        """How many distinct terms each document holds (one posting per document and term)."""
+        return np.bincount(self._indices, minlength=self.num_docs)

@@ -201,7 +201,7 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
     np.save(folder / "terms.npy", ids)
     np.save(folder / "terms_off.npy", offsets)
     (folder / "vocab.json").write_text(json.dumps(list(vocab), ensure_ascii=False), encoding="utf-8")
-    _write_term_stats(folder, rows, sent_texts, terms, ids, offsets, len(vocab))
+    _write_term_stats(folder, rows, sent_texts, terms, ids, offsets, len(vocab), position)
     if rows and len(rows) >= Settings.from_env().ann_min_sentences:
         write_ivf(folder / "ivf", vectors)
     if rows:
@@ -217,12 +217,14 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
 
 
 def _write_term_stats(folder: Path, rows: list[tuple], sent_texts: list[str], terms: list[list[str]],
-                      ids: np.ndarray, offsets: np.ndarray, n_vocab: int) -> None:
-    """``df.npy`` (sentences per vocabulary term) and ``names.json`` (every term and name key
-    of every sentence): the answerer's corpus statistics, one pass here instead of one per
-    question process (``snapshot.TermTable``)."""
+                      ids: np.ndarray, offsets: np.ndarray, n_vocab: int, position: dict[str, int]) -> None:
+    """``df.npy`` (sentences per vocabulary term), ``names.json`` (every term and name key of
+    every sentence) and ``person_words.json`` (who the documents name, by word): corpus
+    statistics the answerer and follow-ups need, one pass here instead of one per question
+    process (``snapshot.TermTable``, ``followup_lookup``)."""
     from assistant.store import entities_from_json
     from assistant.support import corpus_names_of
+    from assistant.text import fold
     from assistant.types import Sentence
 
     sentence_of = np.repeat(np.arange(len(terms), dtype=np.int64), np.diff(offsets))
@@ -234,3 +236,11 @@ def _write_term_stats(folder: Path, rows: list[tuple], sent_texts: list[str], te
                  for r, t in zip(rows, sent_texts, strict=True)]
     names = sorted(corpus_names_of(sentences, terms))
     (folder / "names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+    people: dict[str, set[int]] = {}  # folded word of a PERSON entity -> documents (follow-ups)
+    for s in sentences:
+        for e in s.entities:
+            if e.label == "PERSON":
+                for w in e.text.split():
+                    people.setdefault(fold(w), set()).add(position[s.doc_id])
+    people_json = {w: sorted(d) for w, d in sorted(people.items())}
+    (folder / "person_words.json").write_text(json.dumps(people_json, ensure_ascii=False), encoding="utf-8")

@@ -12,8 +12,9 @@ Three kinds of follow-up, resolved before retrieval:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from assistant.analysis import question_entities
 from assistant.text import STOPWORDS, content_terms, fold, is_alias
@@ -53,6 +54,18 @@ _ONWARD = re.compile(
 )
 _PERSONAL = frozenset("he she him his her hers they them their theirs".split())
 _POSSESSIVE = frozenset("his her their".split())
+class Lookup(Protocol):
+    """Follow-up look-ups over the allowed sentences (``followup_lookup.BoundLookup``)."""
+
+    def quoted(self, answer_text: str) -> Sequence[Sentence]:
+        """The sentences that may be quoted in or overlap ``answer_text`` (a superset, in order)."""
+        ...
+
+    def is_person_word(self, word: str) -> bool:
+        """Does a sentence tag the folded ``word`` as part of a person's name?"""
+        ...
+
+
 _VAGUE = frozenset("it its this that these those".split())
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
@@ -77,19 +90,25 @@ def _cited_sentences(answer_text: str, sentences: Sequence[Sentence]) -> list[Se
     return [s for _, s in scored[:2]]
 
 
-def _last_person(texts: list[str], cited: list[Sentence], sentences: Sequence[Sentence]) -> str:
+def _last_person(
+    texts: list[str], cited: list[Sentence], sentences: Sequence[Sentence], lookup: Lookup | None = None
+) -> str:
     """The person the conversation was last about: from the cited sentences, else the most
     recent name in ``texts`` (newest first) that the documents tag as a person."""
     for s in reversed(cited):
         people = [e.text for e in s.entities if e.label == "PERSON"]
         if people:
             return people[-1]
-    people_keys = {
-        fold(w) for s in sentences for e in s.entities if e.label == "PERSON" for w in e.text.split()
-    }
+    if lookup is not None:
+        known: Callable[[str], bool] = lookup.is_person_word
+    else:
+        people_keys = {
+            fold(w) for s in sentences for e in s.entities if e.label == "PERSON" for w in e.text.split()
+        }
+        known = people_keys.__contains__
     for t in texts:
         names = [n for n in question_entities(t) if not is_alias(fold(n))]
-        persons = [n for n in names if any(fold(w) in people_keys for w in n.split())]
+        persons = [n for n in names if any(known(fold(w)) for w in n.split())]
         if persons:
             return persons[-1]
     return ""
@@ -159,11 +178,15 @@ def dangling_reference(question: str) -> str:
     return ""
 
 
-def resolve(question: str, history: list[Message], sentences: Sequence[Sentence]) -> Turn:
+def resolve(
+    question: str, history: list[Message], sentences: Sequence[Sentence], lookup: Lookup | None = None
+) -> Turn:
     """Return the standalone ``Turn`` for ``question`` given earlier ``history``.
 
     ``sentences`` are the ones the answer may use (a document filter applies here too): the
     previous answer's sentences and the person it was about are looked up among them only.
+    ``lookup`` (large corpora, ``assistant.followup_lookup``) finds both without reading
+    every one of them.
     """
     users = [m.content for m in history if m.role == "user" and m.content.strip()]
     assistants = [m.content for m in history if m.role == "assistant" and m.content.strip()]
@@ -171,7 +194,8 @@ def resolve(question: str, history: list[Message], sentences: Sequence[Sentence]
         return Turn(question=question, query=question, dangling=dangling_reference(question))
     prev_q = users[-1] if users else ""
     prev_a = assistants[-1] if assistants else ""
-    cited = _cited_sentences(prev_a, sentences) if prev_a else []
+    pool = lookup.quoted(prev_a) if lookup is not None and prev_a else sentences
+    cited = _cited_sentences(prev_a, pool) if prev_a else []
     keys = tuple(s.key for s in cited)
     q_terms = [t for t in content_terms(question) if t not in STOPWORDS]
     names = question_entities(question)
@@ -192,7 +216,7 @@ def resolve(question: str, history: list[Message], sentences: Sequence[Sentence]
         return Turn(question=question, query=question)
 
     query = question
-    person = _last_person([prev_a, prev_q], cited, sentences)
+    person = _last_person([prev_a, prev_q], cited, sentences, lookup)
     if person and _SUBJECT_PRONOUN.search(question):
         query = _SUBJECT_PRONOUN.sub(
             lambda m: person + ("'s" if m.group(1).lower() in ("his",) else ""), question, count=1

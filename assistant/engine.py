@@ -33,6 +33,7 @@ class Assistant:
         self._reader: Any = None
         self._vocab: tuple[Any, frozenset[str]] | None = None
         self._rows: tuple[Any, Any] | None = None
+        self._lookup: tuple[Any, Any] | None = None
         self._lock = threading.RLock()
 
     # -- loading -----------------------------------------------------------------------
@@ -194,7 +195,8 @@ class Assistant:
             sentences = RowView(sentences, allowed.nonzero()[0])
         # the filter holds while resolving too: the earlier answer's sentences, the person it
         # was about, and the "next" sentence are looked up among the allowed documents only
-        turn = resolve(args.question, args.history, sentences)
+        lookup = self._followup_lookup() if args.history else None
+        turn = resolve(args.question, args.history, sentences, lookup.bind(allowed) if lookup else None)
         problem = self._reading_problem(turn)
         if problem:
             kind, message = problem
@@ -243,6 +245,26 @@ class Assistant:
 
             cached = (snapshot, DocRows(snapshot.sentences))
             self._rows = cached
+        return cached[1]
+
+    def _followup_lookup(self) -> Any:
+        """``FollowUpLookup`` for a large corpus from the query cache (cached per snapshot);
+        None below ``ann_min_sentences`` or without a cache, where ``resolve`` reads every
+        allowed sentence as it always did."""
+        snapshot = self._snapshot
+        cached = self._lookup
+        if cached is None or cached[0] is not snapshot:
+            lookup = None
+            sentences, bm25 = snapshot.sentences, getattr(self._retriever, "_bm25", None)
+            people = getattr(snapshot.documents, "person_words", None)
+            starts = getattr(sentences, "doc_starts", None)
+            big = len(sentences) >= self.settings.ann_min_sentences
+            if big and callable(people) and callable(starts) and hasattr(bm25, "rows_holding"):
+                from assistant.followup_lookup import FollowUpLookup
+
+                lookup = FollowUpLookup(sentences, bm25, people(), starts)
+            cached = (snapshot, lookup)
+            self._lookup = cached
         return cached[1]
 
     def _vocabulary(self) -> frozenset[str]:

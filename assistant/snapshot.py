@@ -31,7 +31,8 @@ from assistant.settings import Settings
 from assistant.store import entities_from_json
 from assistant.types import Document, Sentence
 
-CACHE_FORMAT = 3  # 2: term document frequencies, name vocabulary, dense IVF index; 3: document words
+# 2: term document frequencies, name vocabulary, dense IVF index; 3: document words; 4: person words
+CACHE_FORMAT = 4
 DIM = 384
 # sent_rows.npy columns
 DOC, SID, START, END, PARA, HEAD = range(6)
@@ -80,6 +81,11 @@ class DocumentTable(Mapping[str, Document]):
     def position(self, doc_id: str) -> int:
         return self._position[doc_id]
 
+    def person_words(self) -> dict[str, list[int]]:
+        """Folded word of a PERSON entity -> positions of the documents that tag it
+        (``followup_lookup``), computed when the cache was built."""
+        return json.loads((self._folder / "person_words.json").read_text(encoding="utf-8"))
+
     def words(self) -> frozenset[str]:
         """``language.document_words`` of every document, computed when the cache was built
         (1.7 s at 19k documents when a question process computed it)."""
@@ -122,6 +128,13 @@ class SentenceTable(Sequence[Sentence]):
         rows are one run, found by binary search instead of a pass over every sentence."""
         starts, stops = self.doc_ranges([doc_id])
         return range(int(starts[0]), int(stops[0])) if len(starts) else range(0)
+
+    def doc_starts(self, positions: Sequence[int]) -> np.ndarray:
+        """First rows of the documents at these positions (``DocumentTable.position``), which
+        must have sentences."""
+        self.doc_ranges(())  # builds the bounds once
+        assert self._runs is not None
+        return self._runs[1][np.asarray(positions, dtype=np.int64)]
 
     def doc_ranges(self, doc_ids: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """(first rows, ends) of the known ones of ``doc_ids``, as arrays (a filter of 19k

@@ -193,3 +193,38 @@ def test_document_filter_answers_as_before(tmp_path: Any, fake_embedder: Any, do
     assert "Ana Costa" in a.text and not a.refused
     b = bot.ask("Who met the ministers?", doc_ids=doc_ids)
     assert b.refused == (doc_ids is not None)
+
+
+def test_follow_up_lookup_finds_what_the_scan_finds(tmp_path: Any) -> None:
+    """``followup_lookup`` (large corpora) gives ``resolve`` the same quoted sentences and the
+    same person words as reading every allowed sentence."""
+    from assistant.bm25_mmap import SavedBM25
+    from assistant.conversation import _cited_sentences, resolve
+    from assistant.followup_lookup import FollowUpLookup
+    from assistant.text import fold
+    from assistant.types import Message
+
+    snap = _write_cache(tmp_path, _corpus())
+    table = snap.sentences
+    lookup = FollowUpLookup(table, SavedBM25(snap.bm25_dir), snap.documents.person_words(), table.doc_starts)
+    answers = [
+        "Ana Costa [1]. Ana Costa opened the bridge. [1] Costa said it cost 450 million euros. [2]",
+        "The president said troops would go [1].",
+        "Macron met the ministers in Paris and was confident.",  # overlap, no exact quote
+        "Nothing about any of that.",
+        "",
+    ]
+    in_b = np.array([s.doc_id == "b.txt" for s in table])
+    masks = [None, in_b, ~in_b]
+    for allowed in masks:
+        rows = [s for i, s in enumerate(table) if allowed is None or allowed[i]]
+        bound = lookup.bind(allowed)
+        for answer in answers:
+            assert _cited_sentences(answer, bound.quoted(answer)) == _cited_sentences(answer, rows), answer
+        people = {fold(w) for s in rows for e in s.entities if e.label == "PERSON" for w in e.text.split()}
+        for word in ("macron", "costa", "ana", "scholz", "paris", "nobody"):
+            assert bound.is_person_word(word) == (word in people), (word, allowed)
+        for answer in answers:
+            history = [Message("user", "Who opened the bridge?"), Message("assistant", answer)]
+            for q in ("What did he say next?", "And Macron?", "Where did she go?"):
+                assert resolve(q, history, rows, bound) == resolve(q, history, rows), (q, answer)
