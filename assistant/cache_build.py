@@ -219,11 +219,12 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
 def _write_term_stats(folder: Path, rows: list[tuple], sent_texts: list[str], terms: list[list[str]],
                       ids: np.ndarray, offsets: np.ndarray, n_vocab: int, position: dict[str, int]) -> None:
     """``df.npy`` (sentences per vocabulary term), ``names.json`` (every term and name key of
-    every sentence) and ``person_words.json`` (who the documents name, by word): corpus
+    every sentence), ``entity_labels.json`` (name key -> entity labels) and ``person_words.json``
+    (who the documents name, by word): corpus
     statistics the answerer and follow-ups need, one pass here instead of one per question
     process (``snapshot.TermTable``, ``followup_lookup``)."""
     from assistant.store import entities_from_json
-    from assistant.support import corpus_names_of
+    from assistant.support import corpus_names_of, entity_label_index
     from assistant.text import fold
     from assistant.types import Sentence
 
@@ -236,6 +237,8 @@ def _write_term_stats(folder: Path, rows: list[tuple], sent_texts: list[str], te
                  for r, t in zip(rows, sent_texts, strict=True)]
     names = sorted(corpus_names_of(sentences, terms))
     (folder / "names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+    labels = entity_label_index(sentences)
+    (folder / "entity_labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
     people: dict[str, set[int]] = {}  # folded word of a PERSON entity -> documents (follow-ups)
     for s in sentences:
         for e in s.entities:

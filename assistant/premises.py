@@ -93,12 +93,7 @@ def _label_group_of_names(names: list[str], ctx: SentenceContext) -> frozenset[s
     if all(_DATE_WORD.search(n) for n in names):
         return frozenset({"DATE", "TIME"})
     keys = {k for n in names for k in entity_keys(n)}
-    labels: set[str] = set()
-    for s in ctx.sentences:
-        for e in s.entities:
-            if set(entity_keys(e.text)) & keys:
-                labels.add(e.label)
-    return frozenset(labels) or _PLACE_LIKE
+    return frozenset(ctx.labels_of(keys)) or _PLACE_LIKE  # an index, not a pass over every sentence
 
 
 _DATE_WORD = re.compile(

@@ -31,8 +31,9 @@ from assistant.settings import Settings
 from assistant.store import entities_from_json
 from assistant.types import Document, Sentence
 
-# 2: term document frequencies, name vocabulary, dense IVF index; 3: document words; 4: person words
-CACHE_FORMAT = 4
+# 2: term document frequencies, name vocabulary, dense IVF index; 3: document words; 4: person words;
+# 5: entity labels by name key
+CACHE_FORMAT = 5
 DIM = 384
 # sent_rows.npy columns
 DOC, SID, START, END, PARA, HEAD = range(6)
@@ -201,6 +202,10 @@ class TermTable(Sequence[list[str]]):
         """term -> how many sentences hold it (every vocabulary term is in at least one)."""
         df = np.load(self._folder / "df.npy")
         return dict(zip(self.vocab, df.tolist(), strict=True))
+
+    def entity_labels(self) -> dict[str, list[str]]:
+        """Name key -> labels of the entities with it (``support.SentenceContext.labels_of``)."""
+        return json.loads((self._folder / "entity_labels.json").read_text(encoding="utf-8"))
 
     def corpus_names(self) -> frozenset[str]:
         """Every term and name key of every sentence (``support.SentenceContext.corpus_names``)."""

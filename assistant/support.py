@@ -70,6 +70,7 @@ class CorpusStats(Protocol):
 
     def document_frequencies(self) -> dict[str, int]: ...
     def corpus_names(self) -> frozenset[str]: ...
+    def entity_labels(self) -> dict[str, list[str]]: ...
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,17 @@ class SentenceContext:
         self.default_idf = math.log(1 + n)
         self.corpus_terms: set[str] = set(df)
         self._corpus_names = stats.corpus_names() if stats is not None else None
+        self._stats = stats
+        self._entity_labels: dict[str, frozenset[str]] | None = None
+
+    def labels_of(self, keys: set[str]) -> set[str]:
+        """The entity labels the documents give to entities with any of these name keys
+        (``analysis.entity_keys``): from the cache's index, else from one pass, kept."""
+        if self._entity_labels is None:
+            stats = self._stats
+            index = stats.entity_labels() if stats is not None else entity_label_index(self.sentences)
+            self._entity_labels = {k: frozenset(v) for k, v in index.items()}
+        return set().union(*(self._entity_labels.get(k, frozenset()) for k in keys))
 
     @property
     def corpus_names(self) -> frozenset[str] | set[str]:
@@ -252,6 +264,16 @@ def _document_frequencies(terms: Iterable[set[str]]) -> dict[str, int]:
         for t in ts:
             df[t] = df.get(t, 0) + 1
     return df
+
+
+def entity_label_index(sentences: Iterable[Sentence]) -> dict[str, list[str]]:
+    """Name key -> the labels of the entities that have it (what ``labels_of`` reads)."""
+    index: dict[str, set[str]] = {}
+    for s in sentences:
+        for e in s.entities:
+            for k in entity_keys(e.text):
+                index.setdefault(k, set()).add(e.label)
+    return {k: sorted(v) for k, v in index.items()}
 
 
 def corpus_names_of(sentences: Sequence[Sentence], terms: Sequence[list[str]]) -> frozenset[str]:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.analysis import SALIENT_KEY
+from assistant.analysis import SALIENT_KEY, entity_keys
 from assistant.doc_rows import DocRows, RowView
 from assistant.support import ROLE_OR_PRONOUN, SentenceContext
 from assistant.text import content_terms, words
@@ -68,6 +68,10 @@ def _assert_same(ctx: SentenceContext, sentences: list[Sentence]) -> None:
     assert ctx.corpus_terms == want["corpus_terms"]
     for i in range(len(sentences)):
         assert ctx.sayers(i) == _reference_sayers(want, sentences, i), i
+    for names in (["Macron"], ["Ana Costa", "Paris"], ["Nobody"], ["United States"]):
+        keys = {k for n in names for k in entity_keys(n)}
+        scan = {e.label for s in sentences for e in s.entities if set(entity_keys(e.text)) & keys}
+        assert ctx.labels_of(keys) == scan, names
 
 
 def _reference_sayers(want: dict[str, Any], sentences: list[Sentence], i: int) -> set[str]:
@@ -79,15 +83,19 @@ def _reference_sayers(want: dict[str, Any], sentences: list[Sentence], i: int) -
     return ref.sayers(i)
 
 
-def _sentence(doc: str, sid: int, text: str, people: tuple[str, ...] = ()) -> Sentence:
-    ents = tuple(Entity(p, "PERSON", text.index(p), text.index(p) + len(p)) for p in people)
-    return Sentence(doc, sid, text, 0, len(text), entities=ents)
+def _sentence(doc: str, sid: int, text: str, names: tuple[str, ...] = ()) -> Sentence:
+    """``names``: entity texts, PERSON unless written ``text|LABEL``."""
+    ents = []
+    for n in names:
+        name, _, label = n.partition("|")
+        ents.append(Entity(name, label or "PERSON", text.index(name), text.index(name) + len(name)))
+    return Sentence(doc, sid, text, 0, len(text), entities=tuple(ents))
 
 
 def _corpus() -> list[Sentence]:
     """Three documents: one with a main actor (3+ mentions, role and pronoun references), one
     with a person mentioned twice, one with none; in (document, sentence) order."""
-    a = [("Emmanuel Macron met the ministers in Paris.", ("Emmanuel Macron",)),
+    a = [("Emmanuel Macron met the ministers in Paris.", ("Emmanuel Macron", "Paris|GPE")),
          ("The president said troops would go.", ()),
          ("Macron added that he was confident.", ("Macron",)),
          ("He spoke for an hour.", ()),
@@ -96,7 +104,8 @@ def _corpus() -> list[Sentence]:
     b = [("Ana Costa opened the bridge.", ("Ana Costa",)),
          ("Costa said it cost 450 million euros.", ("Costa",)),
          ("The mayor thanked the workers.", ())]
-    c = [("Oil sales rose in the United States.", ()), ("", ()), ("Prices fell.", ())]
+    c = [("Oil sales rose in the United States.", ("United States|GPE",)), ("", ()),
+         ("Prices fell in Paris.", ("Paris|ORG",))]
     out = []
     for doc, items in (("a.txt", a), ("b.txt", b), ("c.txt", c)):
         out += [_sentence(doc, i, t, p) for i, (t, p) in enumerate(items)]
