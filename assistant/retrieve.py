@@ -278,8 +278,8 @@ class SentenceRetriever:
         scaling is the same; only the dense products are limited to the candidates."""
         vecs = [self.embed_query(q) for q, _e, _w in queries]
         bm25s = [self._bm25_scores(q, e) for q, e, _w in queries]
-        rows = self._candidates(vecs, bm25s, allowed, include)
-        with single_blas_thread():
+        with single_blas_thread():  # the centroid product too: BLAS threads only add hand-off cost
+            rows = self._candidates(vecs, bm25s, allowed, include)
             if self._ivf is not None:
                 denses = self._ivf.dots(rows, vecs)
             else:
