@@ -218,13 +218,13 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
 
 def _write_term_stats(folder: Path, rows: list[tuple], sent_texts: list[str], terms: list[list[str]],
                       ids: np.ndarray, offsets: np.ndarray, n_vocab: int, position: dict[str, int]) -> None:
-    """``df.npy`` (sentences per vocabulary term), ``names.json`` (every term and name key of
-    every sentence), ``entity_labels.json`` (name key -> entity labels) and ``person_words.json``
-    (who the documents name, by word): corpus
-    statistics the answerer and follow-ups need, one pass here instead of one per question
-    process (``snapshot.TermTable``, ``followup_lookup``)."""
+    """Corpus statistics the answerer and follow-ups need, one pass here instead of one per
+    question process (``snapshot.TermTable``/``SentenceTable``, ``followup_lookup``): ``df.npy``
+    (sentences per vocabulary term), ``names.json`` (every term and name key of every sentence),
+    ``people`` (per document: person names and main actor), ``entity_labels.json`` (name key ->
+    entity labels) and ``person_words.json`` (who the documents name, by word)."""
     from assistant.store import entities_from_json
-    from assistant.support import corpus_names_of, entity_label_index
+    from assistant.support import corpus_tables, entity_label_index
     from assistant.text import fold
     from assistant.types import Sentence
 
@@ -235,8 +235,11 @@ def _write_term_stats(folder: Path, rows: list[tuple], sent_texts: list[str], te
     sentences = [Sentence(doc_id=r[0], sentence_id=r[1], text=t, start=r[2], end=r[3], paragraph=r[4],
                           is_heading=bool(r[5]), entities=entities_from_json(r[6]) if r[6] else ())
                  for r, t in zip(rows, sent_texts, strict=True)]
-    names = sorted(corpus_names_of(sentences, terms))
+    corpus_names, people_of = corpus_tables(sentences, terms)
+    names = sorted(corpus_names)
     (folder / "names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+    Blob.write(folder, "people", [json.dumps(people_of[d], ensure_ascii=False) if d in people_of else ""
+                                  for d in position])  # by document position
     labels = entity_label_index(sentences)
     (folder / "entity_labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
     people: dict[str, set[int]] = {}  # folded word of a PERSON entity -> documents (follow-ups)

@@ -32,8 +32,8 @@ from assistant.store import entities_from_json
 from assistant.types import Document, Sentence
 
 # 2: term document frequencies, name vocabulary, dense IVF index; 3: document words; 4: person words;
-# 5: entity labels by name key
-CACHE_FORMAT = 5
+# 5: entity labels by name key; 6: each document's people
+CACHE_FORMAT = 6
 DIM = 384
 # sent_rows.npy columns
 DOC, SID, START, END, PARA, HEAD = range(6)
@@ -123,12 +123,25 @@ class SentenceTable(Sequence[Sentence]):
         self._memo: list[Sentence | None] = [None] * len(self.rows)
         self._complete = False
         self._runs: tuple[dict[str, int], np.ndarray] | None = None  # doc position, row bounds
+        self._people = Blob(folder, "people")
 
     def doc_range(self, doc_id: str) -> range:
         """Rows of ``doc_id`` (empty when unknown): rows are in document order, so a document's
         rows are one run, found by binary search instead of a pass over every sentence."""
         starts, stops = self.doc_ranges([doc_id])
         return range(int(starts[0]), int(stops[0])) if len(starts) else range(0)
+
+    def doc_people(self, doc_id: str) -> tuple[dict[str, str], str] | None:
+        """(last-name key -> fullest person name, main actor's key or '') of ``doc_id``, as the
+        cache build computed them (``support.SentenceContext``); None for an unknown document."""
+        starts, stops = self.doc_ranges([doc_id])
+        if not len(starts) or starts[0] == stops[0]:
+            return None
+        raw = self._people.text(self._runs[0][doc_id])  # type: ignore[index]
+        if not raw:
+            return {}, ""
+        names, salient = json.loads(raw)
+        return names, salient
 
     def doc_starts(self, positions: Sequence[int]) -> np.ndarray:
         """First rows of the documents at these positions (``DocumentTable.position``), which

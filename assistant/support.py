@@ -73,6 +73,14 @@ class CorpusStats(Protocol):
     def entity_labels(self) -> dict[str, list[str]]: ...
 
 
+@runtime_checkable
+class PeopleTable(Protocol):
+    """Who each document names, stored by the query cache (``SentenceTable.doc_people``), so a
+    document's main actor needs no read of its sentences (one document may be a whole book)."""
+
+    def doc_people(self, doc_id: str) -> tuple[dict[str, str], str] | None: ...
+
+
 @dataclass(frozen=True)
 class _People:
     """Who a document names: last-name key -> fullest name, and its main actor's key."""
@@ -137,6 +145,11 @@ class SentenceContext:
         role or a pronoun ("the French president", "he") also matches the person its
         document mentions most often. News reports revolve around one main actor, so this
         links most such mentions without a coreference model. Reads ``doc_id``'s rows only."""
+        if isinstance(self.sentences, PeopleTable):
+            stored = self.sentences.doc_people(doc_id)
+            if stored is None:
+                raise KeyError(doc_id)
+            return _People(*stored)
         rows = self.rows.rows(doc_id)
         if not len(rows):
             raise KeyError(doc_id)
@@ -276,10 +289,18 @@ def entity_label_index(sentences: Iterable[Sentence]) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in index.items()}
 
 
-def corpus_names_of(sentences: Sequence[Sentence], terms: Sequence[list[str]]) -> frozenset[str]:
-    """``SentenceContext.corpus_names`` computed from every sentence: what the query cache
-    stores at build time, so a question process never makes this pass."""
-    return frozenset(SentenceContext(sentences, terms).corpus_names)
+def corpus_tables(
+    sentences: list[Sentence], terms: Sequence[list[str]]
+) -> tuple[frozenset[str], dict[str, tuple[dict[str, str], str]]]:
+    """``SentenceContext.corpus_names`` and each document's (person names, main actor key),
+    computed from every sentence: what the query cache stores at build time, so a question
+    process never makes these passes."""
+    ctx = SentenceContext(sentences, terms)
+    people = {}
+    for d in dict.fromkeys(s.doc_id for s in sentences):
+        found = ctx._people_of(d)
+        people[d] = (found.names, found.salient)
+    return frozenset(ctx.corpus_names), people
 
 
 def has_expected(info: Question, s: Sentence) -> bool:

@@ -237,3 +237,29 @@ def test_follow_up_lookup_finds_what_the_scan_finds(tmp_path: Any) -> None:
             history = [Message("user", "Who opened the bridge?"), Message("assistant", answer)]
             for q in ("What did he say next?", "And Macron?", "Where did she go?"):
                 assert resolve(q, history, rows, bound) == resolve(q, history, rows), (q, answer)
+
+
+def test_a_question_reads_a_few_rows_not_the_corpus(tmp_path: Any, fake_embedder: Any) -> None:
+    """Over the query cache, answering (first question, a document filter, a follow-up) turns
+    only a few rows into ``Sentence`` objects, however many there are: nothing on the question
+    path reads every sentence (issue #13). One document is large on purpose (a book)."""
+    from dataclasses import replace
+
+    from assistant import Assistant
+    from assistant.settings import Settings
+
+    filler = [_sentence("big.txt", i, f"Section {i} describes the harbour works of year {1900 + i}.")
+              for i in range(1500)]
+    sentences = sorted(_corpus() + filler, key=lambda s: (s.doc_id, s.sentence_id))
+    snap = _write_cache(tmp_path, sentences)  # the cache's rows are in this order too
+    snap = replace(snap, embeddings=fake_embedder.embed([s.text for s in sentences]))
+    settings = replace(Settings.from_env(), index_dir=tmp_path / "unused", reader=False)
+    bot = Assistant(replace(settings, ann_min_sentences=1000), snapshot=snap, embedder=fake_embedder)
+    first = bot.ask("Who opened the bridge?")
+    assert "Ana Costa" in first.text
+    bot.ask("Who opened the bridge?", doc_ids=["b.txt", "big.txt"])
+    history = [{"role": "user", "content": "Who opened the bridge?"},
+               {"role": "assistant", "content": first.text}]
+    bot.ask("What did she say next?", history, doc_ids=["b.txt"])
+    read = sum(s is not None for s in snap.sentences._memo)
+    assert read < 120, f"{read} of {len(sentences)} rows read"
