@@ -273,9 +273,11 @@ class SentenceRetriever:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(rows ascending, their fused scores, their dense scores of the first query, the first
         query's BM25 over all rows) for ``queries`` (text, expansion, weight; fused is the max of
-        the weighted ones). Each row gets exactly the arithmetic ``score_all`` gives it: BM25 is
-        still computed for every row (sparse columns, well under a millisecond), so its min-max
-        scaling is the same; only the dense products are limited to the candidates."""
+        the weighted ones). Each row gets the arithmetic ``score_all`` gives it: BM25 is still
+        computed for every row (sparse columns, well under a millisecond), so its min-max
+        scaling is the same; only the dense products are limited to the candidates (a product
+        may differ from the full matrix product's in the last float32 bit: BLAS sums in an
+        order that depends on memory alignment; hence the exact path below the threshold)."""
         vecs = [self.embed_query(q) for q, _e, _w in queries]
         bm25s = [self._bm25_scores(q, e) for q, e, _w in queries]
         with single_blas_thread():  # the centroid product too: BLAS threads only add hand-off cost
