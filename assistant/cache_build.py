@@ -23,6 +23,7 @@ from assistant.snapshot import (
     CACHE_FORMAT,
     DIM,
     Blob,
+    IdLists,
     IndexSnapshot,
     cache_root,
     current_generation,
@@ -179,7 +180,7 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
     """Write every cache file into ``folder``; ``DONE`` last."""
     import bm25s
 
-    from assistant.text import content_terms
+    from assistant.text import content_terms, words
 
     position = {d["doc_id"]: i for i, d in enumerate(docs)}
     texts = {d["doc_id"]: d["text"] for d in docs}
@@ -194,14 +195,9 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
     doc_words = sorted(document_words([d["text"] for d in docs]))
     (folder / "doc_words.json").write_text(json.dumps(doc_words, ensure_ascii=False), encoding="utf-8")
     terms = [content_terms(t) for t in sent_texts]
-    vocab: dict[str, int] = {}
-    ids = np.array([vocab.setdefault(t, len(vocab)) for ts in terms for t in ts], dtype=np.int32)
-    offsets = np.zeros(len(terms) + 1, dtype=np.int64)
-    np.cumsum([len(ts) for ts in terms], out=offsets[1:])
-    np.save(folder / "terms.npy", ids)
-    np.save(folder / "terms_off.npy", offsets)
-    (folder / "vocab.json").write_text(json.dumps(list(vocab), ensure_ascii=False), encoding="utf-8")
-    _write_term_stats(folder, rows, sent_texts, terms, ids, offsets, len(vocab), position)
+    ids, offsets, n_vocab = IdLists.write(folder, "terms", "vocab.json", terms)
+    IdLists.write(folder, "words", "words_vocab.json", [words(t) for t in sent_texts])
+    _write_term_stats(folder, rows, sent_texts, terms, ids, offsets, n_vocab, position)
     if rows and len(rows) >= Settings.from_env().ann_min_sentences:
         write_ivf(folder / "ivf", vectors)
     if rows:

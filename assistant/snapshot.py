@@ -32,8 +32,8 @@ from assistant.store import entities_from_json
 from assistant.types import Document, Sentence
 
 # 2: term document frequencies, name vocabulary, dense IVF index; 3: document words; 4: person words;
-# 5: entity labels by name key; 6: each document's people
-CACHE_FORMAT = 6
+# 5: entity labels by name key; 6: each document's people; 7: each sentence's words
+CACHE_FORMAT = 7
 DIM = 384
 # sent_rows.npy columns
 DOC, SID, START, END, PARA, HEAD = range(6)
@@ -124,12 +124,17 @@ class SentenceTable(Sequence[Sentence]):
         self._complete = False
         self._runs: tuple[dict[str, int], np.ndarray] | None = None  # doc position, row bounds
         self._people = Blob(folder, "people")
+        self._words = IdLists(folder, "words", "words_vocab.json")
 
     def doc_range(self, doc_id: str) -> range:
         """Rows of ``doc_id`` (empty when unknown): rows are in document order, so a document's
         rows are one run, found by binary search instead of a pass over every sentence."""
         starts, stops = self.doc_ranges([doc_id])
         return range(int(starts[0]), int(stops[0])) if len(starts) else range(0)
+
+    def sentence_words(self, i: int) -> list[str]:
+        """``text.words`` of sentence ``i``, as the cache build computed them."""
+        return self._words[i]
 
     def doc_people(self, doc_id: str) -> tuple[dict[str, str], str] | None:
         """(last-name key -> fullest person name, main actor's key or '') of ``doc_id``, as the
@@ -193,16 +198,15 @@ class SentenceTable(Sequence[Sentence]):
         return iter(self._memo)  # type: ignore[arg-type]
 
 
-class TermTable(Sequence[list[str]]):
-    """Each sentence's ``content_terms`` (stemmed, alias-expanded), stored as vocabulary ids,
-    with the corpus statistics the answerer needs (``support.CorpusStats``), computed when the
-    cache was built instead of from every sentence at a question process's first answer."""
+class IdLists(Sequence[list[str]]):
+    """A list of strings per sentence, stored as ids into a vocabulary: ``<name>.npy`` (all ids),
+    ``<name>_off.npy`` (n + 1 offsets) and a JSON vocabulary; a row is decoded when read."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, name: str, vocab_file: str) -> None:
         self._folder = folder
-        self.vocab: list[str] = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-        self._ids = np.load(folder / "terms.npy", mmap_mode="r")
-        self._off = np.load(folder / "terms_off.npy", mmap_mode="r")
+        self.vocab: list[str] = json.loads((folder / vocab_file).read_text(encoding="utf-8"))
+        self._ids = np.load(folder / f"{name}.npy", mmap_mode="r")
+        self._off = np.load(folder / f"{name}_off.npy", mmap_mode="r")
 
     def __len__(self) -> int:
         return len(self._off) - 1
@@ -210,6 +214,29 @@ class TermTable(Sequence[list[str]]):
     def __getitem__(self, i: int) -> list[str]:  # type: ignore[override]
         v = self.vocab
         return [v[t] for t in self._ids[int(self._off[i]) : int(self._off[i + 1])].tolist()]
+
+    @staticmethod
+    def write(
+        folder: Path, name: str, vocab_file: str, lists: list[list[str]]
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Save ``lists``; returns (ids, offsets, vocabulary size), vocabulary in first-seen order."""
+        vocab: dict[str, int] = {}
+        ids = np.array([vocab.setdefault(t, len(vocab)) for ts in lists for t in ts], dtype=np.int32)
+        offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+        np.cumsum([len(ts) for ts in lists], out=offsets[1:])
+        np.save(folder / f"{name}.npy", ids)
+        np.save(folder / f"{name}_off.npy", offsets)
+        (folder / vocab_file).write_text(json.dumps(list(vocab), ensure_ascii=False), encoding="utf-8")
+        return ids, offsets, len(vocab)
+
+
+class TermTable(IdLists):
+    """Each sentence's ``content_terms`` (stemmed, alias-expanded), stored as vocabulary ids,
+    with the corpus statistics the answerer needs (``support.CorpusStats``), computed when the
+    cache was built instead of from every sentence at a question process's first answer."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder, "terms", "vocab.json")
 
     def document_frequencies(self) -> dict[str, int]:
         """term -> how many sentences hold it (every vocabulary term is in at least one)."""
