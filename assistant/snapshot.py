@@ -291,21 +291,51 @@ def open_cache(root: Path, generation: str) -> IndexSnapshot | None:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != CACHE_FORMAT:
             return None
+        _check_lazy_files(folder)
         docs = DocumentTable(folder, meta)
+        sentences = SentenceTable(folder, docs.ids)
         return IndexSnapshot(
             documents=docs,
-            sentences=SentenceTable(folder, docs.ids),
+            sentences=sentences,
             embeddings=np.load(folder / "emb.npy", mmap_mode="r"),
             terms=TermTable(folder),
             bm25_dir=folder / "bm25" if (folder / "bm25").is_dir() else None,
             generation=generation,
-            ivf_dir=folder / "ivf" if (folder / "ivf" / "offsets.npy").exists() else None,
+            ivf_dir=_checked_ivf(folder, len(sentences)),
         )
     except (OSError, ValueError, KeyError) as exc:
         raise IndexCorruptError(
             f"the query cache {folder} is unreadable ({type(exc).__name__}: {exc}); "
             f"rebuild it from the index: python -m ingest --repair --index-dir {root.parent}"
         ) from exc
+
+
+# read on first use (a question, a follow-up), not when the cache is opened
+_LAZY_FILES = ("df.npy", "names.json", "entity_labels.json", "person_words.json", "doc_words.json")
+_IVF_FILES = ("centroids.npy", "order.npy", "offsets.npy", "vectors.f32")
+
+
+def _check_lazy_files(folder: Path) -> None:
+    """Raise ``FileNotFoundError`` for a missing file that is only read later: found here, it
+    is reported as a corrupt cache (and rebuilt), not as a traceback in the middle of a question."""
+    for name in _LAZY_FILES:
+        if not (folder / name).is_file():
+            raise FileNotFoundError(folder / name)
+
+
+def _checked_ivf(folder: Path, n_sentences: int) -> Path | None:
+    """``folder/ivf`` when the cache has an IVF index (large corpora only), all of it: every
+    file present and ``vectors.f32`` holding every row (``ivf.IVFIndex`` reads it per question)."""
+    ivf = folder / "ivf"
+    if not ivf.exists():
+        return None
+    for name in _IVF_FILES:
+        if not (ivf / name).is_file():
+            raise FileNotFoundError(ivf / name)
+    size, want = (ivf / "vectors.f32").stat().st_size, n_sentences * DIM * 4
+    if size != want:
+        raise ValueError(f"{ivf / 'vectors.f32'} holds {size} bytes, not {want}")
+    return ivf
 
 
 def remove_tree(path: Path) -> None:
