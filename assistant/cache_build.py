@@ -8,6 +8,7 @@ and at start-up when the cache is missing or older than the index.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -42,6 +43,7 @@ from assistant.store import (
 )
 
 PAGE = 5000
+log = logging.getLogger(__name__)
 
 
 def ensure_cache(settings: Settings, cols: Collections) -> IndexSnapshot:
@@ -52,7 +54,7 @@ def ensure_cache(settings: Settings, cols: Collections) -> IndexSnapshot:
         raise IndexCorruptError(f"cannot read the manifest of {describe(settings)}: {exc}; "
                                 f"try: {repair_hint(settings)}") from exc
     root = cache_root(settings)
-    snap = open_cache(root, generation)
+    snap = _open_intact(root, generation)
     if snap is not None:
         if current_generation(root) != generation:
             write_current(root, generation)
@@ -68,10 +70,10 @@ def ensure_cache(settings: Settings, cols: Collections) -> IndexSnapshot:
         folder.mkdir()
     write_cache(folder, *_read_rows(settings, cols))
     final = root / f"gen-{generation}"
-    if final.exists() and open_cache(root, generation) is not None:  # another process built it meanwhile
+    if final.exists() and _open_intact(root, generation) is not None:  # another process built it meanwhile
         remove_tree(folder)
     else:
-        if final.exists():  # the same generation in an older cache format: moved aside, then replaced
+        if final.exists():  # the same generation, older format or damaged: moved aside, then replaced
             old = root / f"gen-{generation}.tmp-old-{os.getpid()}"
             os.rename(final, old)
             remove_tree(old)
@@ -81,6 +83,16 @@ def ensure_cache(settings: Settings, cols: Collections) -> IndexSnapshot:
     snap = open_cache(root, generation)
     assert snap is not None
     return snap
+
+
+def _open_intact(root: Path, generation: str) -> IndexSnapshot | None:
+    """``open_cache``, a damaged cache counting as absent: here it can be rebuilt from Chroma
+    (what ``--repair`` relies on), where a reader can only report it."""
+    try:
+        return open_cache(root, generation)
+    except IndexCorruptError as exc:
+        log.warning("rebuilding the query cache: %s", exc)
+        return None
 
 
 def _clean(root: Path, keep: str) -> None:

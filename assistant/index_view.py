@@ -30,7 +30,12 @@ def read_snapshot(settings: Settings, client: Any | None = None) -> IndexSnapsho
             raise IndexCorruptError(f"the index path {settings.index_dir} is a file, not a folder; set "
                                     "ASSISTANT_INDEX_DIR (or --index-dir) to a folder")
         gen = current_generation(root)
-        snap = open_cache(root, gen) if gen else None
+        try:
+            snap = open_cache(root, gen) if gen else None
+        except IndexCorruptError:
+            if not (settings.index_dir / "chroma.sqlite3").exists():
+                raise
+            snap = None  # damaged: ``ensure_cache`` below rebuilds it from Chroma
         if snap is not None:
             return snap
         if not (settings.index_dir / "chroma.sqlite3").exists():

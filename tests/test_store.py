@@ -119,6 +119,25 @@ def test_a_cache_of_an_older_format_is_rebuilt_in_place(
     assert json.loads(meta_file.read_text(encoding="utf-8"))["format"] == CACHE_FORMAT
 
 
+@pytest.mark.parametrize("victim", ["names.json", "person_words.json", "people.bin", "sent_text.bin"])
+def test_a_damaged_cache_is_rebuilt_not_a_traceback(
+        tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str, victim: str) -> None:
+    """A cache file missing (read at open, or only by a later question) is found when the cache
+    is opened and the cache is rebuilt from Chroma: the question is answered, and
+    ``--repair`` (which rebuilds through the same path) is not stuck on the damaged folder."""
+    from assistant.snapshot import cache_root, current_generation
+
+    _ingest(tmp_settings, fake_embedder, tmp_path, article_text)
+    root = cache_root(tmp_settings)
+    damaged = root / f"gen-{current_generation(root)}" / victim
+    damaged.unlink()
+    bot = Assistant(replace(tmp_settings, reader=False), embedder=fake_embedder)
+    history = [{"role": "user", "content": "Where was the meeting held?"},
+               {"role": "assistant", "content": "In Paris."}]
+    assert not bot.ask("Who said that?", history).error
+    assert damaged.is_file()
+
+
 def test_index_built_with_another_model_is_corrupt(tmp_settings: Settings) -> None:
     client = open_client(tmp_settings)
     for name in collection_names(tmp_settings):
