@@ -68,7 +68,7 @@ def ensure_cache(settings: Settings, cols: Collections) -> IndexSnapshot:
         root = Path(tempfile.mkdtemp(prefix="docqa-cache-"))
         folder = root / f"gen-{generation}.tmp"
         folder.mkdir()
-    write_cache(folder, *_read_rows(settings, cols))
+    write_cache(folder, *_read_rows(settings, cols), ivf_from=settings.ann_min_sentences)
     final = root / f"gen-{generation}"
     if final.exists() and _open_intact(root, generation) is not None:  # another process built it meanwhile
         remove_tree(folder)
@@ -188,8 +188,11 @@ def _read_sentences(cols: Collections, current: dict[str, ManifestEntry]) -> tup
     return rows, vectors
 
 
-def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vectors: np.ndarray) -> None:
-    """Write every cache file into ``folder``; ``DONE`` last."""
+def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vectors: np.ndarray,
+                ivf_from: int | None = None) -> None:
+    """Write every cache file into ``folder``; ``DONE`` last. The IVF index is written from
+    ``ivf_from`` sentences on: the caller's ``Settings.ann_min_sentences`` (the one its
+    retriever uses), else the environment's."""
     import bm25s
 
     from assistant.text import content_terms, words
@@ -210,7 +213,9 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
     ids, offsets, n_vocab = IdLists.write(folder, "terms", "vocab.json", terms)
     IdLists.write(folder, "words", "words_vocab.json", [words(t) for t in sent_texts])
     _write_term_stats(folder, rows, sent_texts, terms, ids, offsets, n_vocab, position)
-    if rows and len(rows) >= Settings.from_env().ann_min_sentences:
+    if ivf_from is None:
+        ivf_from = Settings.from_env().ann_min_sentences
+    if rows and len(rows) >= ivf_from:
         write_ivf(folder / "ivf", vectors)
     if rows:
         # Exactly what SentenceRetriever would build in memory, saved to be memory-mapped.

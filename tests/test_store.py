@@ -138,6 +138,20 @@ def test_a_damaged_cache_is_rebuilt_not_a_traceback(
     assert damaged.is_file()
 
 
+def test_the_ivf_index_follows_the_settings_given(
+        tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
+    """The cache build writes the IVF index from the ingest's ``ann_min_sentences``, the value
+    its retriever uses, not from the environment's."""
+    from assistant.snapshot import cache_root, current_generation
+
+    settings = replace(tmp_settings, ann_min_sentences=10, reader=False)
+    _ingest(settings, fake_embedder, tmp_path, article_text)
+    root = cache_root(settings)
+    assert (root / f"gen-{current_generation(root)}" / "ivf" / "vectors.f32").is_file()
+    bot = Assistant(settings, embedder=fake_embedder)
+    assert bot.retriever._ivf is not None and not bot.ask("Where was the meeting held?").error
+
+
 def test_index_built_with_another_model_is_corrupt(tmp_settings: Settings) -> None:
     client = open_client(tmp_settings)
     for name in collection_names(tmp_settings):
