@@ -117,8 +117,16 @@ class Assistant:
         return self._snapshot.sentences
 
     def document_sentences(self, doc_id: str) -> list[Sentence]:
+        snapshot, _retriever = self._loaded()
+        return [snapshot.sentences[int(i)] for i in self._doc_rows(snapshot).rows(doc_id)]
+
+    def _loaded(self) -> tuple[Any, Any]:
+        """(snapshot, retriever) of one load, read together: ``reload`` swaps both under the
+        lock, and a question must not mix them (a document mask has its snapshot's length,
+        the follow-up lookup pairs the snapshot's rows with the retriever's BM25)."""
         self._ensure_loaded()
-        return [self.sentences[int(i)] for i in self._doc_rows().rows(doc_id)]
+        with self._lock:
+            return self._snapshot, self._retriever
 
     # -- answering ---------------------------------------------------------------------
     def ask(
@@ -184,18 +192,19 @@ class Assistant:
         """Resolve the conversation and answer, all within the document filter if one is set."""
         from assistant.conversation import resolve
 
+        snapshot, retriever = self._loaded()
         allowed = None
-        sentences = self._snapshot.sentences
+        sentences = snapshot.sentences
         if args.doc_ids:
             # per document, not per sentence: a range of rows each (``assistant.doc_rows``), and
             # the filtered list is a view that reads rows only if the conversation needs them
             from assistant.doc_rows import RowView
 
-            allowed = self._doc_rows().mask(args.doc_ids)
+            allowed = self._doc_rows(snapshot).mask(args.doc_ids)
             sentences = RowView(sentences, allowed.nonzero()[0])
         # the filter holds while resolving too: the earlier answer's sentences, the person it
         # was about, and the "next" sentence are looked up among the allowed documents only
-        lookup = self._followup_lookup() if args.history else None
+        lookup = self._followup_lookup(snapshot, retriever) if args.history else None
         turn = resolve(args.question, args.history, sentences, lookup.bind(allowed) if lookup else None)
         problem = self._reading_problem(turn)
         if problem:
@@ -206,15 +215,20 @@ class Assistant:
             )
         from assistant.backends import get_backend
 
-        return get_backend(args.backend).answer(turn, self.answer_context(allowed, args.top_k))
+        context = self._answer_context(snapshot, retriever, allowed, args.top_k)
+        return get_backend(args.backend).answer(turn, context)
 
     def answer_context(self, allowed: Any = None, top_k: int | None = None) -> AnswerContext:
         """What a backend answers from (index loaded first): the retriever, the documents, the
         document filter ``allowed`` (a bool mask over the sentences, ``None``: all), the reader."""
-        self._ensure_loaded()
+        return self._answer_context(*self._loaded(), allowed, top_k)
+
+    def _answer_context(
+        self, snapshot: Any, retriever: Any, allowed: Any, top_k: int | None
+    ) -> AnswerContext:
         return AnswerContext(
-            retriever=self._retriever,
-            documents=self._snapshot.documents,
+            retriever=retriever,
+            documents=snapshot.documents,
             allowed=allowed,
             top_k=self.settings.top_k if top_k is None else top_k,
             settings=self.settings,
@@ -236,9 +250,8 @@ class Assistant:
         message = "" if turn.follow_up else nothing_to_look_for(turn.query)
         return ("unreadable", message) if message else None
 
-    def _doc_rows(self) -> Any:
-        """Each document's rows in the loaded snapshot (``DocRows``, cached per snapshot)."""
-        snapshot = self._snapshot
+    def _doc_rows(self, snapshot: Any) -> Any:
+        """Each document's rows in ``snapshot`` (``DocRows``, cached per snapshot)."""
         cached = self._rows
         if cached is None or cached[0] is not snapshot:
             from assistant.doc_rows import DocRows
@@ -247,15 +260,14 @@ class Assistant:
             self._rows = cached
         return cached[1]
 
-    def _followup_lookup(self) -> Any:
-        """``FollowUpLookup`` for a large corpus from the query cache (cached per snapshot);
-        None below ``ann_min_sentences`` or without a cache, where ``resolve`` reads every
-        allowed sentence as it always did."""
-        snapshot = self._snapshot
+    def _followup_lookup(self, snapshot: Any, retriever: Any) -> Any:
+        """``FollowUpLookup`` for a large corpus from the query cache (cached per snapshot;
+        ``retriever`` is the one loaded with it); None below ``ann_min_sentences`` or without
+        a cache, where ``resolve`` reads every allowed sentence as it always did."""
         cached = self._lookup
         if cached is None or cached[0] is not snapshot:
             lookup = None
-            sentences, bm25 = snapshot.sentences, getattr(self._retriever, "_bm25", None)
+            sentences, bm25 = snapshot.sentences, getattr(retriever, "_bm25", None)
             people = getattr(snapshot.documents, "person_words", None)
             starts = getattr(sentences, "doc_starts", None)
             big = len(sentences) >= self.settings.ann_min_sentences
