@@ -54,6 +54,10 @@ _ONWARD = re.compile(
 )
 _PERSONAL = frozenset("he she him his her hers they them their theirs".split())
 _POSSESSIVE = frozenset("his her their".split())
+_VAGUE = frozenset("it its this that these those".split())
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
 class Lookup(Protocol):
     """Follow-up look-ups over the allowed sentences (``followup_lookup.BoundLookup``)."""
 
@@ -64,10 +68,6 @@ class Lookup(Protocol):
     def is_person_word(self, word: str) -> bool:
         """Does a sentence tag the folded ``word`` as part of a person's name?"""
         ...
-
-
-_VAGUE = frozenset("it its this that these those".split())
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
 def _cited_sentences(answer_text: str, sentences: Sequence[Sentence]) -> list[Sentence]:
