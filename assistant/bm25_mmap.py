@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 
 SUPPORTED_METHODS = ("lucene", "robertson", "atire")
+# The one term of a sentence that has none: bm25s needs a token per document, and the
+# follow-up lookup finds such rows by it (``followup_lookup``). Cache and retriever share it.
+EMPTY_TERM = "\x00empty"
 
 
 class SavedBM25:

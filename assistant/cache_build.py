@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.bm25_mmap import EMPTY_TERM
 from assistant.errors import IndexCorruptError
 from assistant.ivf import write_ivf
 from assistant.language import document_words
@@ -220,7 +221,7 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
     if rows:
         # Exactly what SentenceRetriever would build in memory, saved to be memory-mapped.
         bm25 = bm25s.BM25()
-        bm25.index([ts or ["\x00empty"] for ts in terms], show_progress=False)
+        bm25.index([ts or [EMPTY_TERM] for ts in terms], show_progress=False)
         bm25.save(str(folder / "bm25"), show_progress=False)
     meta = {"format": CACHE_FORMAT, "sentences": len(rows), "doc_ids": [d["doc_id"] for d in docs],
             "sources": [d["source"] for d in docs], "titles": [d["title"] for d in docs],

@@ -24,10 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from assistant.bm25_mmap import EMPTY_TERM
 from assistant.text import content_terms
 from assistant.types import Sentence
-
-EMPTY = "\x00empty"  # the term the cache gives BM25 for a sentence without one (cache_build)
 
 
 class FollowUpLookup:
@@ -50,7 +49,7 @@ class FollowUpLookup:
     def quoted(self, answer_text: str, allowed: np.ndarray | None) -> list[Sentence]:
         """Allowed sentences that may be quoted in or overlap ``answer_text``, in row order."""
         if self._terms_per_row is None or self._termless is None:
-            self._termless = self._bm25.rows_holding({EMPTY}) > 0
+            self._termless = self._bm25.rows_holding({EMPTY_TERM}) > 0
             self._terms_per_row = self._bm25.terms_per_row()
         per_row = self._terms_per_row
         hits = self._bm25.rows_holding(set(content_terms(answer_text)))

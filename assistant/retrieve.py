@@ -146,7 +146,9 @@ class SentenceRetriever:
         else:
             import bm25s
 
-            corpus = [t or ["\x00empty"] for t in self.sentence_terms]
+            from assistant.bm25_mmap import EMPTY_TERM
+
+            corpus = [t or [EMPTY_TERM] for t in self.sentence_terms]
             self._bm25 = bm25s.BM25()
             if sentences:
                 self._bm25.index(corpus, show_progress=False)
