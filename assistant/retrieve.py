@@ -291,8 +291,7 @@ class SentenceRetriever:
                 denses = [block @ v for v in vecs]
         fused_rows: np.ndarray | None = None
         for (_q, _e, weight), d, b in zip(queries, denses, bm25s, strict=True):
-            lo, hi = (float(b.min()), float(b.max())) if len(b) else (0.0, 0.0)
-            scaled = np.zeros(len(rows)) if hi - lo < 1e-9 else (b[rows] - lo) / (hi - lo)
+            scaled = _minmax(b)[rows]  # over every row, as ``score_all`` scales it
             f = self.dense_weight * d + self.bm25_weight * 0.5 * scaled
             if allowed is not None:
                 f = np.where(allowed[rows], f, -np.inf)
