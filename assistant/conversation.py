@@ -56,6 +56,9 @@ _PERSONAL = frozenset("he she him his her hers they them their theirs".split())
 _POSSESSIVE = frozenset("his her their".split())
 _VAGUE = frozenset("it its this that these those".split())
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+# share of a sentence's terms the last answer must repeat for it to count as cited
+# (``followup_lookup`` keeps every row that passes this test, so both read it here)
+CITED_OVERLAP = 0.6
 
 
 class Lookup(Protocol):
@@ -84,7 +87,7 @@ def _cited_sentences(answer_text: str, sentences: Sequence[Sentence]) -> list[Se
         st = set(content_terms(s.text))
         if st:
             overlap = len(st & a_terms) / len(st)
-            if overlap >= 0.6:
+            if overlap >= CITED_OVERLAP:
                 scored.append((overlap, s))
     scored.sort(key=lambda x: -x[0])
     return [s for _, s in scored[:2]]

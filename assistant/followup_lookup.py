@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from assistant.bm25_mmap import EMPTY_TERM
+from assistant.conversation import CITED_OVERLAP
 from assistant.text import content_terms
 from assistant.types import Sentence
 
@@ -53,7 +54,8 @@ class FollowUpLookup:
             self._terms_per_row = self._bm25.terms_per_row()
         per_row = self._terms_per_row
         hits = self._bm25.rows_holding(set(content_terms(answer_text)))
-        keep = ((hits >= 1) & ((hits >= per_row - 2) | (hits >= 0.6 * per_row - 1e-9))) | self._termless
+        overlapping = hits >= CITED_OVERLAP * per_row - 1e-9
+        keep = ((hits >= 1) & ((hits >= per_row - 2) | overlapping)) | self._termless
         if allowed is not None:
             keep &= allowed
         return [self._sentences[int(i)] for i in np.flatnonzero(keep)]
