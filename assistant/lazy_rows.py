@@ -35,6 +35,8 @@ class LazyRows(Sequence[T]):
             return [self[j] for j in range(*i.indices(len(self)))]
         if i < 0:
             i += len(self._memo)
+            if i < 0:  # a second wrap of the list below would read another row
+                raise IndexError("row index out of range")
         value = self._memo[i]  # IndexError past the end, as a list would
         if value is None:
             value = self._memo[i] = self._make(i)
