@@ -179,6 +179,7 @@ class State:
     draft: Draft = field(default_factory=Draft)
     idxs: list[int] = field(default_factory=list)  # the sentences the answer's body cites
     lead: str = ""  # the direct answer before the body ("Two parties [1].")
+    reader_ms: float = 0.0  # time in the reader's forward pass (reported in Answer.timings)
 
     def refuse(self, code: Reason, text: str) -> Answer:
         return _refuse(self.turn, self.info, code, text, self.cands)
@@ -212,6 +213,8 @@ def answer_question(
         decision = stage(st)
         if decision is not None:
             log.debug("decided by stage %s: %s", stage.__name__.lstrip("_"), decision.reason)
+            if st.reader_ms:
+                return replace(decision, timings={**decision.timings, "reader_ms": st.reader_ms})
             return decision
     raise AssertionError("the last stage always decides")  # pragma: no cover
 
@@ -281,7 +284,9 @@ def _retrieve(st: State) -> Decision:
 def _read(st: State) -> Decision:
     """The trained reader re-scores the best candidates (when one is loaded)."""
     if st.reader is not None:
+        t = time.perf_counter()
         st.cands = _apply_reader(st.reader, st.turn.query, st.ctx, st.cands, st.reader_candidates)
+        st.reader_ms = (time.perf_counter() - t) * 1000
     return None
 
 
@@ -467,7 +472,7 @@ def _short_entity(st: State) -> Decision:
     pick among them when it has one), the speaker of a quote, or the person a title stands for."""
     info, ctx, draft, best = st.info, st.ctx, st.draft, _best(st)
     options = entity_options(info, best.sentence, info.expected)
-    ent = _reader_pick(best, options) or best_entity(info, best.sentence, info.expected)
+    ent = _reader_pick(best, options, best_entity(info, best.sentence, info.expected))
     role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
     if info.kind == "who" and asks_for_speaker(info):
         speaker = speaker_answer(info, ctx, best.index)
@@ -740,13 +745,19 @@ def _apply_reader(
     return read + rest
 
 
-def _reader_pick(best: Evidence, options: list[Entity]) -> Entity | None:
-    """Among typed candidates (names, places, dates), the one the reader marks as the answer."""
+def _reader_pick(best: Evidence, options: list[Entity], default: Entity | None) -> Entity | None:
+    """Among typed candidates (names, places, dates), the one the reader marks as the answer,
+    when it prefers it clearly (``reader_pick_margin`` logits) over the rules' pick ``default``."""
     if best.reading is None or not best.reading.offsets or not options:
-        return None
+        return default
     scored = [(Reader.span_score(best.reading, e.start, e.end), e) for e in options]
     score, ent = max(scored, key=lambda t: t[0])
-    return ent if score > float("-inf") else None
+    if score == float("-inf"):
+        return default
+    if default is None:
+        return ent
+    base = Reader.span_score(best.reading, default.start, default.end)
+    return ent if score > base + _policy.POLICY.reader_pick_margin else default
 
 
 def _reader_figure(best: Evidence, info: Question, default: Figure | None) -> Figure | None:

@@ -48,6 +48,7 @@ class AnswerPolicy:
     reader_reject: float = 0.05  # P below which the documents are taken not to answer
     reader_span: float = 2.0  # span logit margin over "no answer" for a what-question's short answer
     reader_figure_margin: float = 1.0  # logits by which the reader must prefer another figure
+    reader_pick_margin: float = 1.0  # ... another name, place or date than the rules' pick
 
     # -- figures for arithmetic (answer._figure_candidates): cost of a figure for a name -------
     figure_before_factor: int = 3  # a figure before the name costs 3x its distance ...; hand-set, gold

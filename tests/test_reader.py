@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
 from assistant import answer as answer_mod
+from assistant import policy as policy_mod
 from assistant.reader import MODEL_DIR, Reader, Reading, second_text
 from assistant.support import Evidence
 from assistant.types import Entity, Sentence
@@ -82,7 +83,7 @@ def test_support_decision_uses_reader(prob: float, predicate: float, dense: floa
     assert answer_mod._supported(info, ev) is expected
 
 
-def test_span_score_and_pick_use_the_marked_tokens() -> None:
+def test_span_score_and_pick_use_the_marked_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     text = "The mayor, Ana Costa, opened the bridge in Lisbon."
     offsets = ((0, 3), (4, 9), (11, 14), (15, 20), (22, 28), (33, 39), (40, 42), (43, 49))
     start = (0.0, 0.0, 5.0, 0.0, 0.0, 0.0, 0.0, 1.0)
@@ -95,7 +96,13 @@ def test_span_score_and_pick_use_the_marked_tokens() -> None:
     assert Reader.span_score(reading, 100, 110) == float("-inf")
     ev = _evidence(0, text, 1.0, reading=reading, reader=0.9)
     options = [Entity("Lisbon", "GPE", 43, 49), Entity("Ana Costa", "PERSON", 11, 20)]
-    assert answer_mod._reader_pick(ev, options).text == "Ana Costa"
+    lisbon = options[0]
+    assert answer_mod._reader_pick(ev, options, None).text == "Ana Costa"
+    # the rules' pick stands unless the reader prefers another by reader_pick_margin logits
+    assert answer_mod._reader_pick(ev, options, lisbon).text == "Ana Costa"  # 10 > 2 + 1
+    strict = replace(policy_mod.POLICY, reader_pick_margin=9.0)
+    monkeypatch.setattr(policy_mod, "POLICY", strict)
+    assert answer_mod._reader_pick(ev, options, lisbon).text == "Lisbon"  # 10 < 2 + 9
     assert answer_mod._reader_span(ev) == "Ana Costa"
 
 
