@@ -104,7 +104,10 @@ def build_pairs(squad_path: Path, extra_negatives: int = 2, exclude: frozenset[s
 
 
 def split_by_article(pairs: list[Pair], valid_articles: int, seed: int = 13) -> tuple[list[Pair], list[Pair]]:
-    """Train/validation split by whole articles (no question leaks across the split)."""
+    """Train/validation split by whole articles (no question leaks across the split).
+
+    Keep ``seed`` fixed across runs that continue one another (``--init``): the default picks
+    the article every run so far validated on except one (see the model card)."""
     titles = sorted({p.article for p in pairs})
     rng = random.Random(seed)
     rng.shuffle(titles)
