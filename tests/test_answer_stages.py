@@ -208,11 +208,21 @@ def ask_with_reader(bot: Assistant, question: str, reader: FakeReader) -> Answer
     return get_backend("extractive").answer(turn, replace(bot.answer_context(), reader=reader))
 
 
+@pytest.fixture
+def reader_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader's accept/reject thresholds switched on (the dev-tuned defaults leave both off)."""
+    from assistant import policy
+
+    monkeypatch.setattr(policy, "POLICY", replace(policy.POLICY, reader_accept=0.5, reader_reject=0.05))
+
+
+@pytest.mark.usefixtures("reader_decides")
 def test_reader_rejects_what_the_rules_would_answer(town: Assistant) -> None:
     answer = ask_with_reader(town, "Who is the mayor of Porto?", FakeReader(needle="no such words"))
     assert answer.reason == Reason.READER_REJECTED and answer.refused
 
 
+@pytest.mark.usefixtures("reader_decides")
 def test_reader_accepts_what_the_rules_would_refuse(town: Assistant) -> None:
     assert town.ask("What colour is the sky over the mountains?").reason == Reason.LOW_SUPPORT
     answer = ask_with_reader(town, "What colour is the sky over the mountains?", FakeReader(needle="cost"))

@@ -75,9 +75,14 @@ def test_reader_reorders_only_the_candidates_it_reads() -> None:
         (-1.0, 0.0, 0.1, False),
     ],
 )
-def test_support_decision_uses_reader(prob: float, predicate: float, dense: float, expected: bool) -> None:
+def test_support_decision_uses_reader(
+    prob: float, predicate: float, dense: float, expected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from assistant.analysis import analyze
 
+    # the accept/reject thresholds switched on (the dev-tuned defaults leave both off)
+    on = replace(policy_mod.POLICY, reader_accept=0.5, reader_reject=0.05)
+    monkeypatch.setattr(policy_mod, "POLICY", on)
     info = analyze("What did the council decide about the bridge?")
     ev = _evidence(0, "x", 1.5, reader=prob, predicate=predicate, dense=dense)
     assert answer_mod._supported(info, ev) is expected
