@@ -10,15 +10,16 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from assistant.settings import default_model_path  # noqa: E402
 from train.base_fp16 import write_fp16_base  # noqa: E402
 from train.reader_export import load_trained  # noqa: E402
-from train.reader_train import Reader, packaged_base, save  # noqa: E402
+from train.reader_train import Reader, save  # noqa: E402
 
 
 @pytest.mark.slow
 def test_sharded_save_loads_back_the_same_tensors(tmp_path: Path) -> None:
     torch.manual_seed(0)
-    model = Reader(packaged_base())
+    model = Reader(Path(default_model_path()))
     with torch.no_grad():
         model.answer_head.weight.normal_()
         model.bert.encoder.layer[5].output.dense.bias.fill_(0.25)

