@@ -18,8 +18,9 @@ import logging
 import re
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -745,36 +746,52 @@ def _apply_reader(
     return read + rest
 
 
-def _reader_pick(best: Evidence, options: list[Entity], default: Entity | None) -> Entity | None:
-    """Among typed candidates (names, places, dates), the one the reader marks as the answer,
-    when it prefers it clearly (``reader_pick_margin`` logits) over the rules' pick ``default``."""
+class _Span(Protocol):
+    """What the reader can score: a character span of the best sentence."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+_SpanT = TypeVar("_SpanT", bound=_Span)
+
+
+def _reader_prefers(
+    best: Evidence, options: Sequence[_SpanT], default: _SpanT | None, margin: float
+) -> _SpanT | None:
+    """The option whose span the reader scores highest, when it beats the rules' pick
+    ``default`` by ``margin`` logits (with no rules' pick: the reader's own, if it marks one)."""
     if best.reading is None or not best.reading.offsets or not options:
         return default
-    scored = [(Reader.span_score(best.reading, e.start, e.end), e) for e in options]
-    score, ent = max(scored, key=lambda t: t[0])
+    scored = ((Reader.span_score(best.reading, o.start, o.end), o) for o in options)
+    score, choice = max(scored, key=lambda t: t[0])
     if score == float("-inf"):
         return default
     if default is None:
-        return ent
+        return choice
     base = Reader.span_score(best.reading, default.start, default.end)
-    return ent if score > base + _policy.POLICY.reader_pick_margin else default
+    return choice if score > base + margin else default
+
+
+def _reader_pick(best: Evidence, options: list[Entity], default: Entity | None) -> Entity | None:
+    """Among typed candidates (names, places, dates), the one the reader marks as the answer,
+    when it prefers it clearly (``reader_pick_margin`` logits) over the rules' pick ``default``."""
+    return _reader_prefers(best, options, default, _policy.POLICY.reader_pick_margin)
 
 
 def _reader_figure(best: Evidence, info: Question, default: Figure | None) -> Figure | None:
     """The figure the reader marks as the answer, when the rules' choice is not its choice.
 
-    Only among the sentence's quantities that the question does not itself state, and only
-    when the reader prefers one clearly (``reader_figure_margin`` logits) over the rules' pick.
+    Only among the sentence's quantities that the question does not itself state, only when
+    the rules chose one, and only when the reader prefers another clearly
+    (``reader_figure_margin`` logits).
     """
-    if best.reading is None or not best.reading.offsets or default is None:
+    if default is None or best.reading is None:  # no work on the sentence without a reading
         return default
     options = [f for f in quantities(best.sentence) if f.value not in info.numbers]
-    scored = [(Reader.span_score(best.reading, f.start, f.end), f) for f in options]
-    if not scored:
-        return default
-    score, fig = max(scored, key=lambda t: t[0])
-    base = Reader.span_score(best.reading, default.start, default.end)
-    return fig if score > base + _policy.POLICY.reader_figure_margin else default
+    return _reader_prefers(best, options, default, _policy.POLICY.reader_figure_margin)
 
 
 def _reader_span(best: Evidence) -> str:

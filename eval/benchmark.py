@@ -200,7 +200,7 @@ def reader_share(assistant: Any, reader_ms: list[float], warm_p50_ms: float) -> 
     if reader is None:
         return {"loaded": False}
     used = [m for m in reader_ms if m > 0]
-    sents = [s.text for s in list(assistant.sentences)[: assistant.settings.reader_candidates]]
+    sents = [s.text for s in assistant.sentences[: assistant.settings.reader_candidates]]
     pairs = [(t, "") for t in sents]
     floor = []
     for _ in range(10):
