@@ -22,6 +22,7 @@ class LazyRows(Sequence[T]):
     def __init__(self, n: int, make: Callable[[int], T]) -> None:
         self._make = make
         self._memo: list[T | None] = [None] * n
+        self._complete = False
 
     def __len__(self) -> int:
         return len(self._memo)
@@ -45,6 +46,15 @@ class LazyRows(Sequence[T]):
     def __iter__(self) -> Iterator[T]:
         for i in range(len(self._memo)):
             yield self[i]
+
+    def all_rows(self) -> list[T]:
+        """Every row, the missing ones computed now: one full pass, after which the kept list
+        is returned as it is (read it, do not change it)."""
+        if not self._complete:
+            for i in range(len(self._memo)):
+                self[i]
+            self._complete = True
+        return self._memo  # type: ignore[return-value]
 
 
 class LazyMap(Generic[K, T]):

@@ -27,6 +27,7 @@ from typing import Any, overload
 import numpy as np
 
 from assistant.errors import IndexCorruptError
+from assistant.lazy_rows import LazyRows
 from assistant.settings import Settings
 from assistant.store import entities_from_json
 from assistant.types import Document, Sentence
@@ -120,8 +121,7 @@ class SentenceTable(Sequence[Sentence]):
         self._doc_ids = doc_ids
         self._texts = Blob(folder, "sent_text")
         self._entities = Blob(folder, "ents")
-        self._memo: list[Sentence | None] = [None] * len(self.rows)
-        self._complete = False
+        self._lazy = LazyRows(len(self.rows), self._make)
         self._runs: tuple[dict[str, int], np.ndarray] | None = None  # doc position, row bounds
         self._people = Blob(folder, "people")
         self._words = IdLists(folder, "words", "words_vocab.json")
@@ -166,7 +166,7 @@ class SentenceTable(Sequence[Sentence]):
         return bounds[pos], bounds[pos + 1]
 
     def __len__(self) -> int:
-        return len(self._memo)
+        return len(self._lazy)
 
     def _make(self, i: int) -> Sentence:
         doc, sid, start, end, para, head = self.rows[i].tolist()
@@ -181,21 +181,11 @@ class SentenceTable(Sequence[Sentence]):
     @overload
     def __getitem__(self, i: slice) -> list[Sentence]: ...
     def __getitem__(self, i: int | slice) -> Sentence | list[Sentence]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        s = self._memo[i]  # IndexError past the end, as a list would
-        if s is None:
-            s = self._memo[i] = self._make(i)
-        return s
+        return self._lazy[i]
 
     def __iter__(self) -> Iterator[Sentence]:
-        if not self._complete:  # the first full pass materialises every row, later ones are list speed
-            for i in range(len(self)):
-                self[i]
-            self._complete = True
-        return iter(self._memo)  # type: ignore[arg-type]
+        # the first full pass materialises every row, later ones are list speed
+        return iter(self._lazy.all_rows())
 
 
 class IdLists(Sequence[list[str]]):

@@ -203,3 +203,21 @@ def test_cli_repair_cleans_an_interrupted_ingest(
     assert len(read_snapshot(Settings.from_env()).sentences) == 38
     with pytest.raises(SystemExit):
         cli.main([])
+
+
+def test_cached_sentence_table_indexes_as_a_list(
+    tmp_path: Path, tmp_settings: Settings, fake_embedder
+) -> None:
+    """The cache's lazy sentence table answers indices, slices and iteration as a list would,
+    including an IndexError below -len (it used to wrap twice and build another row)."""
+    f = tmp_path / "notes.txt"
+    f.write_text("Alpha is first. Beta is second. Gamma is third.", encoding="utf-8")
+    _ingestor(tmp_settings, fake_embedder).ingest_paths([f])
+    table = read_snapshot(tmp_settings).sentences
+    texts = [s.text for s in table]
+    assert texts == ["Alpha is first.", "Beta is second.", "Gamma is third."]
+    assert table[-1].text == texts[-1] and [s.text for s in table[1:]] == texts[1:]
+    assert [s.text for s in table] == texts  # the second pass reads the kept rows
+    for bad in (3, -4):
+        with pytest.raises(IndexError):
+            table[bad]

@@ -261,5 +261,5 @@ def test_a_question_reads_a_few_rows_not_the_corpus(tmp_path: Any, fake_embedder
     history = [{"role": "user", "content": "Who opened the bridge?"},
                {"role": "assistant", "content": first.text}]
     bot.ask("What did she say next?", history, doc_ids=["b.txt"])
-    read = sum(s is not None for s in snap.sentences._memo)
+    read = sum(s is not None for s in snap.sentences._lazy._memo)
     assert read < 120, f"{read} of {len(sentences)} rows read"
