@@ -9,6 +9,7 @@ the ingest code, so a changed text or sentence splitter gets a fresh index, neve
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import shutil
 from collections.abc import Callable, Sequence
@@ -86,11 +87,47 @@ def resolve_suite(name: str) -> list[QuestionSet]:
 
 
 def _ingest_sources() -> list[Path]:
-    return sorted((PROJECT_ROOT / "ingest").glob("*.py"))
+    """The ingest package and every project module it imports, directly or not.
+
+    Why the closure and not just ``ingest/*.py``: what an index holds is also decided by
+    modules under ``assistant/`` (the store and cache formats, the sentence types, the text
+    helpers the splitter uses); a change there must not reuse a stale eval index."""
+    todo = sorted((PROJECT_ROOT / "ingest").glob("*.py"))
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo += _project_imports(path)
+    return sorted(seen)
+
+
+def _project_imports(path: Path) -> list[Path]:
+    """The files of the ``assistant``/``ingest`` modules that ``path`` imports
+    (``from assistant import policy`` is ``assistant/policy.py``, not the package)."""
+    found: list[Path] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [f for a in node.names for f in _module_file(a.name)]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            subs = [_module_file(f"{node.module}.{a.name}") for a in node.names]
+            found += [f for sub in subs for f in sub]
+            if not all(subs):  # some names are objects of the module itself
+                found += _module_file(node.module)
+    return found
+
+
+def _module_file(name: str) -> list[Path]:
+    """``[file]`` for a module of this project (``assistant``/``ingest``), else ``[]``."""
+    if name.split(".")[0] not in ("assistant", "ingest"):
+        return []
+    base = PROJECT_ROOT.joinpath(*name.split("."))
+    return [f for f in (base.with_suffix(".py"), base / "__init__.py") if f.exists()][:1]
 
 
 def index_key(qs: QuestionSet) -> str:
-    """A short hash of the set's documents (names and bytes) and of the ingest code."""
+    """A short hash of the set's documents (names and bytes) and of the code that ingests them."""
     h = hashlib.sha256()
     for path in (*sorted(qs.documents), *_ingest_sources()):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")

@@ -210,6 +210,17 @@ def test_index_is_built_once_and_rebuilt_when_a_document_changes(tmp_path: Path,
     assert suites.CACHE_DIR.name == ".index-eval"
 
 
+def test_index_key_covers_the_assistant_modules_that_shape_an_index() -> None:
+    """A change to the store or cache format (under assistant/) must not reuse a stale eval
+    index; the answerer itself does not shape the index, so editing it keeps them."""
+    from eval.suites import _ingest_sources
+
+    names = {f"{p.parent.name}/{p.name}" for p in _ingest_sources()}
+    assert {"ingest/pipeline.py", "assistant/store.py", "assistant/cache_build.py", "assistant/snapshot.py",
+            "assistant/text.py"} <= names
+    assert "assistant/answer.py" not in names and "assistant/__init__.py" not in names
+
+
 def test_two_suite_reports_compare_set_by_set(tmp_path: Path) -> None:
     import json
 
