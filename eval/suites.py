@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -136,12 +137,24 @@ def index_key(qs: QuestionSet) -> str:
 
 def ensure_index(qs: QuestionSet, settings: Settings, cache: Path = CACHE_DIR,
                  log: Callable[[str], object] = print) -> Path:
-    """The set's index folder, ingested now unless a complete one with the same key exists."""
-    from ingest.pipeline import Ingestor
+    """The set's index folder, ingested now unless a complete one with the same key exists.
 
+    Two eval runs started together (a tuning grid in one shell, the suite in another) take
+    turns on a lock file: the second waits and then reuses the first one's index instead of
+    deleting it half-built as "interrupted"."""
     folder = cache / f"{qs.index_name or qs.name}-{index_key(qs)}"
     if (folder / _DONE).exists():
         return folder
+    cache.mkdir(parents=True, exist_ok=True)
+    with _exclusive(cache / f"{folder.name}.lock"):
+        if not (folder / _DONE).exists():
+            _build(qs, settings, folder, log)
+    return folder
+
+
+def _build(qs: QuestionSet, settings: Settings, folder: Path, log: Callable[[str], object]) -> None:
+    from ingest.pipeline import Ingestor
+
     if folder.exists():  # an interrupted build: start again
         shutil.rmtree(folder)
     log(f"indexing {qs.name}: {len(qs.documents)} document(s) into {folder}")
@@ -149,7 +162,23 @@ def ensure_index(qs: QuestionSet, settings: Settings, cache: Path = CACHE_DIR,
     if report.errors:
         raise report.errors[0]
     (folder / _DONE).write_text(report.summary() + "\n", encoding="utf-8")
-    return folder
+
+
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``lock``, released when the block ends or the process dies
+    (no stale lock after a crash). Where ``fcntl`` is missing (Windows) it does not guard."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(lock, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def set_names(sets: Sequence[QuestionSet]) -> list[str]:

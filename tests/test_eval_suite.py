@@ -210,6 +210,48 @@ def test_index_is_built_once_and_rebuilt_when_a_document_changes(tmp_path: Path,
     assert suites.CACHE_DIR.name == ".index-eval"
 
 
+def test_two_runs_building_one_index_together_build_it_once(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second caller waits on the lock and reuses the first one's index (before the lock it
+    saw a folder without its done-marker, deleted it as "interrupted" and built again)."""
+    import threading
+    import time
+
+    doc = tmp_path / "d.txt"
+    doc.write_text("One sentence here.", encoding="utf-8")
+    qs = QuestionSet("t", tmp_path / "g.jsonl", (doc,))
+    built: list[Path] = []
+
+    class SlowIngestor:
+        def __init__(self, settings: Any) -> None:
+            self.settings = settings
+
+        def ingest_paths(self, paths: list[Path]) -> Any:
+            built.append(self.settings.index_dir)
+            self.settings.index_dir.mkdir(parents=True)
+            time.sleep(0.3)  # the other run arrives while this one is half-way
+
+            class Report:
+                errors: tuple[Exception, ...] = ()
+
+                def summary(self) -> str:
+                    return "1 document"
+            return Report()
+
+    monkeypatch.setattr("ingest.pipeline.Ingestor", SlowIngestor)
+    from assistant.settings import Settings
+
+    got: list[Path] = []
+    runs = [threading.Thread(target=lambda: got.append(
+        ensure_index(qs, Settings.from_env(), tmp_path / "cache", log=lambda m: None))) for _ in range(2)]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join()
+    assert len(built) == 1 and got == [built[0], built[0]]
+    assert (built[0] / "complete").exists()
+
+
 def test_index_key_covers_the_assistant_modules_that_shape_an_index() -> None:
     """A change to the store or cache format (under assistant/) must not reuse a stale eval
     index; the answerer itself does not shape the index, so editing it keeps them."""
