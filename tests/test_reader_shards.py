@@ -38,3 +38,25 @@ def test_sharded_save_loads_back_the_same_tensors(tmp_path: Path) -> None:
     w32 = load_trained(tmp_path / "r").bert.embeddings.word_embeddings.weight
     w16 = load_trained(tmp_path / "r", base16).bert.embeddings.word_embeddings.weight
     assert torch.allclose(w32, w16, atol=1e-3)
+
+
+@pytest.mark.slow
+def test_pooler_reader_keeps_its_pooler_through_save_and_load(tmp_path: Path) -> None:
+    """reader.json records the head's input; loading rebuilds the same module with the
+    trained pooler (not the base's)."""
+    torch.manual_seed(0)
+    model = Reader(Path(default_model_path()), pool="pooler")
+    with torch.no_grad():
+        model.bert.pooler.dense.bias.fill_(0.5)
+    save(model, tmp_path / "r", {"format": 1, "pool": model.pool})
+    back = load_trained(tmp_path / "r")
+    assert back.pool == "pooler"
+    assert torch.allclose(back.bert.pooler.dense.bias, torch.full((384,), 0.5))
+    ids = torch.tensor([[101, 2054, 102, 2009, 102]])
+    ones = torch.ones_like(ids)
+    assert torch.allclose(model.eval()(ids, ids * 0, ones)[0], back(ids, ids * 0, ones)[0], atol=1e-2)
+
+
+def test_unknown_pool_is_refused_with_the_bad_value() -> None:
+    with pytest.raises(ValueError, match="'max'"):
+        Reader(Path(default_model_path()), pool="max")

@@ -37,7 +37,7 @@ class _Exportable(torch.nn.Module):
         h = self.reader.bert(
             inputs_embeds=embeds, token_type_ids=types, attention_mask=mask
         ).last_hidden_state
-        logit = self.reader.answer_head(h[:, 0])
+        logit = self.reader.answer_head(self.reader.pooled(h))
         span = self.reader.span_head(h)
         return logit, span
 
@@ -47,7 +47,8 @@ def load_trained(model_dir: Path, base: Path | None = None) -> Reader:
     changed, from ``reader.safetensors`` or the shards ``reader-0000N.safetensors``."""
     from safetensors.torch import load_file
 
-    reader = Reader(base or Path(default_model_path()))
+    meta = json.loads((model_dir / "reader.json").read_text(encoding="utf-8"))
+    reader = Reader(base or Path(default_model_path()), meta.get("pool", "cls"))
     files = sorted(model_dir.glob("reader-*.safetensors")) or [model_dir / "reader.safetensors"]
     state = {}
     for f in files:

@@ -30,28 +30,41 @@ from assistant.settings import default_model_path
 from train.reader_data import HELD_OUT, Pair, build_pairs, split_by_article
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "assistant" / "models" / "reader"
+POOLS = ("cls", "pooler")
 CONTEXT_TOKENS = 24  # words of the previous sentence kept after the candidate (truncated first)
 
 
 class Reader(nn.Module):
     """BERT encoder + a 1-logit "this sentence answers" head + start/end span logits."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, pool: str = "cls") -> None:
         super().__init__()
         from transformers import BertModel
 
-        self.bert = BertModel.from_pretrained(str(base), add_pooling_layer=False, torch_dtype=torch.float32)
+        if pool not in POOLS:
+            raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
+        self.pool = pool
+        self.bert = BertModel.from_pretrained(
+            str(base), add_pooling_layer=pool == "pooler", torch_dtype=torch.float32
+        )
         hidden = self.bert.config.hidden_size
         self.answer_head = nn.Linear(hidden, 1)
         self.span_head = nn.Linear(hidden, 2)
 
     def forward(self, ids, types, mask):
         h = self.bert(input_ids=ids, token_type_ids=types, attention_mask=mask).last_hidden_state
-        logit = self.answer_head(h[:, 0]).squeeze(-1)
+        logit = self.answer_head(self.pooled(h)).squeeze(-1)
         span = self.span_head(h)
         neg = torch.finfo(span.dtype).min
         span = span.masked_fill(~mask.bool().unsqueeze(-1), neg)
         return logit, span[..., 0], span[..., 1]
+
+    def pooled(self, h: torch.Tensor) -> torch.Tensor:
+        """What the answer head reads: the [CLS] state, or BERT's pre-trained pooler over it.
+
+        Why "pooler": the base ships the dense+tanh layer BERT learnt on its sentence-pair
+        pre-training task, a head start for a sentence-pair judgement."""
+        return self.bert.pooler(h) if self.pool == "pooler" else h[:, 0]
 
 
 def encode(tok, pairs: list[Pair], max_len: int) -> list[dict]:
@@ -207,7 +220,7 @@ def train(args: argparse.Namespace) -> dict:
     )
     train_items = encode(tok, train_pairs, args.max_len)
     valid_items = encode(tok, valid_pairs, args.max_len)
-    model = Reader(base)
+    model = Reader(base, args.pool)
     if args.init:  # continue from an earlier run (e.g. a CPU run in several sittings)
         from train.reader_export import load_trained
 
@@ -251,6 +264,7 @@ def train(args: argparse.Namespace) -> dict:
         "frozen": ["embeddings.word_embeddings.weight"],
         "max_len": args.max_len,
         "context_tokens": CONTEXT_TOKENS,
+        "pool": model.pool,
         "train": {
             "data": "SQuAD 2.0 dev (chrischute/squad data/dev-v2.0.json, CC BY-SA 4.0)",
             "held_out_articles": sorted(HELD_OUT),
@@ -293,6 +307,7 @@ def main() -> None:
     ap.add_argument("--init", default="", help="start from the tensors an earlier run wrote (its --out)")
     ap.add_argument("--base", default="", help="base model folder (default: the packaged MiniLM; the GPU "
                     "machine gets train/out/base-fp16 from make reader-device-kit)")
+    ap.add_argument("--pool", choices=POOLS, default="cls", help="what the answer head reads")
     ap.add_argument("--shard-mb", type=float, default=0, help="split the saved tensors into files of this MB")
     args = ap.parse_args()
     meta = train(args)
