@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 STOPWORDS = frozenset(
     [
@@ -364,7 +365,8 @@ def content_terms(text: str) -> list[str]:
     return out
 
 
-# Countries, demonyms and abbreviations: general knowledge, each group maps to one key. No seat of
+# Abbreviations, older names and seats of government the public country table (below) does not
+# give, each group mapping to one key; the table adds every other country. No seat of
 # government or other word that only one question set needed ("elysee", "kremlin", "continent");
 # tests/test_eval_lexicon.py checks every entry against a public country table and the documents.
 _ALIAS_GROUPS = [
@@ -402,11 +404,44 @@ _ALIAS_GROUPS = [
     "israel israeli israelis",
     "iran iranian iranians",
 ]
+COUNTRY_TABLE = Path(__file__).resolve().parent / "data" / "countries.tsv"
+_NO_PLURAL = ("s", "sh", "ch", "ese", "x", "z")  # "Swiss", "Irish", "Dutch", "Chinese", "Manx"
+
+
+def _table_groups(path: Path = COUNTRY_TABLE) -> list[str]:
+    """One alias group per country of the public table (mledoze/countries, ODbL): its common
+    name and its demonyms with their plurals ("syria syrian syrians"), one-word forms only.
+
+    Why the whole table and not a hand list: a document about any country must match its
+    demonyms ("Afghans" in a question, "Afghan" in the text), not only the countries one
+    article named. A demonym the table gives to several countries ("Congolese", "Dominican")
+    is left out: it cannot say which one is meant."""
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")][1:]
+    owners: dict[str, set[str]] = {}
+    for row in rows:
+        for demonym in row[5:7]:
+            owners.setdefault(fold(demonym), set()).add(row[0])
+    groups = []
+    for row in rows:
+        demonyms = [d for d in dict.fromkeys(fold(x) for x in row[5:7]) if d and len(owners[d]) == 1]
+        plurals = [d if d.endswith(_NO_PLURAL) else d + "s" for d in demonyms]
+        forms = [w for w in dict.fromkeys([fold(row[0]), *demonyms, *plurals]) if re.fullmatch(r"[a-z]+", w)]
+        if forms:
+            groups.append(" ".join(forms))
+    return groups
+
+
 _ALIAS_INDEX: dict[str, str] = {}
 for _group in _ALIAS_GROUPS:
     _names = _group.split()
     for _n in _names:
         _ALIAS_INDEX.setdefault(_n, "@" + _names[0])  # "united_states": a joined multi-word name
+for _group in _table_groups():  # after the groups above: a country they name keeps its key
+    _names = _group.split()
+    _key = next((_ALIAS_INDEX[n] for n in _names if n in _ALIAS_INDEX), "@" + _names[0])
+    for _n in _names:
+        _ALIAS_INDEX.setdefault(_n, _key)
 
 
 def expand_alias(word: str) -> str:

@@ -2,7 +2,7 @@
 
 The answerer's country/demonym aliases (``assistant.text``) and the words it strips from entity
 answers (``assistant.extract.ROLE_WORDS``) must be general knowledge: each entry is either in a
-public country table (names, official names, ISO codes, capitals, demonyms; ``eval/data/countries.tsv``
+public country table (names, official names, ISO codes, capitals, demonyms; ``assistant/data/countries.tsv``
 from mledoze/countries, ODbL) or a word of some shipped document. An entry that appears in an eval
 question but in neither is there for that question alone, and fails this test.
 """
@@ -14,10 +14,10 @@ from functools import cache
 from pathlib import Path
 
 from assistant.extract import ROLE_WORDS
-from assistant.text import _ALIAS_GROUPS, words
+from assistant.text import _ALIAS_GROUPS, COUNTRY_TABLE, words
 from eval.dataset import DOC_DIRS, EVAL_DIR
 
-COUNTRIES = EVAL_DIR / "data" / "countries.tsv"
+COUNTRIES = COUNTRY_TABLE
 
 
 @cache
