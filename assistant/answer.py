@@ -38,6 +38,7 @@ from assistant.extract import (
     figure_answer,
     readable,
 )
+from assistant.holders import other_holder
 from assistant.lexicon import noun_kind, synonyms_in
 from assistant.numbers import Figure, find_figures, quantities
 from assistant.patterns import CURRENCY
@@ -688,13 +689,17 @@ def _same_thing(retriever: SentenceRetriever, a: str, b: str) -> bool:
 def _support_problem(info: Question, best: Evidence) -> Reason | None:
     """Why the best evidence is not good enough to answer from, or None when it is.
 
-    Where the trained reader is sure, it decides (``reader_*`` of the policy). Otherwise every name the
+    A sentence that gives what is asked about to another named holder than the question's
+    ("the Afghan team" for "the Polish team", ``assistant.holders``) never answers. Where the
+    trained reader is sure, it decides (``reader_*`` of the policy). Otherwise every name the
     question mentions must be in the sentence or its neighbours; the sentence must hold the
     kind of fact asked for; and either what the question says about those names (its other
     terms) is there, or the sentence is a close paraphrase (dense similarity). The rule
     thresholds were tuned on eval/data/gold.jsonl (a dev set).
     """
     p = _policy.POLICY
+    if other_holder(info.text, best.sentence.text):
+        return Reason.OTHER_HOLDER
     if best.reader >= 0:
         if best.reader < p.reader_reject:
             return Reason.READER_REJECTED
