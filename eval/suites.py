@@ -10,8 +10,10 @@ the ingest code, so a changed text or sentence splitter gets a fresh index, neve
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -87,12 +89,23 @@ def resolve_suite(name: str) -> list[QuestionSet]:
     return [SETS[n] for n in SUITES[name] if SETS[n].gold.exists()]
 
 
-def _ingest_sources() -> list[Path]:
+_SOURCES_LOCK = threading.Lock()
+
+
+@functools.cache
+def _ingest_sources() -> tuple[Path, ...]:
     """The ingest package and every project module it imports, directly or not.
 
     Why the closure and not just ``ingest/*.py``: what an index holds is also decided by
     modules under ``assistant/`` (the store and cache formats, the sentence types, the text
-    helpers the splitter uses); a change there must not reuse a stale eval index."""
+    helpers the splitter uses); a change there must not reuse a stale eval index. Found once
+    per process, under a lock: ``ast.parse`` in two threads at once can fail on Python 3.11
+    ("AST constructor recursion depth mismatch")."""
+    with _SOURCES_LOCK:
+        return tuple(_import_closure())
+
+
+def _import_closure() -> list[Path]:
     todo = sorted((PROJECT_ROOT / "ingest").glob("*.py"))
     seen: set[Path] = set()
     while todo:

@@ -44,6 +44,7 @@ TOWN = [
     ],
     [
         "[Spain|GPE] and [France|GPE] sent engineers to help.",
+        "The [Spanish|NORP] trucks stayed for [two weeks|DATE].",
         "The new bridge will be called [Ponte Nova|FAC].",
         "The works will last [three years|DATE].",
         "A committee will oversee the works.",
@@ -118,6 +119,7 @@ REASONS = [
     ("Who is the mayor of Lisbon?", Reason.NOT_MENTIONED, None),
     ("What is the budget of the bridge?", Reason.CONDITION_ABSENT, None),
     ("Who will open the bridge in the third year?", Reason.CONDITION_ABSENT, None),
+    ("How long did the French trucks stay?", Reason.OTHER_HOLDER, None),  # only Spanish ones did
     ("Where did the council refuse to build the bridge?", Reason.PREMISE_FALSE, None),
     ("Which parties voted against the plan?", Reason.WRONG_KIND, None),
     ("How many soldiers were hired?", Reason.COUNTS_OTHER, None),
