@@ -86,10 +86,17 @@ class Reader:
         self._session = ort.InferenceSession(str(onnx_file), opts, providers=["CPUExecutionProvider"])
         self._max_len = int(self.meta.get("max_len", 128))
         self._context = int(self.meta.get("context_tokens", 24))
+        self.spans = self.has_spans(self.meta)
         self._tok = Tokenizer.from_file(str(base / "tokenizer.json"))
         self._tok.enable_truncation(self._max_len, strategy="only_second")
         self._tok.no_padding()
         self._lock = threading.Lock()
+
+    @staticmethod
+    def has_spans(meta: dict) -> bool:
+        """A model trained without span loss (``--span-weight 0``) has an untrained span head:
+        its readings carry no span, so every short-answer choice stays with the rules."""
+        return float(meta.get("train", {}).get("span_weight", 1.0)) > 0
 
     # -- the API ---------------------------------------------------------------------
     def read(
@@ -114,6 +121,9 @@ class Reader:
         out = []
         for r, (e, (sentence, _prev)) in enumerate(zip(encs, candidates, strict=True)):
             prob = float(1.0 / (1.0 + math.exp(-float(logits[r, 0]))))
+            if not self.spans:
+                out.append(Reading(prob=prob))
+                continue
             out.append(self._span(e, sentence, span[r, :, 0], span[r, :, 1], prob, max_span_tokens))
         return out
 
