@@ -494,7 +494,21 @@ def _expected(q: str, kind: str, list_noun: str) -> frozenset[str]:
         return frozenset({"FAC", "ORG"})  # finer than a city: a city name does not answer it
     if kind == "list" and list_noun and not _NAME_LISTS.match(list_noun):
         return frozenset()  # "which domains ...": a list, but not of names
+    if kind == "who" and (noun := _typing_noun(q) or _named_noun(q)):
+        return _WHO_BY_NOUN.get(noun_class(noun), EXPECTED["who"])
     return EXPECTED.get(kind, frozenset())
+
+
+# "Which minister" / "the name of the passerby" asks for a person, "which company" / "which
+# party" for an organisation (or the group it is: "Democrats"): WordNet's class of the noun.
+_WHO_BY_NOUN = {"person": frozenset({"PERSON"}), "group": frozenset({"ORG", "NORP"})}
+
+
+def _named_noun(q: str) -> str:
+    """The noun in "the name of the <noun> [who ...]" ('' when the question has none, or when
+    the noun is only a modifier: "the name of the Armenian team's robot")."""
+    m = re.search(r"\bname of (?:the |a |an |this |that )?([a-z]+)(?=\s+(?:who|whom|that|which)\b|\W*$)", q)
+    return m.group(1) if m else ""
 
 
 # The earlier name of ``Question`` (kept so outside code that imports it still works).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant import lexicon
 from assistant.analysis import analyze
 from assistant.cite import renumber
 from assistant.conversation import resolve
@@ -136,3 +137,18 @@ def test_question_numbers_include_scaled_figures_and_ordinals() -> None:
     assert 167_000e6 in analyze("How much of the 167,000 million euros was aid?").numbers
     assert 3.0 in analyze("Where will it be in the third year?").numbers
     assert 12.0 not in analyze("After twelve months, where will it move?").numbers  # = "a year"
+
+
+@pytest.mark.skipif(lexicon.data_dir() is None, reason="wn (WordNet data) not installed")
+@pytest.mark.parametrize(
+    ("question", "labels"),
+    [
+        ("Which minister signed the deal?", {"PERSON"}),  # a person noun: not an organisation
+        ("What is the name of the driver who found the bag?", {"PERSON"}),
+        ("Which company built the ferry?", {"ORG", "NORP"}),  # a group noun: not a person
+        ("Who built the ferry?", {"PERSON", "ORG"}),  # nothing narrows it
+        ("What is the name of the Dutch team's boat?", {"PERSON", "ORG"}),  # "Dutch" only modifies
+    ],
+)
+def test_who_questions_expect_the_labels_their_noun_names(question: str, labels: set[str]) -> None:
+    assert set(analyze(question).expected) == labels
