@@ -186,6 +186,23 @@ class WordNet:
         return {n.replace("_", " ") for n in out}
 
 
+    def antonyms(self, word: str, senses: int = 3) -> set[str]:
+        """Base forms of WordNet's antonyms of ``word``'s commonest senses ("included" ->
+        "exclude", "cheap" -> "expensive"): lexical "!" pointers from the very lemma."""
+        out: set[str] = set()
+        for pos, lemma in self.lemmas(word):
+            for off in self.senses(pos, lemma)[:senses]:
+                names, pointers = self._synset(pos, off)
+                mine = {i for i, n in enumerate(names) if n == lemma}
+                for sym, off2, pos2, src_tgt in pointers:
+                    if sym == "!" and int(src_tgt[:2], 16) - 1 in mine:
+                        names2, _ = self._synset(pos2, off2)
+                        k = int(src_tgt[2:], 16) - 1
+                        if 0 <= k < len(names2):
+                            out.add(names2[k])
+        return out
+
+
 _lock = threading.Lock()
 _wordnet: WordNet | None = None
 _missing = False
@@ -255,6 +272,22 @@ def related_words(word: str) -> frozenset[str]:
     """Cached :meth:`WordNet.related` for one word ('' set when WordNet is absent)."""
     wn = wordnet()
     return frozenset(wn.related(word)) if wn is not None else frozenset()
+
+
+@lru_cache(maxsize=4096)
+def antonyms(word: str) -> frozenset[str]:
+    """Cached :meth:`WordNet.antonyms` of one word (empty when WordNet is absent)."""
+    wn = wordnet()
+    return frozenset(wn.antonyms(word)) if wn is not None else frozenset()
+
+
+@lru_cache(maxsize=8192)
+def base_forms(word: str) -> frozenset[str]:
+    """The lemmas ``word`` can be an inflection of ("excluded" -> exclude); itself without WordNet."""
+    wn = wordnet()
+    if wn is None:
+        return frozenset({word})
+    return frozenset(lemma for _pos, lemma in wn.lemmas(word)) | {word}
 
 
 def synonyms_in(text: str, vocabulary: set[str]) -> dict[str, frozenset[str]]:

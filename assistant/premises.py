@@ -13,10 +13,11 @@ from assistant import policy as _policy
 from assistant.analysis import Question, entity_keys, parse_number_word
 from assistant.draft import REFUSAL_NOT_STATED, Draft, join_names
 from assistant.extract import readable
+from assistant.lexicon import antonyms, base_forms
 from assistant.numbers import find_figures
 from assistant.patterns import POLARITY_NEGATION, PREMISE_NEGATION
 from assistant.support import Evidence, SentenceContext
-from assistant.text import content_terms, fold, words
+from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, fold, words
 from assistant.types import Sentence
 
 
@@ -39,11 +40,24 @@ def premise_problem(info: Question, ctx: SentenceContext, idxs: list[int]) -> st
 
 def polarity_differs(info: Question, s: Sentence) -> bool:
     """The clause of ``s`` that best matches the question is negated and the question is not
-    (or the reverse): the yes/no answer is then "No"."""
+    (or the reverse): the yes/no answer is then "No". A clause that says the opposite word
+    ("excluded" for "included", WordNet antonyms) counts as a negation; "not excluded" as none."""
     clauses = re.split(r"[,;:–—]", fold(s.text))
     terms = set(info.terms)
     best = max(clauses, key=lambda c: len(terms & set(content_terms(c))))
-    return bool(POLARITY_NEGATION.search(best)) != info.negated
+    negated = bool(POLARITY_NEGATION.search(best)) != _says_the_opposite(info.text, best)
+    return negated != info.negated
+
+
+def _says_the_opposite(question: str, clause: str) -> bool:
+    """Does the clause hold an antonym of a question word that it does not itself hold?"""
+    held = set().union(*(base_forms(w) for w in words(clause))) if clause.strip() else set()
+    for w in words(question):
+        if w in STOPWORDS or w in QUESTION_WORDS or base_forms(w) & held:
+            continue
+        if antonyms(w) & held:
+            return True
+    return False
 
 
 _PLACE_LIKE = frozenset({"GPE", "LOC", "ORG", "NORP", "FAC"})

