@@ -83,7 +83,7 @@ def entity_answers(info: Question, s: Sentence, labels: frozenset[str]) -> list[
         if not wanted(e, s, info, labels):
             continue
         keys = set(entity_keys(e.text))
-        if keys & q or (keys and keys <= q_terms):
+        if _names_the_question(keys, q) or (keys and keys <= q_terms):
             continue
         name = clean_entity(e.text)
         if fold(name) in seen or not name:
@@ -91,6 +91,14 @@ def entity_answers(info: Question, s: Sentence, labels: frozenset[str]) -> list[
         seen.add(fold(name))
         out.append(Entity(name, e.label, e.start, e.end))
     return out
+
+
+def _names_the_question(keys: set[str], q: set[str]) -> bool:
+    """Is this entity (one of) the question's own names? Any shared word says so for a short
+    name ("Donald Trump" for "President Trump"); a longer one must share half its words
+    ("Better Idea of Afghan Girls" is not "the Afghan team" of the question)."""
+    shared = keys & q
+    return bool(shared) and (len(keys) < 3 or 2 * len(shared) >= len(keys))
 
 
 # Leading words dropped from an entity answer: articles and role words (no nationality list: the

@@ -171,3 +171,17 @@ def test_yes_no_polarity_reads_antonyms_as_negation(question: str, sentence: str
 
     s = Sentence(doc_id="d.txt", sentence_id=0, text=sentence, start=0, end=len(sentence))
     assert polarity_differs(analyze(question), s) is differs
+
+
+def test_a_long_name_sharing_one_word_with_the_question_is_still_an_answer() -> None:
+    from assistant.extract import entity_answers
+
+    text = 'The Kenyan team built a robot named "Pride of Kenyan Girls" for the contest, said Jo Otieno.'
+    ents = (Entity("Pride of Kenyan Girls", "WORK_OF_ART", 37, 58), Entity("Jo Otieno", "PERSON", 82, 91))
+    s = Sentence(doc_id="d.txt", sentence_id=0, text=text, start=0, end=len(text), entities=ents)
+    assert text[37:58] == "Pride of Kenyan Girls"
+    names = [e.text for e in entity_answers(analyze("What was the Kenyan team's robot called?"), s,
+                                            frozenset({"WORK_OF_ART"}))]
+    assert names == ["Pride of Kenyan Girls"]
+    # a short name that shares a word with the question is the question's own name
+    assert entity_answers(analyze("Who is Otieno?"), s, frozenset({"PERSON"})) == []

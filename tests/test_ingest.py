@@ -221,3 +221,12 @@ def test_cached_sentence_table_indexes_as_a_list(
     for bad in (3, -4):
         with pytest.raises(IndexError):
             table[bad]
+
+
+def test_quoted_names_after_naming_verbs_become_entities() -> None:
+    from ingest.annotate import quoted_names
+
+    text = 'Their boat, named "Blue Heron," won. The plan was called “Green Road”. She said "no way".'
+    spans = quoted_names(text)
+    assert [(text[a:b], label) for a, b, _t, label in spans] == [
+        ("Blue Heron", "WORK_OF_ART"), ("Green Road", "WORK_OF_ART")]  # not what she said
