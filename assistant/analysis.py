@@ -288,6 +288,13 @@ def _typing_noun(q: str) -> str:
 _MEASURED = "(" + "|".join(MEASURES) + ")"
 
 
+def _asks_when(q: str) -> bool:
+    """ "When ...?", "Since when ...?", "Tell me when ...": "when" is the question word. Not in
+    "What happens when ...?" or "Who was mayor when ...?": there it only sets a condition."""
+    m = re.search(r"\bwhen\b", q)
+    return bool(m) and not re.search(r"\b(what|which|who|whom|whose|where|how|why)\b", q[: m.start()])
+
+
 def _kind(q: str) -> str:
     if re.search(
         r"\bwhy\b|\bfor what (reason|purpose)\b|\bwhat (is|was) the (reason|purpose|goal|aim)\b|"
@@ -311,9 +318,9 @@ def _kind(q: str) -> str:
         r"\bhow much\b|\bwhat (amount|sum|figure|value)\b|\bhow (large|big)\b|\bhow " + _MEASURED + r"\b", q
     ):
         return "how_much"
-    if re.search(
-        r"\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
-        r"\bsince when\b|\bby what date\b|\bup to what date\b",
+    if _asks_when(q) or re.search(
+        r"\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
+        r"\bby what date\b|\bup to what date\b",
         q,
     ):
         return "when"

@@ -30,6 +30,9 @@ from assistant.types import Citation, Entity, Message, Sentence
         ("Did the council approve the plan?", "yesno"),
         ("How much more did A pay than B?", "arithmetic"),
         ("What happens next?", "what"),
+        ("What happens when the river floods?", "what"),  # "when" sets a condition here
+        ("Who was mayor when the bridge opened?", "who"),
+        ("Since when has the ferry run?", "when"),
         ("How long did the call last?", "how_long"),
         ("Over what period will the loan be repaid?", "how_long"),
         ("Which company will build the bridge?", "who"),  # WordNet: company is a group
