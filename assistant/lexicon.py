@@ -176,15 +176,23 @@ class WordNet:
             for off in offsets[:senses]:
                 names, pointers = self._synset(pos, off)
                 out.update(names)
-                mine = {i for i, n in enumerate(names) if n == lemma}
-                for sym, off2, pos2, src_tgt in pointers:
-                    if sym == "+" and int(src_tgt[:2], 16) - 1 in mine:
-                        names2, _ = self._synset(pos2, off2)
-                        k = int(src_tgt[2:], 16) - 1
-                        if 0 <= k < len(names2):
-                            out.add(names2[k])
+                out |= self._lexical_links(names, pointers, lemma, "+")
         return {n.replace("_", " ") for n in out}
 
+    def _lexical_links(
+        self, names: list[str], pointers: list[tuple[str, str, str, str]], lemma: str, symbol: str
+    ) -> set[str]:
+        """The words that ``lemma``'s own lexical pointers of kind ``symbol`` lead to from a
+        synset (its ``names`` and ``pointers``; "+": derived forms, "!": antonyms)."""
+        mine = {i for i, n in enumerate(names) if n == lemma}
+        out: set[str] = set()
+        for sym, off2, pos2, src_tgt in pointers:
+            if sym == symbol and int(src_tgt[:2], 16) - 1 in mine:
+                names2, _ = self._synset(pos2, off2)
+                k = int(src_tgt[2:], 16) - 1
+                if 0 <= k < len(names2):
+                    out.add(names2[k])
+        return out
 
     def antonyms(self, word: str, senses: int = 3) -> set[str]:
         """Base forms of WordNet's antonyms of ``word``'s commonest senses ("included" ->
@@ -192,14 +200,7 @@ class WordNet:
         out: set[str] = set()
         for pos, lemma in self.lemmas(word):
             for off in self.senses(pos, lemma)[:senses]:
-                names, pointers = self._synset(pos, off)
-                mine = {i for i, n in enumerate(names) if n == lemma}
-                for sym, off2, pos2, src_tgt in pointers:
-                    if sym == "!" and int(src_tgt[:2], 16) - 1 in mine:
-                        names2, _ = self._synset(pos2, off2)
-                        k = int(src_tgt[2:], 16) - 1
-                        if 0 <= k < len(names2):
-                            out.add(names2[k])
+                out |= self._lexical_links(*self._synset(pos, off), lemma, "!")
         return out
 
 

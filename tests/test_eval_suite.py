@@ -175,12 +175,9 @@ def test_markdown_lists_wrong_dev_items_only_and_the_failure_counts() -> None:
 
 
 # -- the index cache ------------------------------------------------------------------------
-def test_index_is_built_once_and_rebuilt_when_a_document_changes(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    doc = tmp_path / "d.txt"
-    doc.write_text("One sentence here.", encoding="utf-8")
-    qs = QuestionSet("t", tmp_path / "g.jsonl", (doc,))
-    built: list[Path] = []
+def _fake_ingestor(built: list[Path], seconds: float = 0.0) -> type:
+    """An Ingestor stand-in that records each index folder it builds (taking ``seconds``)."""
+    import time
 
     class FakeIngestor:
         def __init__(self, settings: Any) -> None:
@@ -189,6 +186,7 @@ def test_index_is_built_once_and_rebuilt_when_a_document_changes(tmp_path: Path,
         def ingest_paths(self, paths: list[Path]) -> Any:
             built.append(self.settings.index_dir)
             self.settings.index_dir.mkdir(parents=True)
+            time.sleep(seconds)
 
             class Report:
                 errors: tuple[Exception, ...] = ()
@@ -197,7 +195,16 @@ def test_index_is_built_once_and_rebuilt_when_a_document_changes(tmp_path: Path,
                     return "1 document"
             return Report()
 
-    monkeypatch.setattr("ingest.pipeline.Ingestor", FakeIngestor)
+    return FakeIngestor
+
+
+def test_index_is_built_once_and_rebuilt_when_a_document_changes(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = tmp_path / "d.txt"
+    doc.write_text("One sentence here.", encoding="utf-8")
+    qs = QuestionSet("t", tmp_path / "g.jsonl", (doc,))
+    built: list[Path] = []
+    monkeypatch.setattr("ingest.pipeline.Ingestor", _fake_ingestor(built))
     from assistant.settings import Settings
 
     first = ensure_index(qs, Settings.from_env(), tmp_path / "cache", log=lambda m: None)
@@ -215,30 +222,13 @@ def test_two_runs_building_one_index_together_build_it_once(tmp_path: Path,
     """The second caller waits on the lock and reuses the first one's index (before the lock it
     saw a folder without its done-marker, deleted it as "interrupted" and built again)."""
     import threading
-    import time
 
     doc = tmp_path / "d.txt"
     doc.write_text("One sentence here.", encoding="utf-8")
     qs = QuestionSet("t", tmp_path / "g.jsonl", (doc,))
     built: list[Path] = []
-
-    class SlowIngestor:
-        def __init__(self, settings: Any) -> None:
-            self.settings = settings
-
-        def ingest_paths(self, paths: list[Path]) -> Any:
-            built.append(self.settings.index_dir)
-            self.settings.index_dir.mkdir(parents=True)
-            time.sleep(0.3)  # the other run arrives while this one is half-way
-
-            class Report:
-                errors: tuple[Exception, ...] = ()
-
-                def summary(self) -> str:
-                    return "1 document"
-            return Report()
-
-    monkeypatch.setattr("ingest.pipeline.Ingestor", SlowIngestor)
+    # the other run arrives while this one is half-way
+    monkeypatch.setattr("ingest.pipeline.Ingestor", _fake_ingestor(built, seconds=0.3))
     from assistant.settings import Settings
 
     got: list[Path] = []
