@@ -506,14 +506,14 @@ def _expected(q: str, kind: str, list_noun: str) -> frozenset[str]:
     return EXPECTED.get(kind, frozenset())
 
 
-# "Which minister" / "the name of the passerby" asks for a person, "which company" / "which
+# "Which minister" / "the name of the driver who ..." asks for a person, "which company" / "which
 # party" for an organisation (or the group it is: "Democrats"): WordNet's class of the noun.
 _WHO_BY_NOUN = {"person": frozenset({"PERSON"}), "group": frozenset({"ORG", "NORP"})}
 
 
 def _named_noun(q: str) -> str:
     """The noun in "the name of the <noun> [who ...]" ('' when the question has none, or when
-    the noun is only a modifier: "the name of the Armenian team's robot")."""
+    the noun is only a modifier: "the name of the Dutch team's boat")."""
     m = re.search(r"\bname of (?:the |a |an |this |that )?([a-z]+)(?=\s+(?:who|whom|that|which)\b|\W*$)", q)
     return m.group(1) if m else ""
 

@@ -690,7 +690,7 @@ def _support_problem(info: Question, best: Evidence) -> Reason | None:
     """Why the best evidence is not good enough to answer from, or None when it is.
 
     A sentence that gives what is asked about to another named holder than the question's
-    ("the Afghan team" for "the Polish team", ``assistant.holders``) never answers. Where the
+    ("the Kenyan team" for "the Peruvian team", ``assistant.holders``) never answers. Where the
     trained reader is sure, it decides (``reader_*`` of the policy). Otherwise every name the
     question mentions must be in the sentence or its neighbours; the sentence must hold the
     kind of fact asked for; and either what the question says about those names (its other

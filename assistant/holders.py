@@ -1,13 +1,13 @@
 """Whose X? A sentence about another named holder does not answer for the one asked about.
 
-"Who coached the Polish team?" must not be answered from "the Afghan team's coach, Alireza
-Mehraban": the question ties a name to a noun ("Polish team"), the sentence ties a different
-name to the same noun ("Afghan team"). Names are matched through the country/demonym aliases
+"Who coached the Peruvian team?" must not be answered from "the Kenyan team's coach, Ana
+Ruiz": the question ties a name to a noun ("Peruvian team"), the sentence ties a different
+name to the same noun ("Kenyan team"). Names are matched through the country/demonym aliases
 (``assistant.text``), so "the US team" holds for "the American team".
 
 Why a check of its own: term overlap, dense similarity and the name check all pass on such a
 sentence — the question's name is usually somewhere near (a neighbour sentence mentions
-Poland) and everything else in it matches. Only sentences that name some *other* holder of
+Peru) and everything else in it matches. Only sentences that name some *other* holder of
 the noun are caught; a sentence that names no holder says nothing either way.
 """
 
@@ -27,7 +27,7 @@ def _tokens(text: str) -> list[str]:
 
 
 def _plain(token: str) -> str:
-    """Folded, without a possessive ending ("team's" -> "team", "Syrians'" -> "syrians")."""
+    """Folded, without a possessive ending ("team's" -> "team", "Kenyans'" -> "kenyans")."""
     return re.sub(r"['’]s?$", "", fold(token))
 
 
@@ -46,7 +46,7 @@ def _same_noun(a: str, b: str) -> bool:
 
 def question_holders(question: str) -> list[tuple[str, str]]:
     """(name key, noun) for every name the question puts directly before a common noun:
-    "the Armenian team's robot" -> ("@armenia", "team"). Not the opening word."""
+    "the Chilean team's robot" -> ("@chile", "team"). Not the opening word."""
     toks = _tokens(question)
     out = []
     for i in range(1, len(toks) - 1):
@@ -58,7 +58,7 @@ def question_holders(question: str) -> list[tuple[str, str]]:
 
 def sentence_holders(sentence: str, noun: str) -> set[str]:
     """Name keys written directly before ``noun`` (or its plural) in the sentence, with the
-    names before them and those coordinated with them: "the Gabonese and Estonian teams"
+    names before them and those coordinated with them: "the Chilean and Dutch teams"
     -> both. More names only make a conflict rarer."""
     toks = _tokens(sentence)
     out: set[str] = set()

@@ -410,10 +410,10 @@ _NO_PLURAL = ("s", "sh", "ch", "ese", "x", "z")  # "Swiss", "Irish", "Dutch", "C
 
 def _table_groups(path: Path = COUNTRY_TABLE) -> list[str]:
     """One alias group per country of the public table (mledoze/countries, ODbL): its common
-    name and its demonyms with their plurals ("syria syrian syrians"), one-word forms only.
+    name and its demonyms with their plurals ("kenya kenyan kenyans"), one-word forms only.
 
     Why the whole table and not a hand list: a document about any country must match its
-    demonyms ("Afghans" in a question, "Afghan" in the text), not only the countries one
+    demonyms ("Kenyans" in a question, "Kenyan" in the text), not only the countries one
     article named. A demonym the table gives to several countries ("Congolese", "Dominican")
     is left out: it cannot say which one is meant."""
     rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()

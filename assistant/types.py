@@ -145,7 +145,7 @@ class Reason(StrEnum):
     NO_DOCUMENTS = "no_documents"
     NOT_MENTIONED = "not_mentioned"  # a name the question asks about is in no document
     CONDITION_ABSENT = "condition_absent"  # a topic, condition or figure the question sets is absent
-    OTHER_HOLDER = "other_holder"  # the sentence gives it to another name ("Afghan team"; asked: "Polish")
+    OTHER_HOLDER = "other_holder"  # the sentence gives it to another name ("Kenyan team"; asked: "Peruvian")
     PREMISE_FALSE = "premise_false"  # a negative premise nothing supports
     WRONG_PASSAGE = "wrong_passage"  # the passage about the question's subject holds no answer of the kind
     WRONG_KIND = "wrong_kind"  # no name / place / date / figure of the kind asked for

@@ -106,7 +106,7 @@ def annotate_many(
     return [list(_entities_in(found[d], sentences)) for d, (_text, sentences) in enumerate(items)]
 
 
-# "its robot, named "Better Idea," scored ...": a quoted name right after a naming verb.
+# "their boat, named "Blue Heron," won ...": a quoted name right after a naming verb.
 _QUOTED_NAME = re.compile(
     r"\b(?:named|called|dubbed|nicknamed|titled|entitled|known as)\s+"
     r"[\"“‘']([^\"“”‘’']{2,80}?)[,.;:!?]?[\"”’']"

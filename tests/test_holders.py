@@ -46,7 +46,7 @@ def test_people_and_places_are_left_alone() -> None:
 
 
 def test_every_country_of_the_public_table_matches_its_demonyms() -> None:
-    for group in (["syria", "syrian", "syrians"], ["afghanistan", "afghan", "afghans"],
+    for group in (["nepal", "nepalese"], ["ghana", "ghanaian", "ghanaians"],
                   ["kenya", "kenyan", "kenyans"], ["switzerland", "swiss"]):
         assert all(is_alias(w) for w in group), group
         assert len({expand_alias(w) for w in group}) == 1, group
