@@ -45,6 +45,7 @@ from assistant.patterns import CURRENCY
 from assistant.premises import absent_ask, polarity_differs, premise_problem, presupposition_correction
 from assistant.reader import Reader
 from assistant.retrieve import SentenceRetriever
+from assistant.spelling import respell_names
 from assistant.support import (
     ANAPHORIC_START,
     Evidence,
@@ -222,12 +223,15 @@ def answer_question(
 
 
 def _parse(turn: Turn, retriever: SentenceRetriever) -> Question:
-    """Parse the question once; a follow-up's pronoun brings the previous topic's terms."""
+    """Parse the question once; a follow-up's pronoun brings the previous topic's terms, and a
+    name spelt one letter off takes the documents' spelling (``assistant.spelling``)."""
     info = analyze(turn.query)
     if turn.context and info.pronoun:
         # "Which countries are still buying it?": "it" is the previous question's topic.
         info = replace(info, terms=tuple(dict.fromkeys(info.terms + tuple(turn.context.split()))))
-    return replace(info, synonyms=synonyms_in(turn.query, _context(retriever).corpus_terms))
+    ctx = _context(retriever)
+    info = respell_names(info, ctx.entity_names, ctx.corpus_names)
+    return replace(info, synonyms=synonyms_in(turn.query, ctx.corpus_terms))
 
 
 def _validate(st: State) -> Decision:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -131,11 +131,20 @@ class SentenceContext:
     def labels_of(self, keys: set[str]) -> set[str]:
         """The entity labels the documents give to entities with any of these name keys
         (``analysis.entity_keys``): from the cache's index, else from one pass, kept."""
+        labels = self._labels()
+        return set().union(*(labels.get(k, frozenset()) for k in keys))
+
+    @property
+    def entity_names(self) -> Collection[str]:
+        """Every name key of the documents' entities (what a misspelt name is matched to)."""
+        return self._labels().keys()
+
+    def _labels(self) -> dict[str, frozenset[str]]:
         if self._entity_labels is None:
             stats = self._stats
             index = stats.entity_labels() if stats is not None else entity_label_index(self.sentences)
             self._entity_labels = {k: frozenset(v) for k, v in index.items()}
-        return set().union(*(self._entity_labels.get(k, frozenset()) for k in keys))
+        return self._entity_labels
 
     @property
     def corpus_names(self) -> frozenset[str] | set[str]:
