@@ -230,7 +230,7 @@ def _parse(turn: Turn, retriever: SentenceRetriever) -> Question:
         # "Which countries are still buying it?": "it" is the previous question's topic.
         info = replace(info, terms=tuple(dict.fromkeys(info.terms + tuple(turn.context.split()))))
     ctx = _context(retriever)
-    info = respell_names(info, ctx.entity_names, ctx.corpus_names)
+    info = respell_names(info, ctx.corpus_names, lambda: ctx.entity_names)
     return replace(info, synonyms=synonyms_in(turn.query, ctx.corpus_terms))
 
 

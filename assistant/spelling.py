@@ -1,8 +1,8 @@
 """A name spelt one letter off from the documents' spelling is the documents' name.
 
-"Zelensky" in a question, "Zelenski" in a translated article; "Mitsotakis" / "Mitsotakes".
+"Otieno" in a question, "Ottieno" in a transliterated article; "Karlsson" / "Karlson".
 Without this the name check refuses ("not mentioned") or, worse, the premise check answers
-"No, they do not say this about Zelensky" while the cited sentence is about him.
+"No, they do not say this about Otieno" while the cited sentence is about him.
 
 Only for names the documents do not hold at all, of six letters or more, one edit away
 (a letter changed, added or dropped), and only when exactly one document name is that
@@ -11,7 +11,7 @@ close: short names ("Iran" / "Iraq") and ambiguous ones are left as they are.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from assistant.analysis import Question
@@ -40,10 +40,18 @@ def documents_spelling(key: str, names: Collection[str], known: Collection[str] 
     return close[0] if len(close) == 1 else ""
 
 
-def respell_names(info: Question, names: Collection[str], known: Collection[str] = ()) -> Question:
-    """``info`` with each unknown name key (and the same term) in the documents' spelling:
-    ``names`` are the documents' entity name keys, ``known`` every word they hold."""
-    mapping = {k: v for ks in info.entity_keys for k in ks if (v := documents_spelling(k, names, known))}
+def respell_names(
+    info: Question, known: Collection[str], names: Callable[[], Collection[str]]
+) -> Question:
+    """``info`` with each unknown name key (and the same term) in the documents' spelling.
+
+    ``known`` holds every word and name of the documents; ``names()`` their entity name keys,
+    asked for only when a long name is unknown (on a large corpus it is a big table)."""
+    unknown = [k for ks in info.entity_keys for k in ks if k not in known and len(k) >= MIN_LETTERS]
+    if not unknown:
+        return info
+    table = names()
+    mapping = {k: v for k in unknown if (v := documents_spelling(k, table, known))}
     if not mapping:
         return info
     return replace(
