@@ -95,7 +95,7 @@ def entity_answers(info: Question, s: Sentence, labels: frozenset[str]) -> list[
 
 def _names_the_question(keys: set[str], q: set[str]) -> bool:
     """Is this entity (one of) the question's own names? Any shared word says so for a short
-    name ("Donald Trump" for "President Trump"); a longer one must share half its words
+    name ("Ana Costa" for "Mayor Costa"); a longer one must share half its words
     ("Pride of Kenyan Girls" is not "the Kenyan team" of the question)."""
     shared = keys & q
     return bool(shared) and (len(keys) < 3 or 2 * len(shared) >= len(keys))
