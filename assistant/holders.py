@@ -39,11 +39,6 @@ def _is_name(token: str) -> bool:
     return token[:1].isupper() and fold(token).strip("'’") not in STOPWORDS
 
 
-def _same_noun(a: str, b: str) -> bool:
-    a, b = _plain(a), _plain(b)
-    return a == b or a + "s" == b or a + "es" == b
-
-
 def question_holders(question: str) -> list[tuple[str, str]]:
     """(name key, noun) for every name the question puts directly before a common noun:
     "the Chilean team's robot" -> ("@chile", "team"). Not the opening word."""
@@ -61,14 +56,20 @@ def sentence_holders(sentence: str, noun: str) -> set[str]:
     names before them and those coordinated with them: "the Chilean and Dutch teams"
     -> both. More names only make a conflict rarer."""
     toks = _tokens(sentence)
+    return _holders(toks, [_plain(t) for t in toks], noun)
+
+
+def _holders(toks: list[str], plain: list[str], noun: str) -> set[str]:
+    """``sentence_holders`` over the sentence's tokens and their ``_plain`` forms."""
+    forms = {noun, noun + "s", noun + "es"}
     out: set[str] = set()
     for i in range(1, len(toks)):
-        if not _same_noun(noun, toks[i]):
+        if plain[i] not in forms:
             continue
         j = i - 1
         while j >= 0 and _is_name(toks[j]):  # "Prime Minister Starmer's team": all of it
-            out.add(_name_key(toks[j]))
-            j -= 2 if j >= 2 and fold(toks[j - 1]) in _JOINERS else 1  # "British and French troops"
+            out.add(expand_alias(plain[j]))
+            j -= 2 if j >= 2 and plain[j - 1] in _JOINERS else 1  # "British and French troops"
     return out
 
 
@@ -77,15 +78,20 @@ def other_holder(question: str, sentence: str) -> str:
     none): the sentence names holders of that noun, and the question's is not among them.
 
     Left alone, because the sentence may still be about the question's holder: when that
-    name is anywhere in the sentence ("Russia received ... for EU crude oil sales" does
-    answer about Russian crude), and for nouns of people and places, which are often named
-    without their holder ("the French president" is "Macron"; "the Houston center" is "the
-    Johnson Space Center")."""
-    mentioned = {_name_key(t) for t in _tokens(sentence)}
-    for key, noun in question_holders(question):
-        if key in mentioned or noun_class(noun) in ("person", "location"):
+    name is anywhere in the sentence ("Peru earned ... from Chinese copper purchases" does
+    answer about Peruvian copper), and for nouns of people and places, which are often named
+    without their holder ("the Mexican president" may be named only as "Lopez"; "the Lima
+    center" may be "the Jorge Chavez Center")."""
+    asked = [(k, n) for k, n in question_holders(question) if noun_class(n) not in ("person", "location")]
+    if not asked:  # most questions: the sentence is not read at all
+        return ""
+    toks = _tokens(sentence)
+    plain = [_plain(t) for t in toks]
+    mentioned = {expand_alias(p) for p in plain}
+    for key, noun in asked:
+        if key in mentioned:
             continue
-        held = sentence_holders(sentence, noun)
+        held = _holders(toks, plain, noun)
         if held and key not in held:
             return noun
     return ""
