@@ -237,9 +237,9 @@ def _write_term_stats(folder: Path, rows: list[tuple], sent_texts: list[str], te
     (sentences per vocabulary term), ``names.json`` (every term and name key of every sentence),
     ``people`` (per document: person names and main actor), ``entity_labels.json`` (name key ->
     entity labels) and ``person_words.json`` (who the documents name, by word)."""
+    from assistant.conversation import person_words
     from assistant.store import entities_from_json
     from assistant.support import corpus_tables, entity_label_index
-    from assistant.text import fold
     from assistant.types import Sentence
 
     sentence_of = np.repeat(np.arange(len(terms), dtype=np.int64), np.diff(offsets))
@@ -258,9 +258,7 @@ def _write_term_stats(folder: Path, rows: list[tuple], sent_texts: list[str], te
     (folder / "entity_labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
     people: dict[str, set[int]] = {}  # folded word of a PERSON entity -> documents (follow-ups)
     for s in sentences:
-        for e in s.entities:
-            if e.label == "PERSON":
-                for w in e.text.split():
-                    people.setdefault(fold(w), set()).add(position[s.doc_id])
+        for w in person_words(s):
+            people.setdefault(w, set()).add(position[s.doc_id])
     people_json = {w: sorted(d) for w, d in sorted(people.items())}
     (folder / "person_words.json").write_text(json.dumps(people_json, ensure_ascii=False), encoding="utf-8")

@@ -73,6 +73,12 @@ class Lookup(Protocol):
         ...
 
 
+def person_words(s: Sentence) -> list[str]:
+    """Folded words of the person names ``s`` tags: what a conversation's name is checked
+    against (the query cache stores them per document for ``followup_lookup``)."""
+    return [fold(w) for e in s.entities if e.label == "PERSON" for w in e.text.split()]
+
+
 def _cited_sentences(answer_text: str, sentences: Sequence[Sentence]) -> list[Sentence]:
     """Sentences the previous answer quoted (exact text), else those it overlaps most."""
     folded = fold(" ".join(answer_text.split()))
@@ -105,10 +111,7 @@ def _last_person(
     if lookup is not None:
         known: Callable[[str], bool] = lookup.is_person_word
     else:
-        people_keys = {
-            fold(w) for s in sentences for e in s.entities if e.label == "PERSON" for w in e.text.split()
-        }
-        known = people_keys.__contains__
+        known = {w for s in sentences for w in person_words(s)}.__contains__
     for t in texts:
         names = [n for n in question_entities(t) if not is_alias(fold(n))]
         persons = [n for n in names if any(known(fold(w)) for w in n.split())]
