@@ -729,11 +729,6 @@ def _support_problem(info: Question, best: Evidence) -> Reason | None:
     return None
 
 
-def _supported(info: Question, best: Evidence) -> bool:
-    """Is the best evidence good enough to answer from? (see ``_support_problem``)"""
-    return _support_problem(info, best) is None
-
-
 def _apply_reader(
     reader: Reader, query: str, ctx: SentenceContext, cands: list[Evidence], n: int
 ) -> list[Evidence]:

@@ -85,7 +85,7 @@ def test_support_decision_uses_reader(
     monkeypatch.setattr(policy_mod, "POLICY", on)
     info = analyze("What did the council decide about the bridge?")
     ev = _evidence(0, "x", 1.5, reader=prob, predicate=predicate, dense=dense)
-    assert answer_mod._supported(info, ev) is expected
+    assert (answer_mod._support_problem(info, ev) is None) is expected
 
 
 def test_span_score_and_pick_use_the_marked_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
