@@ -408,6 +408,13 @@ COUNTRY_TABLE = Path(__file__).resolve().parent / "data" / "countries.tsv"
 _NO_PLURAL = ("s", "sh", "ch", "ese", "x", "z")  # "Swiss", "Irish", "Dutch", "Chinese", "Manx"
 
 
+def country_rows(path: Path = COUNTRY_TABLE) -> list[list[str]]:
+    """The public country table's rows (columns: common, official, cca2, cca3, capitals,
+    demonym_m, demonym_f, alt_spellings), without its comment and header lines."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split("\t") for line in [x for x in lines if x and not x.startswith("#")][1:]]
+
+
 def _table_groups(path: Path = COUNTRY_TABLE) -> list[str]:
     """One alias group per country of the public table (mledoze/countries, ODbL): its common
     name and its demonyms with their plurals ("kenya kenyan kenyans"), one-word forms only.
@@ -416,8 +423,7 @@ def _table_groups(path: Path = COUNTRY_TABLE) -> list[str]:
     demonyms ("Kenyans" in a question, "Kenyan" in the text), not only the countries one
     article named. A demonym the table gives to several countries ("Congolese", "Dominican")
     is left out: it cannot say which one is meant."""
-    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()
-            if line and not line.startswith("#")][1:]
+    rows = country_rows(path)
     owners: dict[str, set[str]] = {}
     for row in rows:
         for demonym in row[5:7]:

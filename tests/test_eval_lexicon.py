@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from assistant.extract import ROLE_WORDS
-from assistant.text import _ALIAS_GROUPS, COUNTRY_TABLE, words
+from assistant.text import _ALIAS_GROUPS, COUNTRY_TABLE, country_rows, words
 from eval.dataset import DOC_DIRS, EVAL_DIR
 
 COUNTRIES = COUNTRY_TABLE
@@ -25,9 +25,7 @@ def public_words() -> frozenset[str]:
     """Every name, code, capital and demonym of the public table, as single tokens and as
     underscore-joined phrases (the alias table writes "united_states"); plural demonyms too."""
     out: set[str] = set()
-    rows = [line.split("\t") for line in COUNTRIES.read_text(encoding="utf-8").splitlines()
-            if line and not line.startswith("#")][1:]
-    for row in rows:
+    for row in country_rows(COUNTRIES):
         for cell in row:
             for name in cell.split("|"):
                 toks = words(name)
