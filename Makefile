@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE=1
 export ANONYMIZED_TELEMETRY=False
 export GRADIO_ANALYTICS_ENABLED=False
 
-.PHONY: setup index run test test-quick eval bench bench-scale loadtest lint browser clean train-reader reader-device-kit
+.PHONY: setup index run test test-quick eval bench bench-scale loadtest lint browser clean decision-model train-reader reader-device-kit
 
 setup: $(STAMP)
 
@@ -60,13 +60,19 @@ loadtest: index
 bench-scale: setup
 	$(PY) -m eval.bench_scale
 
-# Retrain the reader (assistant/models/reader): SQuAD 2.0 pairs -> MiniLM cross-encoder -> int8 ONNX.
+# Refit the answerer's decision model (assistant/models/decision.json + its card decision.md) from
+# public SQuAD 2.0 articles and the eval's dev splits: two logistic regressions, a few minutes on 2 cores.
+decision-model: setup
+	$(PY) -m train.decision
+
+# The reader experiment (train/READER.md; not used by the product): SQuAD 2.0 pairs -> MiniLM
+# cross-encoder -> int8 ONNX in train/out/reader-onnx.
 # On a GPU use all pairs (READER_TRAIN_ARGS=); on this 2-core CPU about 12 minutes with the default.
 READER_TRAIN_ARGS ?= --max-pairs 10000 --epochs 1 --lr 6e-5
 train-reader: setup
 	$(PIP) install -q -c constraints.txt -e '.[train]'
 	$(PY) -m train.reader_train $(READER_TRAIN_ARGS) --out train/out/reader
-	$(PY) -m train.reader_export --model train/out/reader --out assistant/models/reader
+	$(PY) -m train.reader_export --model train/out/reader --out train/out/reader-onnx
 
 # The GPU machine's kit: an fp16 copy of the base model for train/device_train.sh to carry.
 reader-device-kit: setup

@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--explain",
         action="store_true",
-        help="also print why: the reason code, the reader's confidence and the answerer's DEBUG trace",
+        help="also print why: the reason code, P(right) with how it is shown, and the answerer's DEBUG trace",
     )
     return parser
 
@@ -198,7 +198,8 @@ def main(
         print(render(answer), file=out)
     if args.explain:
         conf = f"{answer.confidence:.2f}" if answer.confidence >= 0 else "n/a"
-        print(f"reason: {answer.reason or 'n/a'} · kind: {answer.kind} · reader confidence: {conf}", file=out)
+        shown = f" ({answer.certainty})" if answer.certainty else ""
+        print(f"reason: {answer.reason or 'n/a'} · kind: {answer.kind} · P(right): {conf}{shown}", file=out)
     if backend_failed:
         return EXIT_INDEX
     return EXIT_BAD_QUESTION if answer.error else EXIT_OK

@@ -1,15 +1,15 @@
 """The default answerer: extractive, grounded, and willing to say "the documents don't say".
 
 The answer is an ordered list of small stages (``STAGES``) over one ``State``: validate ->
-follow-up ("what next?") -> retrieve and score support -> read (the trained reader, when
-loaded) -> questions about the documents -> premises and absent names -> arithmetic
-(``assistant.arithmetic``) -> choose the evidence -> absent conditions and wrong passages
-(``assistant.premises``) -> enough support? -> the direct answer by question kind
-(``SHORT_ANSWERS``) -> compose with [n] markers and verify every citation. Each stage
-returns ``None`` (go on) or an ``Answer`` whose ``reason`` (``types.Reason``) says why; a
-DEBUG log line names the deciding stage and the top candidates' scores. Citations are the
-minimal set of sentences that carry the answer, each exact to its document. Thresholds and
-weights are in ``assistant.policy``.
+follow-up ("what next?") -> retrieve, then rank the candidates by the decision model's
+P(holds the answer) (``assistant.decision``) -> questions about the documents -> premises and
+absent names -> arithmetic (``assistant.arithmetic``) -> absent conditions and wrong passages
+(``assistant.premises``) -> the direct answer by question kind (``SHORT_ANSWERS``) -> decide:
+the decision model's P(right) says answer, answer with "Probably", or refuse -> compose with
+[n] markers and verify every citation. Each stage returns ``None`` (go on) or an ``Answer``
+whose ``reason`` (``types.Reason``) says why; a DEBUG log line names the deciding stage and
+the top candidates' probabilities, and ``Answer.trace`` carries the decision's features.
+Citations are the minimal set of sentences that carry the answer, each exact to its document.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ import logging
 import re
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -29,21 +28,19 @@ from assistant.analysis import Question, analyze
 from assistant.arithmetic import compute
 from assistant.cite import citation_for, renumber, verify
 from assistant.conversation import Turn
+from assistant.decision import Band, DecisionModel, answer_features, candidate_features
 from assistant.draft import REFUSAL_NOT_STATED, Draft, join_names, neighbour
 from assistant.extract import (
     best_entity,
     clean_entity,
     entity_answers,
-    entity_options,
     figure_answer,
     readable,
 )
-from assistant.holders import other_holder
 from assistant.lexicon import noun_kind, synonyms_in
-from assistant.numbers import Figure, find_figures, quantities
+from assistant.numbers import Figure, find_figures
 from assistant.patterns import CURRENCY
 from assistant.premises import absent_ask, polarity_differs, premise_problem, presupposition_correction
-from assistant.reader import Reader
 from assistant.retrieve import SentenceRetriever
 from assistant.spelling import respell_names
 from assistant.support import (
@@ -55,7 +52,7 @@ from assistant.support import (
     speaker_answer,
 )
 from assistant.text import SPEECH_VERBS, STOPWORDS, fold, stem, words
-from assistant.types import Answer, Citation, Document, Entity, QuestionKind, Reason, Sentence
+from assistant.types import Answer, Citation, DecisionTrace, Document, QuestionKind, Reason, Sentence
 
 # Every threshold and weight is in assistant/policy.py (``_policy.POLICY``), each with how it was set.
 
@@ -75,7 +72,9 @@ def _context(retriever: SentenceRetriever) -> SentenceContext:
     return ctx
 
 
-def _refuse(turn: Turn, info: Question, code: Reason, reason: str, related: list[Evidence]) -> Answer:
+def _refuse(
+    turn: Turn, info: Question, code: Reason, reason: str, related: list[Evidence], trace: DecisionTrace
+) -> Answer:
     """A refusal; the nearest sentences go along as ``related`` only when they are on the topic
     (dense similarity at least ``related_min_dense``), never as citations."""
     rel = [
@@ -91,22 +90,28 @@ def _refuse(turn: Turn, info: Question, code: Reason, reason: str, related: list
         standalone_question=turn.query,
         kind=info.kind,
         related=rel,
-        confidence=related[0].reader if related else -1.0,
+        confidence=trace.p_right,
         reason=code,
+        certainty=Band.UNSURE if code == Reason.LOW_CONFIDENCE else "",
+        trace=trace,
     )
 
 
 def _trace(cands: list[Evidence], n: int = 3) -> str:
     """The top candidates' scores, for the DEBUG log (a developer's view of the decision)."""
     return "; ".join(
-        f"#{c.sentence.sentence_id} score={c.score:.2f} reader={c.reader:.2f} dense={c.dense:.2f} "
+        f"#{c.sentence.sentence_id} p={c.score:.2f} rank={c.rank} dense={c.dense:.2f} "
         f"pred={c.predicate:.2f} names={c.entities_found:.1f} typed={c.type_ok}"
         for c in cands[:n]
     )
 
 
-def _with_context(ctx: SentenceContext, ev: Evidence, kind: str, terms: tuple[str, ...] = ()) -> list[int]:
-    """The best sentence plus the neighbour it leans on (anaphora, a quote that continues)."""
+def _with_context(
+    ctx: SentenceContext, ev: Evidence, kind: str, terms: tuple[str, ...] = (), supported: frozenset[int] = frozenset()
+) -> list[int]:
+    """The best sentence plus the neighbour it leans on (anaphora, a quote that continues); a
+    very short best sentence takes the next one only when that one is itself likely to hold
+    the answer (``supported``: rows the decision model gives at least its cite threshold)."""
     i = ev.index
     idxs = [i]
     s = ctx.sentences[i]
@@ -149,7 +154,7 @@ def _with_context(ctx: SentenceContext, ev: Evidence, kind: str, terms: tuple[st
             or re.match(
                 r"^\W*(that is why|this is why|because|so that|which is why)\b", n_text, re.IGNORECASE
             )
-            or len(words(s.text)) < _policy.POLICY.short_sentence_words
+            or (len(words(s.text)) < _policy.POLICY.short_sentence_words and same_para and nxt in supported)
         ):
             idxs.append(nxt)
     return idxs
@@ -174,21 +179,21 @@ class State:
     documents: dict[str, Document]
     allowed: np.ndarray | None
     top_k: int
-    reader: Reader | None
-    reader_candidates: int
+    model: DecisionModel
     t0: float = field(default_factory=time.perf_counter)
     cands: list[Evidence] = field(default_factory=list)
     best: Evidence | None = None
     draft: Draft = field(default_factory=Draft)
     idxs: list[int] = field(default_factory=list)  # the sentences the answer's body cites
     lead: str = ""  # the direct answer before the body ("Two parties [1].")
-    reader_ms: float = 0.0  # time in the reader's forward pass (reported in Answer.timings)
+    trace: DecisionTrace = field(default_factory=DecisionTrace)
+    band: Band | None = None  # set by ``_decide``
 
     def refuse(self, code: Reason, text: str) -> Answer:
-        return _refuse(self.turn, self.info, code, text, self.cands)
+        return _refuse(self.turn, self.info, code, text, self.cands, self.trace)
 
     def finish(self, draft: Draft) -> Answer:
-        return _finish(self.turn, self.info, draft, self.documents, self.t0)
+        return _finish(self.turn, self.info, draft, self.documents, self.t0, self.trace, self.band)
 
 
 Decision = Answer | None  # a stage's result: an Answer ends the pipeline, None goes on
@@ -201,23 +206,19 @@ def answer_question(
     documents: dict[str, Document],
     allowed: np.ndarray | None,
     top_k: int,
-    *,
-    reader: Reader | None = None,
-    reader_candidates: int = 8,
+    model: DecisionModel,
 ) -> Answer:
     """Answer ``turn`` from the documents, or refuse: run ``STAGES`` in order until one
-    decides (every decision carries a ``Reason``); see the module docstring."""
+    decides (every decision carries a ``Reason``); ``model`` makes the learned decisions.
+    See the module docstring."""
     t0 = time.perf_counter()
     st = State(
-        turn, _parse(turn, retriever), _context(retriever), retriever, documents, allowed, top_k, reader,
-        reader_candidates, t0,
-    )  # fmt: skip
+        turn, _parse(turn, retriever), _context(retriever), retriever, documents, allowed, top_k, model, t0
+    )
     for stage in STAGES:
         decision = stage(st)
         if decision is not None:
             log.debug("decided by stage %s: %s", stage.__name__.lstrip("_"), decision.reason)
-            if st.reader_ms:
-                return replace(decision, timings={**decision.timings, "reader_ms": st.reader_ms})
             return decision
     raise AssertionError("the last stage always decides")  # pragma: no cover
 
@@ -277,22 +278,23 @@ def _retrieve(st: State) -> Decision:
         include=previous,
     )
     order += [i for i in previous if i not in order]
-    cands = sorted(
-        (score_evidence(info, ctx, i, float(fused[i]), float(dense[i])) for i in order),
-        key=lambda e: -e.score,
+    scored = [
+        replace(score_evidence(info, ctx, i, float(fused[i]), float(dense[i])), rank=r)
+        for r, i in enumerate(order)
+    ]
+    rows = candidate_features(info, scored)
+    probs = st.model.candidate.predict(rows)
+    ranked = sorted(
+        (replace(c, score=float(p)) for c, p in zip(scored, probs, strict=True)), key=lambda e: -e.score
     )
-    st.cands = [c for c in cands if not c.sentence.is_heading] or cands
+    st.trace = DecisionTrace(
+        candidates=tuple((c.sentence.doc_id, c.sentence.sentence_id) for c in scored),
+        candidate_features=tuple(tuple(r) for r in rows),
+        candidate_p=tuple(float(p) for p in probs),
+    )
+    st.cands = [c for c in ranked if not c.sentence.is_heading] or ranked
     if not st.cands:
         return st.refuse(Reason.LOW_SUPPORT, f"{REFUSAL_NOT_STATED} anything about that.")
-    return None
-
-
-def _read(st: State) -> Decision:
-    """The trained reader re-scores the best candidates (when one is loaded)."""
-    if st.reader is not None:
-        t = time.perf_counter()
-        st.cands = _apply_reader(st.reader, st.turn.query, st.ctx, st.cands, st.reader_candidates)
-        st.reader_ms = (time.perf_counter() - t) * 1000
     return None
 
 
@@ -341,20 +343,13 @@ def _compute(st: State) -> Decision:
 
 
 def _choose_best(st: State) -> Decision:
-    """The evidence to answer from: the top candidate, or, for a slot question (a date, a
-    place, a person), the close candidate that holds the answer's type and the question's words."""
-    best = st.cands[0]
-    if st.info.expected:
-        typed = [
-            c
-            for c in st.cands
-            if c.type_ok and c.entities_found >= 1.0 and c.score >= best.score - _policy.POLICY.typed_margin
-        ]
-        if typed:
-            # A slot answer sits next to what the question says happened: among close
-            # candidates prefer the sentence that itself holds those words.
-            best = max(typed, key=lambda c: c.score + _policy.POLICY.slot_own_weight * c.own_coverage)
-    st.best = best
+    """The evidence to answer from: the candidate most likely to hold the answer; for a question
+    that asks for a kind of fact (a date, a place, a person, a figure), the most likely one that
+    holds a fact of that kind, since no other can give the direct answer (none: the most likely
+    one, and the short answer stage refuses with WRONG_KIND). How likely the chosen one is to be
+    right is the decision model's to judge (``_decide``)."""
+    typed = [c for c in st.cands if c.type_ok] if st.info.expected else []
+    st.best = typed[0] if typed else st.cands[0]
     return None
 
 
@@ -410,17 +405,41 @@ def _wrong_passage(st: State) -> Decision:
     return None
 
 
-def _score_support(st: State) -> Decision:
-    """Refuse when the best evidence is not good enough (``_support_problem``); otherwise
-    start the draft, marked READER_ACCEPTED when only the reader's confidence carried it."""
-    best = _best(st)
-    problem = _support_problem(st.info, best)
-    if problem is not None:
-        return st.refuse(problem, _not_stated_text(st.info))
-    by_reader = _support_problem(st.info, replace(best, reader=-1.0)) is not None
-    st.draft = Draft(confidence=best.reader, reason=Reason.READER_ACCEPTED if by_reader else Reason.ANSWERED)
-    st.idxs = _with_context(st.ctx, best, st.info.kind, st.info.terms)
+def _start_draft(st: State) -> Decision:
+    """The body's sentences: the best one plus the neighbour it leans on."""
+    st.draft = Draft(reason=Reason.ANSWERED)
+    supported = frozenset(c.index for c in st.cands if c.score >= st.model.cite_threshold)
+    st.idxs = _with_context(st.ctx, _best(st), st.info.kind, st.info.terms, supported)
     return None
+
+
+def _decide(st: State) -> Decision:
+    """The decision model's P(right) for this answer: refuse below its answer threshold (the
+    best candidates go along as related passages), hedge ("Probably ...") below its confident
+    threshold, else assert."""
+    best = _best(st)
+    feats = answer_features(st.info, best, st.cands, st.draft.short)
+    p_right = float(st.model.answer.predict([feats])[0])
+    st.trace = replace(st.trace, answer_features=tuple(feats), p_right=p_right)
+    st.band = st.model.band(p_right)
+    log.debug("decision p_right=%.3f band=%s top=%s", p_right, st.band, _trace(st.cands))
+    if st.band == Band.UNSURE:
+        return st.refuse(Reason.LOW_CONFIDENCE, _unsure_text(st.info))
+    st.draft.confidence = p_right
+    if st.band == Band.PROBABLE:
+        st.lead = _hedged(st.lead, st.draft.short)
+    return None
+
+
+def _hedged(lead: str, short: str) -> str:
+    """ "Two parties [1]." -> "Probably two parties [1] — check the cited sentences." (with no
+    direct answer, ``_compose`` puts "Probably —" before the sentences themselves)."""
+    if not lead:
+        return ""
+    body = lead.rstrip(".:")
+    if short and body[:1].isupper() and short[:1].islower():
+        body = body[:1].lower() + body[1:]
+    return f"Probably {body} — check the cited sentences."
 
 
 def _premise_of_answer(st: State) -> Decision:
@@ -446,7 +465,7 @@ def _short_answer(st: State) -> Decision:
 def _short_figure(st: State) -> Decision:
     """How many / how much: the figure in the best sentence (or the next), and what it counts."""
     info, ctx, draft, best = st.info, st.ctx, st.draft, _best(st)
-    fig = _reader_figure(best, info, figure_answer(info, best.sentence))
+    fig = figure_answer(info, best.sentence)
     src, src_row = best.sentence, best.index
     if fig is None:
         for j in ctx.window(best.index, 0, 1):
@@ -474,11 +493,10 @@ def _short_figure(st: State) -> Decision:
 
 
 def _short_entity(st: State) -> Decision:
-    """Who / where / when / name: the name, place or date in the best sentence (the reader's
-    pick among them when it has one), the speaker of a quote, or the person a title stands for."""
+    """Who / where / when / name: the name, place or date in the best sentence, the speaker of
+    a quote, or the person a title stands for."""
     info, ctx, draft, best = st.info, st.ctx, st.draft, _best(st)
-    options = entity_options(info, best.sentence, info.expected)
-    ent = _reader_pick(best, options, best_entity(info, best.sentence, info.expected))
+    ent = best_entity(info, best.sentence, info.expected)
     role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
     if info.kind == "who" and asks_for_speaker(info):
         speaker = speaker_answer(info, ctx, best.index)
@@ -510,7 +528,7 @@ def _short_list(st: State) -> Decision:
     names: list[str] = []
     holders: list[Evidence] = []
     for c in st.cands[:6]:
-        if c.score < best.score - _policy.POLICY.corroborate_margin or c.entities_found < 1.0:
+        if (c is not best and c.score < st.model.cite_threshold) or c.entities_found < 1.0:
             continue
         got = [e.text for e in entity_answers(info, c.sentence, labels)]
         if got:
@@ -548,15 +566,6 @@ def _short_list(st: State) -> Decision:
     return None
 
 
-def _short_span(st: State) -> Decision:
-    """What: the reader's own answer span, when it marks one clearly."""
-    span = _reader_span(_best(st))
-    if span:
-        st.draft.short = span
-        st.lead = f"{span[0].upper()}{span[1:]} [{st.draft.cite(_best(st).sentence, _best(st).score)}]."
-    return None
-
-
 def _short_yesno(st: State) -> Decision:
     """Yes / No by the polarity of the best matching clause; "The documents say:" when unsure."""
     best = _best(st)
@@ -578,15 +587,13 @@ def _compose(st: State) -> Decision:
     if st.info.kind in ("how_many", "how_much") and draft.short:
         value = next((f.value for f in find_figures(draft.short)), None)
         for c in st.cands[1:4]:
-            if (
-                c.index in st.idxs
-                or c.score < best.score - _policy.POLICY.corroborate_margin
-                or c.entities_found < 1.0
-            ):
+            if c.index in st.idxs or c.score < st.model.cite_threshold or c.entities_found < 1.0:
                 continue
             if value is not None and any(abs(f.value - value) < 1e-6 for f in find_figures(c.sentence.text)):
                 body += f" {readable(c.sentence.text)} [{draft.cite(c.sentence, c.score)}]"
                 break
+    if not st.lead and st.band == Band.PROBABLE:
+        body = f"Probably — check it: {body}"
     draft.text = f"{st.lead}\n\n{body}" if st.lead else body
     return st.finish(draft)
 
@@ -604,7 +611,6 @@ SHORT_ANSWERS: dict[QuestionKind, Stage] = {
     QuestionKind.WHEN: _short_entity,
     QuestionKind.NAME: _short_entity,
     QuestionKind.LIST: _short_list,
-    QuestionKind.WHAT: _short_span,
     QuestionKind.YESNO: _short_yesno,
 }
 
@@ -612,19 +618,19 @@ SHORT_ANSWERS: dict[QuestionKind, Stage] = {
 STAGES: tuple[Stage, ...] = (
     _validate,  # injection, no documents
     _follow_next,  # "what did he say next?"
-    _retrieve,  # candidates, scored for support
-    _read,  # the trained reader re-scores them
+    _retrieve,  # candidates, ranked by P(holds the answer)
     _meta,  # about the documents themselves
     _substituted_premise,  # a wrong name in a why / yes-no premise
     _names_absent,  # a name no document mentions
     _compute,  # arithmetic
-    _choose_best,  # the evidence to answer from
+    _choose_best,  # the most likely candidate
     _negative_premise,  # "why did X refuse" when nothing says so
     _condition_absent,  # a topic / condition / figure never mentioned
     _wrong_passage,  # the subject's passage holds no answer of the kind
-    _score_support,  # enough support (rules + reader)?
+    _start_draft,  # the best sentence and the neighbour it leans on
     _premise_of_answer,  # the answer contradicts the question's premise
     _short_answer,  # the direct answer by kind
+    _decide,  # P(right): answer, hedge or refuse
     _compose,  # sentences, corroboration, citations verified
 )
 
@@ -690,122 +696,6 @@ def _same_thing(retriever: SentenceRetriever, a: str, b: str) -> bool:
     return float(va @ vb) >= _policy.POLICY.same_noun_similarity
 
 
-def _support_problem(info: Question, best: Evidence) -> Reason | None:
-    """Why the best evidence is not good enough to answer from, or None when it is.
-
-    A sentence that gives what is asked about to another named holder than the question's
-    ("the Kenyan team" for "the Peruvian team", ``assistant.holders``) never answers. Where the
-    trained reader is sure, it decides (``reader_*`` of the policy). Otherwise every name the
-    question mentions must be in the sentence or its neighbours; the sentence must hold the
-    kind of fact asked for; and either what the question says about those names (its other
-    terms) is there, or the sentence is a close paraphrase (dense similarity). The rule
-    thresholds were tuned on eval/data/gold.jsonl (a dev set).
-    """
-    p = _policy.POLICY
-    if other_holder(info.text, best.sentence.text):
-        return Reason.OTHER_HOLDER
-    if best.reader >= 0:
-        if best.reader < p.reader_reject:
-            return Reason.READER_REJECTED
-        typed = best.type_ok or not info.expected
-        if best.reader >= p.reader_accept and best.entities_found >= 1.0 and typed:
-            return None
-    if best.entities_found < 1.0:
-        return Reason.NOT_MENTIONED
-    if best.score < p.min_score:
-        return Reason.LOW_SUPPORT
-    if info.expected and not best.type_ok:
-        return Reason.WRONG_KIND
-    if best.dense < p.min_dense and best.predicate < p.strong_predicate:
-        return Reason.LOW_SUPPORT
-    if (
-        info.kind == "who"
-        and best.oov_strict >= p.who_oov
-        and best.dense < p.paraphrase_dense + p.who_paraphrase_extra
-    ):
-        return Reason.CONDITION_ABSENT  # "Who designed X?" when nothing says "design": another event
-    if best.predicate < p.min_predicate and best.dense < p.paraphrase_dense:
-        return Reason.LOW_SUPPORT
-    return None
-
-
-def _apply_reader(
-    reader: Reader, query: str, ctx: SentenceContext, cands: list[Evidence], n: int
-) -> list[Evidence]:
-    """Re-score the ``n`` best candidates with the reader's P(answers) (one batched forward).
-
-    The unread rest keep their rule scores and stay behind: the reader only re-orders what
-    the rules already found plausible, and its probability joins the support decision.
-    """
-    head, rest = cands[:n], cands[n:]
-    pairs = []
-    for c in head:
-        j = neighbour(ctx, c.index, -1)
-        pairs.append((c.sentence.text, ctx.sentences[j].text if j is not None else ""))
-    read = [
-        replace(c, reader=r.prob, reading=r, score=c.score + _policy.POLICY.reader_weight * r.prob)
-        for c, r in zip(head, reader.read(query, pairs), strict=True)
-    ]
-    read.sort(key=lambda e: -e.score)
-    return read + rest
-
-
-class _Span(Protocol):
-    """What the reader can score: a character span of the best sentence."""
-
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
-
-
-_SpanT = TypeVar("_SpanT", bound=_Span)
-
-
-def _reader_prefers(
-    best: Evidence, options: Sequence[_SpanT], default: _SpanT | None, margin: float
-) -> _SpanT | None:
-    """The option whose span the reader scores highest, when it beats the rules' pick
-    ``default`` by ``margin`` logits (with no rules' pick: the reader's own, if it marks one)."""
-    if best.reading is None or not best.reading.offsets or not options:
-        return default
-    scored = ((Reader.span_score(best.reading, o.start, o.end), o) for o in options)
-    score, choice = max(scored, key=lambda t: t[0])
-    if score == float("-inf"):
-        return default
-    if default is None:
-        return choice
-    base = Reader.span_score(best.reading, default.start, default.end)
-    return choice if score > base + margin else default
-
-
-def _reader_pick(best: Evidence, options: list[Entity], default: Entity | None) -> Entity | None:
-    """Among typed candidates (names, places, dates), the one the reader marks as the answer,
-    when it prefers it clearly (``reader_pick_margin`` logits) over the rules' pick ``default``."""
-    return _reader_prefers(best, options, default, _policy.POLICY.reader_pick_margin)
-
-
-def _reader_figure(best: Evidence, info: Question, default: Figure | None) -> Figure | None:
-    """The figure the reader marks as the answer, when the rules' choice is not its choice.
-
-    Only among the sentence's quantities that the question does not itself state, only when
-    the rules chose one, and only when the reader prefers another clearly
-    (``reader_figure_margin`` logits).
-    """
-    if default is None or best.reading is None:  # no work on the sentence without a reading
-        return default
-    options = [f for f in quantities(best.sentence) if f.value not in info.numbers]
-    return _reader_prefers(best, options, default, _policy.POLICY.reader_figure_margin)
-
-
-def _reader_span(best: Evidence) -> str:
-    """The reader's own answer span in the best sentence, when it is clearly there."""
-    r = best.reading
-    if r is None or r.span == (0, 0) or r.span_score < _policy.POLICY.reader_span:
-        return ""
-    return best.sentence.text[r.span[0] : r.span[1]].strip(" ,;:.")
-
-
 def _not_stated_text(info: Question) -> str:
     what = {
         "who": "who that is",
@@ -817,6 +707,13 @@ def _not_stated_text(info: Question) -> str:
         "list": "which ones",
     }.get(info.kind, "that")
     return f"{REFUSAL_NOT_STATED} {what}. The closest passages are listed as related, not as sources."
+
+
+def _unsure_text(info: Question) -> str:
+    return (
+        "I could not find a sentence that clearly answers this. "
+        "The most likely passages are listed as related — they may hold the answer."
+    )
 
 
 def _next_after(turn: Turn, ctx: SentenceContext, allowed: np.ndarray | None) -> int | None:
@@ -831,7 +728,15 @@ def _next_after(turn: Turn, ctx: SentenceContext, allowed: np.ndarray | None) ->
     return j
 
 
-def _finish(turn: Turn, info: Question, draft: Draft, documents: dict[str, Document], t0: float) -> Answer:
+def _finish(
+    turn: Turn,
+    info: Question,
+    draft: Draft,
+    documents: dict[str, Document],
+    t0: float,
+    trace: DecisionTrace,
+    band: Band | None,
+) -> Answer:
     cites: list[Citation] = [citation_for(s, sc) for s, sc in zip(draft.sentences, draft.scores, strict=True)]
     text, cites = renumber(draft.text, cites)
     exact = verify(cites, documents)
@@ -852,4 +757,6 @@ def _finish(turn: Turn, info: Question, draft: Draft, documents: dict[str, Docum
         timings={"answer_ms": (time.perf_counter() - t0) * 1000},
         confidence=draft.confidence,
         reason=draft.reason,
+        certainty=band or "",
+        trace=trace,
     )

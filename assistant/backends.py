@@ -17,23 +17,17 @@ from assistant.types import Answer, AnswerBackend, AnswerContext
 
 @dataclass(frozen=True)
 class ExtractiveBackend:
-    """The grounded extractive answerer (``assistant.answer``); the trained reader, when one is
-    loaded, works inside it (``context.reader``)."""
+    """The grounded extractive answerer (``assistant.answer``), deciding with the context's
+    decision model (``context.decision``; the shipped one when unset)."""
 
     name: str = "extractive"
 
     def answer(self, turn: Any, context: AnswerContext) -> Answer:
         from assistant.answer import answer_question
+        from assistant.decision import load_decision_model
 
-        return answer_question(
-            turn,
-            context.retriever,
-            context.documents,
-            context.allowed,
-            context.top_k,
-            reader=context.reader,
-            reader_candidates=context.settings.reader_candidates,
-        )
+        model = context.decision if context.decision is not None else load_decision_model()
+        return answer_question(turn, context.retriever, context.documents, context.allowed, context.top_k, model)
 
 
 @dataclass(frozen=True)

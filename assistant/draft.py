@@ -22,7 +22,7 @@ class Draft:
     sentences: list[Sentence] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     short: str = ""
-    confidence: float = -1.0  # the reader's P(answers) for the main cited sentence
+    confidence: float = -1.0  # the decision model's P(right), set when it decides
     reason: Reason = Reason.ANSWERED
 
     def cite(self, s: Sentence, score: float) -> int:

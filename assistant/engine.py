@@ -30,7 +30,7 @@ class Assistant:
         self._snapshot = snapshot
         self._embedder = embedder
         self._retriever: Any = None
-        self._reader: Any = None
+        self._decision: Any = None
         self._vocab: tuple[Any, frozenset[str]] | None = None
         self._rows: tuple[Any, Any] | None = None
         self._lookup: tuple[Any, Any] | None = None
@@ -48,7 +48,7 @@ class Assistant:
 
             snapshot = self._snapshot or read_snapshot(self.settings)
             self._embedder = self._embedder or get_query_embedder(self.settings.resolved_model_path())
-            self._reader = self._load_reader()
+            self._decision = self._decision or self._load_decision()
             self._snapshot, self._retriever = snapshot, self._make_retriever(snapshot)
 
     def _make_retriever(self, snapshot: Any) -> Any:
@@ -70,20 +70,18 @@ class Assistant:
             ann_bm25_candidates=self.settings.ann_bm25_candidates,
         )
 
-    def _load_reader(self) -> Any:
-        """The shipped trained reader, or None when switched off (``ASSISTANT_READER=0``)."""
-        if not self.settings.reader:
-            return None
-        from assistant.reader import get_reader
+    def _load_decision(self) -> Any:
+        """The decision model (``ASSISTANT_DECISION_MODEL``, default: the shipped one); a missing
+        or broken file raises ``DecisionModelError`` saying how to rebuild it."""
+        from assistant.decision import load_decision_model
 
-        try:
-            return get_reader(self.settings.reader_dir or None, threads=self.settings.reader_threads)
-        except (FileNotFoundError, ImportError) as exc:
-            # No weights shipped yet (see assistant/models/reader/README.md), or a broken
-            # install: answer by the rules. Loud only when a reader was asked for by path.
-            level = logging.WARNING if self.settings.reader_dir else logging.INFO
-            log.log(level, "reader unavailable, answering with the rules only: %s", exc)
-            return None
+        return load_decision_model(self.settings.decision_model or None)
+
+    def use_decision_model(self, model: Any) -> None:
+        """Decide with ``model`` (an ``assistant.decision.DecisionModel``) from now on: what the
+        training scripts and tests pass instead of the shipped file."""
+        with self._lock:
+            self._decision = model
 
     def reload(self) -> None:
         """Re-read the index (after documents were added or removed)."""
@@ -220,7 +218,7 @@ class Assistant:
 
     def answer_context(self, allowed: Any = None, top_k: int | None = None) -> AnswerContext:
         """What a backend answers from (index loaded first): the retriever, the documents, the
-        document filter ``allowed`` (a bool mask over the sentences, ``None``: all), the reader."""
+        document filter ``allowed`` (a bool mask over the sentences, ``None``: all), the decision model."""
         return self._answer_context(*self._loaded(), allowed, top_k)
 
     def _answer_context(
@@ -232,7 +230,7 @@ class Assistant:
             allowed=allowed,
             top_k=self.settings.top_k if top_k is None else top_k,
             settings=self.settings,
-            reader=self._reader,
+            decision=self._decision,
         )
 
     def _reading_problem(self, turn: Any) -> tuple[str, str] | None:

@@ -79,11 +79,8 @@ class Settings:
     chroma_host: str = ""  # set CHROMA_HOST to use a Chroma server instead of the embedded one
     chroma_port: int = 8000
     top_k: int = 8  # sentences considered by the answerer
-    # The trained reader (assistant/reader.py): on by default; off gives the rules-only answerer.
-    reader: bool = True
-    reader_dir: str = ""  # empty: the reader shipped in assistant/models/reader
-    reader_candidates: int = 8  # sentences the reader reads per question (one batched forward)
-    reader_threads: int = 2  # onnxruntime intra-op threads
+    # The learned decision model (assistant/decision): empty = the shipped assistant/models/decision.json
+    decision_model: str = ""
     chunk_sentences: int = 3
     chunk_overlap: int = 1
     max_question_chars: int = 2000
@@ -150,10 +147,7 @@ class Settings:
             chroma_host=os.environ.get("CHROMA_HOST", d.chroma_host),
             chroma_port=int(os.environ.get("CHROMA_PORT", d.chroma_port)),
             top_k=_int("TOP_K", d.top_k),
-            reader=_bool("READER", d.reader),
-            reader_dir=_env("READER_DIR", d.reader_dir),
-            reader_candidates=_int("READER_CANDIDATES", d.reader_candidates),
-            reader_threads=_int("READER_THREADS", d.reader_threads),
+            decision_model=_env("DECISION_MODEL", d.decision_model),
             chunk_sentences=_int("CHUNK_SENTENCES", d.chunk_sentences),
             chunk_overlap=_int("CHUNK_OVERLAP", d.chunk_overlap),
             max_question_chars=_int("MAX_QUESTION_CHARS", d.max_question_chars),

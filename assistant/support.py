@@ -1,10 +1,9 @@
 """Does a sentence (with its neighbours) hold what the question asks for?
 
-Support is judged from evidence we can check: the question's key terms (IDF-weighted), the
-names it mentions, the kind of fact it asks for (a person, a place, a figure, a date) and
-the dense similarity; the trained reader, when loaded, adds its own P(answers) in
-``assistant.answer``. The weights are in ``assistant.policy`` with how each was set (README,
-"How an answer is made").
+Support is described by features we can check (``Evidence``): the question's key terms
+(IDF-weighted), the names it mentions, the kind of fact it asks for (a person, a place, a
+figure, a date), the dense similarity, who speaks and who holds what. How much each counts,
+and whether together they answer, is learned (``assistant.decision``).
 """
 
 from __future__ import annotations
@@ -18,10 +17,10 @@ from typing import Protocol, runtime_checkable
 from assistant import policy as _policy
 from assistant.analysis import SALIENT_KEY, Question, entity_keys
 from assistant.doc_rows import DocRows
+from assistant.holders import other_holder
 from assistant.lazy_rows import LazyMap, LazyRows
 from assistant.numbers import Figure, measures, quantities
 from assistant.patterns import CURRENCY
-from assistant.reader import Reading
 from assistant.text import SPEECH_VERBS, content_terms, fold, words
 from assistant.types import Entity, Sentence
 
@@ -39,7 +38,7 @@ ROLE = re.compile(rf"\b({_ROLES})\b", re.IGNORECASE)
 _ROLE_TERMS = frozenset(content_terms(_ROLES.replace("|", " ")))
 ROLE_OR_PRONOUN = re.compile(rf"\b(he|his|him|she|her|{_ROLES})\b", re.IGNORECASE)
 
-# The score's weights are in assistant/policy.py (``_policy.POLICY.w_*``), each with how it was set.
+# How much each feature counts is learned: assistant/decision (its card: assistant/models/decision.md).
 
 
 @dataclass(frozen=True)
@@ -56,11 +55,16 @@ class Evidence:
     oov: float  # share of the question's non-name terms found nowhere in the documents
     entities_found: float  # share of question names found in the window
     type_ok: bool  # holds the kind of fact asked for
-    score: float
+    score: float  # P(this sentence holds the answer), from the decision model (0 until scored)
     oov_strict: float = 0.0  # like ``oov``, forgiving only words paraphrased in this very sentence
     anchor_missing: bool = False  # the question's rarest document word is not in the window
-    reader: float = -1.0  # the trained reader's P(this sentence answers); -1: not read
-    reading: Reading | None = None  # its full verdict (answer span logits), when read
+    quoted: bool = False  # a "what did X say?" question and the sentence holds a quote
+    exact_quote: bool = False  # holds, word for word, a phrase the question quotes
+    wrong_speaker: bool = False  # a quote question, and someone other than the asked speaker speaks
+    other_holder: bool = False  # gives what is asked about to another named holder (``holders``)
+    rank: int = 0  # position in the retrieval order (0 = retrieval's first)
+    n_missing: int = 0  # question terms (and their synonyms) absent from the window
+    missing_weight: float = 0.0  # the rarest of them: its IDF over the largest possible IDF
 
 
 @runtime_checkable
@@ -403,7 +407,7 @@ def speaker_answer(info: Question, ctx: SentenceContext, index: int) -> str:
 def score_evidence(
     info: Question, ctx: SentenceContext, index: int, retrieval: float, dense: float
 ) -> Evidence:
-    """Combine retrieval and support features into one score for a candidate sentence."""
+    """The support features of a candidate sentence (``score`` is left for the decision model)."""
     p = _policy.POLICY
     s = ctx.sentences[index]
     idxs = ctx.window(index)
@@ -425,6 +429,11 @@ def score_evidence(
     anchor = max(known, key=ctx.weight) if known else ""
     window_terms = set().union(*(ctx.terms[j] for j in idxs))
     anchor_missing = bool(anchor) and anchor not in window_terms
+    missing = [
+        t
+        for t in info.terms
+        if not t.startswith("@") and t not in window_terms and not info.synonyms.get(t, frozenset()) & window_terms
+    ]
     type_ok = has_expected(info, s)
     if (
         not type_ok
@@ -438,7 +447,6 @@ def score_evidence(
     if not type_ok and info.expected and info.kind in ("how_many", "how_much", "when"):
         nxt = [j for j in ctx.window(index, 0, 1) if j != index]
         type_ok = any(has_expected(info, ctx.sentences[j]) for j in nxt) and own > p.type_next_own
-    heading_penalty = p.heading_penalty if s.is_heading else 0.0
     quoted = info.kind == "quote" and bool(re.search(r"[“”\"]", s.text))
     # A phrase the question quotes, found word for word, pins the sentence down.
     exact_quote = bool(info.quoted) and any(q in " ".join(fold(s.text).split()) for q in info.quoted)
@@ -450,18 +458,6 @@ def score_evidence(
         speaker_keys = {k for ks in info.entity_keys[:1] for k in ks if not k.startswith("@")}
         said = ctx.sayers(index) | (ctx.sayers(index - 1) if index > 0 else set())
         wrong_speaker = bool(speaker_keys) and bool(said) and not (speaker_keys & said)
-    score = (
-        p.w_dense * dense
-        + p.w_cover * (p.cover_window * cover + p.cover_own * own)
-        + p.w_quote * quoted
-        + p.w_exact_quote * exact_quote
-        - p.w_speaker * wrong_speaker
-        + p.w_pred * predicate
-        + p.w_type * type_ok
-        - p.w_entity_miss * (1 - names)
-        - p.w_oov * oov
-        - heading_penalty
-    )
     return Evidence(
         index=index,
         sentence=s,
@@ -474,6 +470,12 @@ def score_evidence(
         oov_strict=oov_strict,
         entities_found=names,
         type_ok=type_ok,
-        score=score,
+        score=0.0,
         anchor_missing=anchor_missing,
+        quoted=quoted,
+        exact_quote=exact_quote,
+        wrong_speaker=wrong_speaker,
+        other_holder=bool(other_holder(info.text, s.text)),
+        n_missing=len(missing),
+        missing_weight=max((ctx.weight(t) for t in missing), default=0.0) / ctx.default_idf,
     )

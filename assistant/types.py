@@ -132,8 +132,7 @@ class Reason(StrEnum):
     """Why the answerer decided what it did: a code for developers (the eval report groups
     failures by it; ``--explain`` and DEBUG logs show it), never shown as the user's text."""
 
-    ANSWERED = "answered"  # the rules and/or the reader found a supporting sentence
-    READER_ACCEPTED = "reader_accepted"  # answered because the reader was sure, though overlap was low
+    ANSWERED = "answered"  # the decision model found the answer likely enough to give it
     COMPUTED = "computed"  # arithmetic over stated figures
     PREMISE_CORRECTED = "premise_corrected"  # answered by correcting a false premise
     FOLLOW_NEXT = "follow_next"  # "what did he say next?": the sentence after the last one cited
@@ -145,15 +144,27 @@ class Reason(StrEnum):
     NO_DOCUMENTS = "no_documents"
     NOT_MENTIONED = "not_mentioned"  # a name the question asks about is in no document
     CONDITION_ABSENT = "condition_absent"  # a topic, condition or figure the question sets is absent
-    OTHER_HOLDER = "other_holder"  # the sentence gives it to another name ("Kenyan team"; asked: "Peruvian")
     PREMISE_FALSE = "premise_false"  # a negative premise nothing supports
     WRONG_PASSAGE = "wrong_passage"  # the passage about the question's subject holds no answer of the kind
     WRONG_KIND = "wrong_kind"  # no name / place / date / figure of the kind asked for
     COUNTS_OTHER = "counts_other"  # the nearest count counts something else
-    LOW_SUPPORT = "low_support"  # the rules' support score is too low
-    READER_REJECTED = "reader_rejected"  # the reader is sure no candidate answers
+    LOW_SUPPORT = "low_support"  # no candidate at all
+    LOW_CONFIDENCE = "low_confidence"  # the decision model's P(right) is below its answer threshold
     MODEL_DECLINED = "model_declined"  # the LLM said the documents do not say, or none of its citations held
     BACKEND_ERROR = "backend_error"  # the answer backend failed (LLM server unreachable): see Answer.error
+
+
+@dataclass(frozen=True)
+class DecisionTrace:
+    """The learned decision's inputs and outputs for one answer (eval, training, DEBUG logs):
+    each candidate sentence's address, features and P(holds the answer), and the answer's
+    features and P(right). Names of the features: ``assistant.decision.features``."""
+
+    candidates: tuple[tuple[str, int], ...] = ()
+    candidate_features: tuple[tuple[float, ...], ...] = ()
+    candidate_p: tuple[float, ...] = ()
+    answer_features: tuple[float, ...] = ()
+    p_right: float = -1.0
 
 
 @dataclass(frozen=True)
@@ -176,10 +187,14 @@ class Answer:
     backend: str = "extractive"
     error: str = ""  # set when the question itself was unusable (empty, too long, ...)
     timings: dict[str, float] = field(default_factory=dict)
-    # The trained reader's P(the best cited sentence answers the question), 0..1; -1 when no
-    # reader judged it (reader switched off, a computed or meta answer, a refusal before reading).
+    # The calibrated P(this answer is right), 0..1, from the decision model; -1 when no model
+    # judged it (a computed, meta or follow-next answer, a refusal before any candidate).
     confidence: float = -1.0
     reason: str = ""  # a ``Reason`` code: why it was answered or refused
+    # how it is shown: "confident" (asserted), "probable" ("Probably ..."), "unsure" (refused with
+    # the best candidates as related), "" when no model judged it
+    certainty: str = ""
+    trace: DecisionTrace | None = None  # the decision's inputs and outputs, for developers
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (used by the CLI's ``--json`` and the eval reports)."""
@@ -192,7 +207,8 @@ class AnswerContext:
 
     ``retriever`` is the ``assistant.retrieve.SentenceRetriever`` over the index (typed
     ``Any`` so this module imports nothing heavy); ``allowed`` masks its sentences to the
-    document filter (``None``: all); ``reader`` is the trained reader or ``None`` (rules only).
+    document filter (``None``: all); ``decision`` is the ``assistant.decision.DecisionModel``
+    the extractive answerer decides with (``None``: the shipped one).
     """
 
     retriever: Any
@@ -200,7 +216,7 @@ class AnswerContext:
     allowed: Any  # numpy bool array over retriever.sentences, or None
     top_k: int
     settings: Any  # assistant.settings.Settings
-    reader: Any = None
+    decision: Any = None
 
 
 class AnswerBackend(Protocol):

@@ -193,26 +193,6 @@ def warm_runs(ask: Callable[[str, list[dict[str, str]] | None], Any], rounds: in
             "cpu_p95_ms": percentile(cpu, 95) * 1000}
 
 
-def reader_share(assistant: Any, reader_ms: list[float], warm_p50_ms: float) -> dict[str, Any]:
-    """The trained reader's part of a warm answer, and its floor: one batched forward of as many
-    candidates as it reads per question (``ASSISTANT_READER_CANDIDATES``), on typical sentences."""
-    reader = assistant._reader
-    if reader is None:
-        return {"loaded": False}
-    used = [m for m in reader_ms if m > 0]
-    sents = [s.text for s in assistant.sentences[: assistant.settings.reader_candidates]]
-    pairs = [(t, "") for t in sents]
-    floor = []
-    for _ in range(10):
-        t0 = time.perf_counter()
-        reader.read("How many countries will send troops?", pairs)
-        floor.append((time.perf_counter() - t0) * 1000)
-    p50 = statistics.median(used) if used else 0.0
-    return {"loaded": True, "asks_read": len(used), "asks": len(reader_ms), "p50_ms": p50,
-            "share_of_warm_p50": p50 / warm_p50_ms if warm_p50_ms else 0.0,
-            "floor_ms": statistics.median(floor), "floor_candidates": len(pairs)}
-
-
 def baseline_warm(settings: Settings, rounds: int) -> dict[str, float]:
     """The naive warm path: SentenceTransformer.encode + Chroma collection.query per question."""
     import chromadb
@@ -252,21 +232,16 @@ def run(rounds: int, cold: int, with_baseline: bool, settings: Settings) -> dict
     assistant._ensure_loaded()
     results["ours_load_s"] = time.perf_counter() - t0
 
-    reader_ms: list[float] = []
-
     def ours(question: str, history: list[dict[str, str]] | None) -> Any:
         # Rounds repeat the same questions: empty the query-vector cache first, so every
         # timed ask embeds its question (what a new question costs), not a cache hit.
         retriever = assistant._retriever
         if retriever is not None and hasattr(retriever, "_cache"):
             retriever._cache.clear()
-        answer = assistant.ask(question, history)
-        reader_ms.append(answer.timings.get("reader_ms", 0.0))
-        return answer
+        return assistant.ask(question, history)
 
     results["ours_warm"] = warm_runs(ours, rounds)
     results["ours_warm_rss_mb"] = peak_rss_mb()
-    results["reader"] = reader_share(assistant, reader_ms, results["ours_warm"]["p50_ms"])
 
     if with_baseline:
         results["baseline_cold"] = cold_runs(_BASELINE_COLD, cold, env)
@@ -319,7 +294,6 @@ def report(r: dict[str, Any]) -> str:
         row("warm ask max", ow["max_ms"], bw and bw["max_ms"], "ms", None),
         row("warm ask CPU time p50", ow["cpu_p50_ms"], bw and bw["cpu_p50_ms"], "ms", "warm_cpu_p50"),
         row("warm process peak RSS", r["ours_warm_rss_mb"], None, "MB", None),
-        _reader_line(r.get("reader", {})),
         "",
         f"target warm p50 <= {TARGET_WARM_P50_MS:.0f} ms: {mark(r['pass']['warm_p50'])} "
         f"({ow['p50_ms']:.1f} ms)",
@@ -335,14 +309,6 @@ def report(r: dict[str, Any]) -> str:
     lines.append(f"load average (1 min) at start/end: {load[0]:.2f} / {load[1]:.2f} "
                  f"on {r['machine']['cpus']} CPUs (other work on the machine inflates every number)")
     return "\n".join(lines)
-
-
-def _reader_line(rd: dict[str, Any]) -> str:
-    if not rd.get("loaded"):
-        return "reader: not loaded (no weights in assistant/models/reader, or ASSISTANT_READER=0)"
-    return (f"reader: p50 {rd['p50_ms']:.1f} ms per answer that read ({rd['asks_read']}/{rd['asks']} asks), "
-            f"{100 * rd['share_of_warm_p50']:.0f}% of warm p50; floor (one batched forward of "
-            f"{rd['floor_candidates']} candidates) {rd['floor_ms']:.1f} ms")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

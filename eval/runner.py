@@ -87,7 +87,11 @@ def run_item(assistant: Any, item: GoldItem, backend: str | None, k: int) -> Out
     except Exception as exc:  # a failing backend is reported, not fatal
         return Outcome(item.id, text="", refused=True, error=f"{type(exc).__name__}: {exc}",
                        latency_ms=(time.perf_counter() - t0) * 1000)
-    latency_ms = (time.perf_counter() - t0) * 1000
+    return outcome_of(item, answer, (time.perf_counter() - t0) * 1000, k)
+
+
+def outcome_of(item: GoldItem, answer: Any, latency_ms: float, k: int) -> Outcome:
+    """The ``Outcome`` of ``answer`` to ``item`` (what the metrics read)."""
     query = getattr(answer, "standalone_question", "") or item.question
     error = getattr(answer, "error", "") or ""
     if error and getattr(answer, "kind", "") != "invalid":

@@ -1,5 +1,6 @@
 """The answerer end to end on a tiny document written here: one case per ``Reason`` code and
-per question kind, with the fake embedder and no reader, so the fast run covers every stage.
+per question kind, with the fake embedder and the shipped decision model, so the fast run covers
+every stage; the learned decision's bands are checked with answer models that say one probability.
 
 Entities are marked in the text (``[Ana Costa|PERSON]``) instead of found by spaCy: the cases
 then test the answerer's decisions, not the NER model's. Each case states the question, the
@@ -10,7 +11,7 @@ must be exact slices of the document and every refusal must cite nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,10 +19,10 @@ import pytest
 
 from assistant.backends import LLMBackend, get_backend
 from assistant.conversation import resolve
+from assistant.decision import DecisionModel, LinearModel, load_decision_model
 from assistant.engine import Assistant
 from assistant.errors import BackendError
 from assistant.llm_backend import REFUSAL
-from assistant.reader import Reading
 from assistant.settings import Settings
 from assistant.snapshot import IndexSnapshot
 from assistant.types import Answer, Document, Entity, QuestionKind, Reason, Sentence
@@ -84,7 +85,7 @@ def build(paragraphs: list[list[str]], embedder: Any, tmp_path: Any) -> Assistan
     docs = {"town.txt": Document("town.txt", text, "town.txt")} if sentences else {}
     vectors = embedder.embed([s.text for s in sentences]) if sentences else np.zeros((0, 384), np.float32)
     snapshot = IndexSnapshot(documents=docs, sentences=sentences, embeddings=vectors)
-    settings = replace(Settings.from_env(), index_dir=tmp_path / "unused", reader=False, backend="extractive")
+    settings = replace(Settings.from_env(), index_dir=tmp_path / "unused", backend="extractive")
     return Assistant(settings, snapshot=snapshot, embedder=embedder)
 
 
@@ -192,70 +193,77 @@ def test_question_kinds_answered(town: Assistant, question: str, kind: QuestionK
     check(answer, town)
 
 
-@dataclass
-class FakeReader:
-    """P(answers) = ``prob`` for sentences containing ``needle``, else ``other``."""
-
-    needle: str
-    prob: float = 0.9
-    other: float = 0.01
-
-    def read(self, question: str, candidates: list[tuple[str, str]]) -> list[Reading]:
-        return [Reading(prob=self.prob if self.needle in s else self.other) for s, _prev in candidates]
+def _sure(p_right: float, thresholds: tuple[float, float] = (0.3, 0.7)) -> DecisionModel:
+    """The shipped candidate model with an answer model that always says ``p_right``."""
+    shipped = load_decision_model()
+    n = len(shipped.answer.names)
+    bias = float(np.log(p_right / (1 - p_right)))
+    answer = LinearModel(shipped.answer.names, (0.0,) * n, (1.0,) * n, (0.0,) * n, bias)
+    return replace(shipped, answer=answer, answer_threshold=thresholds[0], confident_threshold=thresholds[1])
 
 
-def ask_with_reader(bot: Assistant, question: str, reader: FakeReader) -> Answer:
-    """The extractive backend with ``reader`` inside, through the public answer context."""
+def ask_deciding_with(bot: Assistant, question: str, model: DecisionModel) -> Answer:
+    """The extractive backend deciding with ``model``, through the public answer context."""
     turn = resolve(question, [], list(bot.sentences))
-    return get_backend("extractive").answer(turn, replace(bot.answer_context(), reader=reader))
+    return get_backend("extractive").answer(turn, replace(bot.answer_context(), decision=model))
 
 
-@pytest.fixture
-def reader_decides(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The reader's accept/reject thresholds switched on (the dev-tuned defaults leave both off)."""
-    from assistant import policy
-
-    monkeypatch.setattr(policy, "POLICY", replace(policy.POLICY, reader_accept=0.5, reader_reject=0.05))
-
-
-@pytest.mark.usefixtures("reader_decides")
-def test_reader_rejects_what_the_rules_would_answer(town: Assistant) -> None:
-    answer = ask_with_reader(town, "Who is the mayor of Porto?", FakeReader(needle="no such words"))
-    assert answer.reason == Reason.READER_REJECTED and answer.refused
+def test_unsure_refuses_and_offers_the_candidates(town: Assistant) -> None:
+    answer = ask_deciding_with(town, "Who is the mayor of Porto?", _sure(0.1))
+    assert answer.refused and answer.reason == Reason.LOW_CONFIDENCE and answer.certainty == "unsure"
+    assert answer.confidence == pytest.approx(0.1)
+    assert answer.citations == [] and answer.trace is not None and answer.trace.p_right == pytest.approx(0.1)
 
 
-@pytest.mark.usefixtures("reader_decides")
-def test_reader_accepts_what_the_rules_would_refuse(town: Assistant) -> None:
-    assert town.ask("What colour is the sky over the mountains?").reason == Reason.LOW_SUPPORT
-    answer = ask_with_reader(town, "What colour is the sky over the mountains?", FakeReader(needle="cost"))
-    assert answer.reason == Reason.READER_ACCEPTED and not answer.refused
-    assert [c.text for c in answer.citations] == ["The bridge will cost 90 million euros."]
-    assert answer.confidence == pytest.approx(0.9)
+def test_probable_is_hedged_with_the_same_direct_answer(town: Assistant) -> None:
+    answer = ask_deciding_with(town, "Who is the mayor of Porto?", _sure(0.5))
+    assert not answer.refused and answer.certainty == "probable"
+    assert answer.short_answer == "Ana Costa" and answer.text.startswith("Probably Ana Costa [1]")
+    assert answer.confidence == pytest.approx(0.5)
     check(answer, town)
+
+
+def test_confident_is_asserted(town: Assistant) -> None:
+    answer = ask_deciding_with(town, "Who is the mayor of Porto?", _sure(0.9))
+    assert answer.certainty == "confident" and answer.text.startswith("Ana Costa [1].")
+    check(answer, town)
+
+
+def test_the_candidate_model_chooses_the_sentence(town: Assistant) -> None:
+    """A candidate model that prefers long sentences answers from the longest one."""
+    shipped = _sure(0.9)
+    n = len(shipped.candidate.names)
+    weights = tuple(5.0 if name == "log_words" else 0.0 for name in shipped.candidate.names)
+    longest = LinearModel(shipped.candidate.names, (0.0,) * n, (1.0,) * n, weights, 0.0)
+    answer = ask_deciding_with(town, "What will the European Union pay?", replace(shipped, candidate=longest))
+    assert answer.citations[0].text.startswith("The European Union will pay 60 million euros")
+    trace = answer.trace
+    assert trace is not None and len(trace.candidates) == len(trace.candidate_features) == len(trace.candidate_p)
+    assert all(len(row) == n for row in trace.candidate_features)
 
 
 def test_every_reason_code_has_a_case() -> None:
     """A new Reason needs a case here."""
     covered = {r for _q, r, _s in REASONS} | {
         Reason.FOLLOW_NEXT, Reason.WRONG_PASSAGE, Reason.NO_DOCUMENTS, Reason.INVALID,
-        Reason.READER_ACCEPTED, Reason.READER_REJECTED, Reason.MODEL_DECLINED, Reason.BACKEND_ERROR,
+        Reason.LOW_CONFIDENCE, Reason.MODEL_DECLINED, Reason.BACKEND_ERROR,
     }  # fmt: skip
     assert covered == set(Reason)
     assert {k for _q, k, _s in KINDS} == set(QuestionKind)
 
 
-def test_the_policy_in_force_decides(town: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tuning swaps ``assistant.policy.POLICY``; every stage reads the one in force."""
-    from assistant import policy
-
-    monkeypatch.setattr(policy, "POLICY", replace(policy.POLICY, min_score=99.0))
-    assert town.ask("Who is the mayor of Porto?").reason == Reason.LOW_SUPPORT
+def test_the_model_passed_in_decides(town: Assistant) -> None:
+    """The decision model is passed in (``Assistant.use_decision_model``), never swapped as a global."""
+    bot = Assistant(town.settings, snapshot=town._snapshot, embedder=town._embedder)
+    bot.use_decision_model(_sure(0.01))
+    assert bot.ask("Who is the mayor of Porto?").reason == Reason.LOW_CONFIDENCE
+    assert town.ask("Who is the mayor of Porto?").reason == Reason.ANSWERED
 
 
 def test_policy_grid_is_typed_like_the_fields() -> None:
     from eval.tune_policy import parse_grid
 
-    assert parse_grid(["min_score=0.4,0.5", "candidates=8"]) == {"min_score": [0.4, 0.5], "candidates": [8]}
+    assert parse_grid(["yes_coverage=0.4,0.5", "candidates=8"]) == {"yes_coverage": [0.4, 0.5], "candidates": [8]}
     with pytest.raises(SystemExit):
         parse_grid(["no_such_field=1"])
 

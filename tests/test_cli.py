@@ -213,10 +213,11 @@ def test_question_path_is_light_and_answers(tmp_path: Path, fake_embedder: Any, 
 
 def test_explain_prints_the_reason_code_and_confidence() -> None:
     stub = StubAssistant(
-        Answer(text="Paris [1].", refused=False, citations=[CIT_PARIS], reason="answered", confidence=0.87)
+        Answer(text="Paris [1].", refused=False, citations=[CIT_PARIS], reason="answered", confidence=0.87,
+               certainty="confident")
     )
     code, out, _err = run(["--explain", "Where did they meet?"], stub)
     assert code == 0
-    assert out.splitlines()[-1] == "reason: answered · kind:  · reader confidence: 0.87"
+    assert out.splitlines()[-1] == "reason: answered · kind:  · P(right): 0.87 (confident)"
     code, out, _err = run(["Where did they meet?"], stub)
     assert "reason:" not in out

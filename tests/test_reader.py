@@ -8,7 +8,7 @@ import pytest
 
 from assistant import answer as answer_mod
 from assistant import policy as policy_mod
-from assistant.reader import MODEL_DIR, Reader, Reading, second_text
+from train.reader_runtime import MODEL_DIR, Reader, Reading, second_text
 from assistant.support import Evidence
 from assistant.types import Entity, Sentence
 

@@ -196,7 +196,7 @@ def test_document_filter_answers_as_before(tmp_path: Any, fake_embedder: Any, do
     docs = {d: Document(d, " ".join(s.text for s in sentences if s.doc_id == d), d)
             for d in ("a.txt", "b.txt", "c.txt")}
     vectors = fake_embedder.embed([s.text for s in sentences])
-    settings = replace(Settings.from_env(), index_dir=tmp_path / "unused", reader=False)
+    settings = replace(Settings.from_env(), index_dir=tmp_path / "unused")
     bot = Assistant(settings, snapshot=IndexSnapshot(docs, sentences, vectors), embedder=fake_embedder)
     a = bot.ask("Who opened the bridge?", doc_ids=doc_ids)
     assert "Ana Costa" in a.text and not a.refused
@@ -253,7 +253,7 @@ def test_a_question_reads_a_few_rows_not_the_corpus(tmp_path: Any, fake_embedder
     sentences = sorted(_corpus() + filler, key=lambda s: (s.doc_id, s.sentence_id))
     snap = _write_cache(tmp_path, sentences)  # the cache's rows are in this order too
     snap = replace(snap, embeddings=fake_embedder.embed([s.text for s in sentences]))
-    settings = replace(Settings.from_env(), index_dir=tmp_path / "unused", reader=False)
+    settings = replace(Settings.from_env(), index_dir=tmp_path / "unused")
     bot = Assistant(replace(settings, ann_min_sentences=1000), snapshot=snap, embedder=fake_embedder)
     first = bot.ask("Who opened the bridge?")
     assert "Ana Costa" in first.text

@@ -131,7 +131,7 @@ def test_a_damaged_cache_is_rebuilt_not_a_traceback(
     root = cache_root(tmp_settings)
     damaged = root / f"gen-{current_generation(root)}" / victim
     damaged.unlink()
-    bot = Assistant(replace(tmp_settings, reader=False), embedder=fake_embedder)
+    bot = Assistant(replace(tmp_settings), embedder=fake_embedder)
     history = [{"role": "user", "content": "Where was the meeting held?"},
                {"role": "assistant", "content": "In Paris."}]
     assert not bot.ask("Who said that?", history).error
@@ -144,7 +144,7 @@ def test_the_ivf_index_follows_the_settings_given(
     its retriever uses, not from the environment's."""
     from assistant.snapshot import cache_root, current_generation
 
-    settings = replace(tmp_settings, ann_min_sentences=10, reader=False)
+    settings = replace(tmp_settings, ann_min_sentences=10)
     _ingest(settings, fake_embedder, tmp_path, article_text)
     root = cache_root(settings)
     assert (root / f"gen-{current_generation(root)}" / "ivf" / "vectors.f32").is_file()

@@ -117,6 +117,28 @@ def test_refusal_looks_different_and_labels_related_not_sources() -> None:
     assert "dq-mark-related" in panel and "related sentence marked" in panel
 
 
+def test_confidence_is_shown_and_a_probable_answer_looks_hedged() -> None:
+    cite = _cite("Leaders met in Paris on Thursday.")
+    sure = Answer(text="Paris [1].", refused=False, citations=[cite], confidence=0.91, certainty="confident")
+    html = render.answer_html(sure, {"article.txt": _doc()})
+    assert "dq-conf-confident" in html and "Confident · 91%" in html and "dq-probable" not in html
+    maybe = Answer(text="Probably Paris [1] — check the cited sentences.", refused=False, citations=[cite],
+                   confidence=0.55, certainty="probable")
+    html = render.answer_html(maybe, {"article.txt": _doc()})
+    assert 'class="dq-answer dq-ok dq-probable dq-done"' in html
+    assert "Probably right — check the sources · 55%" in html
+    assert "dq-conf" not in render.answer_html(maybe, partial="Probably")  # only once complete
+    assert "dq-conf" not in render.answer_html(Answer(text="Paris [1].", refused=False, citations=[cite]))
+
+
+def test_an_unsure_refusal_offers_the_passages() -> None:
+    answer = Answer(text="I could not find a sentence that clearly answers this.", refused=True,
+                    related=[_cite("They agreed on troops.", sentence_id=1)], certainty="unsure", confidence=0.1)
+    html = render.answer_html(answer, {"article.txt": _doc()})
+    assert render.UNSURE_HEADING in html and render.REFUSAL_HEADING not in html
+    assert 'class="dq-card dq-related"' in html
+
+
 def test_invalid_question_shows_the_error_not_a_refusal() -> None:
     answer = Answer(text="x", refused=True, error="The question is empty.", kind="invalid")
     html = render.answer_html(answer)

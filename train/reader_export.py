@@ -2,7 +2,7 @@
 
 ``python -m train.reader_export --model train/out/reader`` reads the fp16 tensors that
 ``train.reader_train`` wrote, rebuilds the torch model over the packaged base weights and
-writes to ``assistant/models/reader/``:
+writes to an output folder (``train/out/reader-onnx`` by ``make train-reader``):
 
 * ``reader.int8.onnx`` — the encoder and both heads, weights int8 (dynamic quantisation;
   activations stay float). Its input is ``inputs_embeds``: the word-embedding lookup is done

@@ -2,7 +2,7 @@
 
 Run ``python -m train.reader_train`` (``make train-reader``). It builds the pairs from the
 SQuAD 2.0 file shipped in ``train/data`` (see ``train/reader_data.py``), fine-tunes the
-packaged all-MiniLM-L6-v2 weights and writes ``assistant/models/reader/``: only the tensors
+packaged all-MiniLM-L6-v2 weights and writes a model folder: only the tensors
 that training changed (the word-embedding matrix is frozen and taken from the packaged base
 model at load time) in fp16, and ``reader.json`` with the settings inference must repeat.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from assistant.reader import second_text  # the layout inference repeats: one definition
+from train.reader_runtime import second_text  # the layout inference repeats: one definition
 from assistant.settings import default_model_path
 from train.reader_data import HELD_OUT, Pair, build_pairs, split_by_article
 

@@ -20,6 +20,9 @@ from ui import reader
 from ui.ids import display_name, owner_of
 
 REFUSAL_HEADING = "The documents don't say"
+UNSURE_HEADING = "Not sure — these passages may hold the answer"
+# How sure an answer is (``Answer.certainty``, from the decision model's P(right)), as a badge.
+CERTAINTY_BADGE = {"confident": "Confident", "probable": "Probably right — check the sources"}
 INVALID_HEADING = "That question can't be answered as asked"
 BACKEND_HEADING = "The {backend} answer backend could not answer"
 MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -155,15 +158,27 @@ def answer_html(answer: Answer, documents: Mapping[str, Document] | None = None,
     state = " dq-done" if done else ""
     end = (_footer(answer, only) + _tools(answer, documents)) if done else ""
     if answer.refused:
-        body = (f'<div class="dq-head">{REFUSAL_HEADING}</div>'
+        head = UNSURE_HEADING if answer.certainty == "unsure" else REFUSAL_HEADING
+        body = (f'<div class="dq-head">{esc(head)}</div>'
                 f'<div class="dq-text">{_lines(shown)}</div>')
         extra = citation_cards(answer.related, documents, "related", answer_no) if done else ""
         return f'<div class="dq-answer dq-refused{state}">{body}{extra}{end}</div>'
     if any(reader.is_markdown(c.doc_id) for c in answer.citations):
         shown = reader.view(shown, 0, len(shown), markdown=True)  # the quoted sentences' markup
-    body = f'<div class="dq-text">{answer_text_html(shown, len(answer.citations), answer_no)}</div>'
+    body = (certainty_badge(answer) if done else "") + (
+        f'<div class="dq-text">{answer_text_html(shown, len(answer.citations), answer_no)}</div>')
     extra = citation_cards(answer.citations, documents, "source", answer_no) if done else ""
-    return f'<div class="dq-answer dq-ok{state}">{body}{extra}{end}</div>'
+    hedged = " dq-probable" if answer.certainty == "probable" else ""
+    return f'<div class="dq-answer dq-ok{hedged}{state}">{body}{extra}{end}</div>'
+
+
+def certainty_badge(answer: Answer) -> str:
+    """How sure the answer is, in words and as the model's P(right) ("" when no model judged it)."""
+    label = CERTAINTY_BADGE.get(answer.certainty)
+    if label is None or answer.confidence < 0:
+        return ""
+    return (f'<div class="dq-conf dq-conf-{esc(answer.certainty)}" title="estimated chance that this answer is '
+            f'right">{esc(label)} · {answer.confidence:.0%}</div>')
 
 
 def error_html(message: str) -> str:

@@ -19,11 +19,16 @@ Answers = dict[int, Answer]  # chat message index -> the answer shown there
 MAX_MESSAGES = 200  # keeps browser storage small; older turns are dropped first
 _OWNER = re.compile(r"[0-9a-f]{16}")
 _CITE_FIELDS = {f.name for f in fields(Citation)}
-_ANSWER_FIELDS = {f.name for f in fields(Answer)}
+# the decision trace is for developers (eval, DEBUG): not kept in the browser's storage
+_ANSWER_FIELDS = {f.name for f in fields(Answer)} - {"trace"}
 
 
 def _citation(raw: Any) -> Citation:
     return Citation(**{k: v for k, v in dict(raw).items() if k in _CITE_FIELDS})
+
+
+def _stored(answer: Answer) -> dict[str, Any]:
+    return {k: v for k, v in answer.to_dict().items() if k in _ANSWER_FIELDS}
 
 
 def answer_from_dict(raw: dict[str, Any]) -> Answer:
@@ -58,7 +63,7 @@ def dump(owner: str, chat: Messages, history: Messages, answers: Answers) -> dic
     """What the browser stores: JSON only, the newest ``MAX_MESSAGES`` messages."""
     cut = max(0, len(chat) - MAX_MESSAGES)
     return {"owner": owner, "chat": chat[cut:], "history": history[-MAX_MESSAGES:],
-            "answers": {str(i - cut): a.to_dict() for i, a in answers.items() if i >= cut}}
+            "answers": {str(i - cut): _stored(a) for i, a in answers.items() if i >= cut}}
 
 
 def load(saved: Any) -> tuple[str, Messages, Messages, Answers]:

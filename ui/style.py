@@ -58,6 +58,13 @@ pre.dq-plain { display: none !important; }
   padding: 8px 12px; border-radius: 8px; }
 .dq-refused .dq-head { color: #92400e; }
 .dq-refused .dq-text { color: #78350f; }
+.dq-conf { display: inline-block; font-size: 0.72rem; font-weight: 600; border-radius: 999px;
+  padding: 1px 8px; margin-bottom: 4px; }
+.dq-conf-confident { background: #dcfce7; color: #166534; }
+.dq-conf-probable { background: #fef3c7; color: #92400e; }
+.dq-probable { border-left: 4px dashed #d97706; padding-left: 10px; }
+.dark .dq-conf-confident { background: #14532d; color: #bbf7d0; }
+.dark .dq-conf-probable { background: #3b2506; color: #fde68a; }
 .dq-invalid { border-left: 4px solid #94a3b8; background: #f1f5f9; color: #334155;
   padding: 8px 12px; border-radius: 8px; }
 .dq-foot { font-size: 0.72rem; color: #64748b; margin-top: 6px; }

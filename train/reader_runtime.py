@@ -1,7 +1,12 @@
-"""The trained reader: does this sentence answer the question, and where is the answer?
+"""The trained reader (an experiment, not part of the product): does this sentence answer the
+question, and where is the answer?
+
+Why it left the product: trained on the CPU here it ranked no better than the hybrid retrieval
+and cost ~100 ms a question (``train/READER.md``); the answerer's decisions are now learned by the
+small models of ``assistant.decision`` instead. Kept so the experiment can be re-run.
 
 A MiniLM-L6 cross-encoder (trained by ``train/reader_train.py`` on public SQuAD 2.0 pairs,
-model card in ``assistant/models/reader/README.md``) reads the question together with a
+model card in ``train/READER.md``) reads the question together with a
 candidate sentence and the tail of the sentence before it, and gives
 
 * ``prob`` — P(the sentence holds the answer), the learned support score, and
@@ -28,7 +33,7 @@ import numpy as np
 
 from assistant.settings import default_model_path
 
-MODEL_DIR = Path(__file__).resolve().parent / "models" / "reader"
+MODEL_DIR = Path(__file__).resolve().parent / "out" / "reader"
 
 
 @dataclass(frozen=True)

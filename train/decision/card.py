@@ -1,0 +1,121 @@
+"""The model card written beside the fitted model: data, features and weights, validation.
+
+Every figure is out of fold (``fit.GroupKFold`` over articles and sets), so none of them comes
+from a question whose article the model saw.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from assistant.decision import DecisionModel, LinearModel
+from train.decision.collect import Record
+from train.decision.fit import accuracy_at
+
+
+def _auc(y: np.ndarray, p: np.ndarray) -> float:
+    pos, neg = p[y == 1], p[y == 0]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    ranks = np.argsort(np.argsort(np.concatenate([pos, neg]))) + 1
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def _weights(model: LinearModel) -> list[str]:
+    order = sorted(range(len(model.names)), key=lambda i: -abs(model.weights[i]))
+    return [f"| `{model.names[i]}` | {model.weights[i]:+.2f} |" for i in order]
+
+
+def _top1(records: Sequence[Record], oof: np.ndarray) -> tuple[float, float, float, int]:
+    """Among answerable questions: gold sentence first by retrieval, first by the model, anywhere."""
+    at, n, by_rank, by_model, found = 0, 0, 0, 0, 0
+    for r in records:
+        k = len(r.candidate_labels)
+        p = oof[at : at + k]
+        at += k
+        if not r.answerable or not k:
+            continue
+        n += 1
+        by_rank += r.candidate_labels[0]
+        by_model += r.candidate_labels[int(np.argmax(p))]
+        found += any(r.candidate_labels)
+    return by_rank / max(1, n), by_model / max(1, n), found / max(1, n), n
+
+
+def _reliability(y: np.ndarray, p: np.ndarray) -> list[str]:
+    rows = []
+    for lo in np.arange(0, 1, 0.1):
+        sel = (p >= lo) & (p < lo + 0.1 + (1e-9 if lo >= 0.9 else 0))
+        if sel.sum():
+            rows.append(
+                f"| {lo:.1f}–{lo + 0.1:.1f} | {int(sel.sum())} | {p[sel].mean():.2f} | {y[sel].mean():.2f} |"
+            )
+    return rows
+
+
+def _risk_coverage(y: np.ndarray, p: np.ndarray) -> list[str]:
+    order = np.argsort(-p)
+    rows = []
+    for cov in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0):
+        k = max(1, int(round(cov * len(p))))
+        rows.append(f"| {cov:.0%} | {p[order][k - 1]:.2f} | {y[order][:k].mean():.2f} |")
+    return rows
+
+
+def write_card(
+    model: DecisionModel, records: Sequence[Record], cand_oof: np.ndarray, ans_oof: np.ndarray
+) -> str:
+    used = [r for r in records if r.answer_features]
+    y = np.asarray([int(r.right) for r in used])
+    groups = Counter(r.group.split(":")[0] for r in records)
+    rank1, model1, found, n_ans = _top1(records, cand_oof)
+    cand_y = np.asarray([lab for r in records for lab in r.candidate_labels])
+    lines = [
+        "# Decision model card (`decision.json`)",
+        "",
+        "Two logistic regressions that make the extractive answerer's decisions (`assistant/decision/`),",
+        f"fitted by `make decision-model` (`python -m train.decision`), version `{model.version}`.",
+        "",
+        "## Data",
+        f"- {len(records)} questions: {groups.get('squad', 0)} from the ten SQuAD 2.0 dev articles the eval never "
+        f"uses (`train/data/squad-dev-v2.0.json`, CC BY-SA 4.0), {groups.get('eval', 0)} from the *dev* splits of "
+        "the eval sets (news, the article sets, SQuAD's two dev articles). No test-split item is read.",
+        f"- Candidates: every sentence retrieval proposes per question ({len(cand_y)} rows, "
+        f"{int(cand_y.sum())} holding the gold answer).",
+        f"- Answers: the {len(used)} questions that reached the decision (the others were decided by a rule: "
+        "a name in no document, an absent condition, arithmetic ...), labelled by strict scoring (`eval.metrics`).",
+        "",
+        "## Validation (out of fold: 5 folds grouped by article / set)",
+        f"- Candidate choice, {n_ans} answerable questions: gold sentence ranked first by retrieval {rank1:.3f}, "
+        f"by the model {model1:.3f}; among the candidates at all {found:.3f}. AUC {_auc(cand_y, cand_oof):.3f}.",
+        f"- P(right): AUC {_auc(y, ans_oof):.3f}; strict accuracy over all questions at the chosen answer "
+        f"threshold {model.answer_threshold:.2f}: {accuracy_at(records, ans_oof, model.answer_threshold):.3f} "
+        f"(answering everything that reaches the decision: {accuracy_at(records, ans_oof, 0.0):.3f}).",
+        f"- Confident from P(right) >= {model.confident_threshold:.2f}: "
+        f"{(ans_oof >= model.confident_threshold).mean():.0%} of decided questions, "
+        f"right {y[ans_oof >= model.confident_threshold].mean() if (ans_oof >= model.confident_threshold).any() else float('nan'):.2f}.",
+        "",
+        "### Reliability of P(right)",
+        "| P(right) | questions | mean P | share right |",
+        "|---|---|---|---|",
+        *_reliability(y, ans_oof),
+        "",
+        "### Risk–coverage (answers sorted by P(right))",
+        "| coverage | P(right) at the cut | share right |",
+        "|---|---|---|",
+        *_risk_coverage(y, ans_oof),
+        "",
+        "## Weights (standardised features; sign = direction)",
+        "| candidate feature | weight |",
+        "|---|---|",
+        *_weights(model.candidate),
+        "",
+        "| answer feature | weight |",
+        "|---|---|",
+        *_weights(model.answer),
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,130 @@
+"""Fit the two logistic models and choose the thresholds, validated on held-out articles.
+
+Why logistic regression: a few thousand questions, twenty-odd features, and a decision a
+developer must be able to read — one weight per named feature, probabilities that are
+calibrated by construction (checked in the card's reliability table). Out-of-fold predictions
+(``GroupKFold`` over articles/sets: a question is never scored by a model that saw its article)
+give every validation figure and the thresholds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+
+from assistant.decision import ANSWER_FEATURES, CANDIDATE_FEATURES, DecisionModel, LinearModel
+from train.decision.collect import Record
+
+C = 1.0  # inverse L2 strength on standardised features (scikit-learn's default)
+# Questions about the kind of text the product is for (news, the article sets) weigh as much in
+# all as the SQuAD ones: SQuAD 2.0 is half unanswerable by design, and fitted on it alone the
+# answer model refuses most questions users ask about an article.
+PRODUCT_SETS = (
+    "eval:gold",
+    "eval:article_new",
+    "eval:dev_article",
+    "eval:dev_bridge",
+    "eval:dev_third",
+    "eval:news",
+)
+FOLDS = 5
+CONFIDENT_PRECISION = 0.9  # answers shown as confident must be right this often out of fold
+CITE_THRESHOLD = 0.5  # a second sentence is cited when it more likely than not holds the answer
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A fitted model and its out-of-fold probabilities (one per row)."""
+
+    model: LinearModel
+    oof: np.ndarray
+
+
+def source(group: str) -> str:
+    """``product`` for the sets about articles like the ones users add, ``squad`` for the rest."""
+    return "product" if group in PRODUCT_SETS else "squad"
+
+
+def weights(groups: Sequence[str]) -> np.ndarray:
+    """Per row: each source (``source``) weighs half of the total."""
+    src = [source(g) for g in groups]
+    counts = {s: src.count(s) for s in set(src)}
+    return np.asarray([len(src) / (len(counts) * counts[s]) for s in src])
+
+
+def fit_linear(x: np.ndarray, y: np.ndarray, groups: Sequence[str], names: tuple[str, ...]) -> Fitted:
+    """Standardise, fit on everything (rows weighted by ``weights``), and predict each group's
+    rows with a model fitted without it."""
+    w = weights(groups)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    oof = np.zeros(len(y))
+    for tr, te in GroupKFold(n_splits=min(FOLDS, len(set(groups)))).split(z, y, groups):
+        lr = LogisticRegression(C=C, max_iter=2000).fit(z[tr], y[tr], sample_weight=w[tr])
+        oof[te] = lr.predict_proba(z[te])[:, 1]
+    lr = LogisticRegression(C=C, max_iter=2000).fit(z, y, sample_weight=w)
+    model = LinearModel(
+        names,
+        tuple(mean.tolist()),
+        tuple(scale.tolist()),
+        tuple(lr.coef_[0].tolist()),
+        float(lr.intercept_[0]),
+    )
+    return Fitted(model, oof)
+
+
+def fit_candidates(records: Sequence[Record]) -> Fitted:
+    """P(a candidate sentence holds the gold answer), over every candidate of every question."""
+    rows, labels, groups = [], [], []
+    for r in records:
+        rows += r.candidate_features
+        labels += r.candidate_labels
+        groups += [r.group] * len(r.candidate_labels)
+    return fit_linear(np.asarray(rows, float), np.asarray(labels), groups, CANDIDATE_FEATURES)
+
+
+def fit_answers(records: Sequence[Record]) -> Fitted:
+    """P(the direct answer is strictly right), over the questions that reached the decision."""
+    used = [r for r in records if r.answer_features]
+    x = np.asarray([r.answer_features for r in used], float)
+    y = np.asarray([int(r.right) for r in used])
+    return fit_linear(x, y, [r.group for r in used], ANSWER_FEATURES)
+
+
+def accuracy_at(records: Sequence[Record], p: np.ndarray, t: float) -> float:
+    """Strict accuracy (rows weighted by ``weights``) if the answers with P(right) >= ``t`` are
+    given and the rest refused; a question a rule decided first counts as it was decided
+    (``right`` holds that outcome)."""
+    w = weights([r.group for r in records])
+    p_all = iter(p)
+    hits = [
+        (r.right if next(p_all) >= t else not r.answerable) if r.answer_features else r.right for r in records
+    ]
+    return float(np.dot(w, hits) / w.sum())
+
+
+def choose_thresholds(records: Sequence[Record], p: np.ndarray) -> tuple[float, float]:
+    """The answer threshold that maximises strict accuracy out of fold, and the lowest
+    threshold at which answers are right ``CONFIDENT_PRECISION`` of the time."""
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    answer_t = float(max(grid, key=lambda t: (accuracy_at(records, p, t), -t)))
+    used = [r for r in records if r.answer_features]
+    right = np.asarray([r.right for r in used])
+    confident_t = 0.99
+    for t in grid:
+        sel = p >= t
+        if sel.sum() >= 20 and right[sel].mean() >= CONFIDENT_PRECISION:
+            confident_t = float(t)
+            break
+    return answer_t, max(confident_t, answer_t)
+
+
+def build_model(cands: Fitted, answers: Fitted, records: Sequence[Record], version: str) -> DecisionModel:
+    answer_t, confident_t = choose_thresholds(records, answers.oof)
+    return DecisionModel(cands.model, answers.model, answer_t, confident_t, CITE_THRESHOLD, version)
