@@ -7,6 +7,10 @@ numbers such as ``167,000`` or ``1.5``. Maintained offline segmenters either nee
 downloads (NLTK punkt) or split attributions off their quotes (pysbd, spaCy's
 sentencizer); the offsets are the product, so the rules live here and are tested.
 
+List items (``- x``, ``• x``, ``* x``, ``1. x``, ``1) x``, one per line) are sentences of their
+own, whatever the bullet glyph: a list of six points cited as one 500-character "sentence"
+proves nothing. The marker is not part of the sentence (a citation quotes the item's words).
+
 Every returned ``Sentence`` satisfies ``text[s.start:s.end] == s.text``.
 """
 
@@ -71,16 +75,64 @@ def _line_spans(text: str) -> Iterator[tuple[int, int]]:
         pos += len(line) + 1
 
 
+# A list item's marker at the start of a line: a dash, star or plus followed by a space, a
+# bullet glyph (with or without a space after it), or a number like ``1.``, ``1)`` or ``(1)``.
+# Up to three digits, so a year such as ``2020.`` that a hard wrap put first is not a marker.
+BULLET_GLYPHS = "•◦‣⁃∙·●○▪▫■□◆◇►▸▹➢➤✓✔"
+_MARKER = re.compile(rf"(?:[-*+–—](?=\s|$)|[{BULLET_GLYPHS}]|\(?\d{{1,3}}[.)](?=\s|$))\s*")
+
+
+def _item_text_start(text: str, ls: int, le: int) -> int | None:
+    """Where the text of a list item begins, when the line ``text[ls:le]`` (no surrounding
+    whitespace) is one; ``le`` for a marker alone on its line; None for any other line.
+
+    A line whose rest has no letter or digit (``* * *``, ``- -``) is not an item.
+    """
+    m = _MARKER.match(text, ls, le)
+    if m is None:
+        return None
+    at = m.end()
+    if at < le and not any(ch.isalnum() for ch in text[at:le]):
+        return None
+    return at
+
+
+def _is_item_line(text: str, span: tuple[int, int] | None) -> bool:
+    """Does the line ``span`` (``None`` past the end) start a list item?"""
+    if span is None:
+        return False
+    raw = text[span[0] : span[1]]
+    ls = span[0] + len(raw) - len(raw.lstrip())
+    le = span[0] + len(raw.rstrip())
+    return ls < le and _item_text_start(text, ls, le) is not None
+
+
+def _continues_item(text: str, span: tuple[int, int] | None) -> bool:
+    """An indented, non-blank line that is no item of its own: the wrapped rest of an item."""
+    if span is None:
+        return False
+    raw = text[span[0] : span[1]]
+    return bool(raw.strip()) and raw[0].isspace() and not _is_item_line(text, span)
+
+
 def _blocks(text: str) -> Iterator[tuple[int, int, bool]]:
-    """Split ``text`` into blocks (paragraphs or headings): ``(start, end, is_heading)``.
+    """Split ``text`` into blocks (paragraphs, headings, list items): ``(start, end, is_heading)``.
 
     A line break ends a block when a blank line follows, when the line ends with a sentence
-    terminal (one paragraph per line, as in most plain-text news), or when the line is a
-    short heading with no final punctuation. Otherwise it is a hard wrap inside a paragraph.
+    terminal (one paragraph per line, as in most plain-text news), when the line is a short
+    heading with no final punctuation, or when a list item follows. Otherwise it is a hard
+    wrap inside a paragraph.
+
+    Each list item (``- x``, ``• x``, ``* x``, ``1. x``, ``1) x``, one per line) is a block of
+    its own that starts after its marker, so the cited text is the item without its bullet or
+    number; indented lines under an item are its wrapped rest. A marker alone on its line
+    (as some web pages turn into text) makes the next line an item.
     """
-    lines = [(s, e) for s, e in _line_spans(text)]
+    lines = list(_line_spans(text))
     block_start: int | None = None
     block_end = 0
+    marker_alone = False  # the previous non-blank line was a bare bullet
+    in_item = False
     for idx, (s, e) in enumerate(lines):
         raw = text[s:e]
         stripped = raw.strip()
@@ -92,16 +144,33 @@ def _blocks(text: str) -> Iterator[tuple[int, int, bool]]:
         ls = s + (len(raw) - len(raw.lstrip()))
         le = s + len(raw.rstrip())
         nxt = lines[idx + 1] if idx + 1 < len(lines) else None
-        next_text = text[nxt[0] : nxt[1]].strip() if nxt else ""
-        if block_start is None and _looks_like_heading(stripped, next_text):
-            yield ls, le, True
-            continue
-        if block_start is None:
-            block_start = ls
-        block_end = le
-        if stripped[-1] in TERMINALS + CLOSERS or not next_text:
+        item_at = None if in_item and block_start is not None else _item_text_start(text, ls, le)
+        if item_at is not None or marker_alone:
+            if block_start is not None:
+                yield block_start, block_end, False
+            if item_at == le:  # "•" alone: its text is on the next line
+                block_start, marker_alone = None, True
+                continue
+            block_start, block_end = (ls if item_at is None else item_at), le
+            marker_alone, in_item = False, True
+        elif in_item and block_start is not None:
+            block_end = le  # an indented continuation of the item (checked below)
+        else:
+            next_text = text[nxt[0] : nxt[1]].strip() if nxt else ""
+            if block_start is None and _looks_like_heading(stripped, next_text):
+                yield ls, le, True
+                continue
+            if block_start is None:
+                block_start = ls
+            block_end = le
+            if not (stripped[-1] in TERMINALS + CLOSERS or not next_text or _is_item_line(text, nxt)):
+                continue
             yield block_start, block_end, False
             block_start = None
+            continue
+        if not _continues_item(text, nxt):
+            yield block_start, block_end, False
+            block_start, in_item = None, False
     if block_start is not None:
         yield block_start, block_end, False
 

@@ -111,3 +111,82 @@ def test_hard_wrapped_paragraph_is_joined() -> None:
 def test_empty_text() -> None:
     assert split_sentences("") == []
     assert split_sentences("   \n\n ") == []
+
+
+# -- list items ----------------------------------------------------------------------------------
+# Invented texts: each item is its own sentence, without its bullet or number.
+
+
+@pytest.mark.parametrize("marker", ["- ", "• ", "•", "* ", "+ ", "– ", "▪ ", "1. ", "1) ", "(1) "])
+def test_every_bullet_glyph_makes_items(marker: str) -> None:
+    numbered = marker.strip("() ").rstrip(".)").isdigit()
+    second = marker.replace("1", "2") if numbered else marker
+    text = f"Bring these:\n{marker}a lantern with spare oil\n{second}a rope of ten metres\n"
+    assert texts(text) == ["Bring these:", "a lantern with spare oil", "a rope of ten metres"]
+
+
+def test_list_of_six_items_is_six_sentences_not_one() -> None:
+    items = [
+        "The orchard opens at dawn for members",
+        "Visitors pay four coins at the gate",
+        "Dogs stay on a short lead near the hives",
+        "The cider press runs only on Saturdays",
+        "Children under ten need an adult with them",
+        "Lost keys are kept at the tool shed",
+    ]
+    text = "Rules of the Hollow Lane orchard:\n" + "".join(f"- {i}\n" for i in items) + "Enjoy it."
+    got = split_sentences(text)
+    assert [s.text for s in got] == ["Rules of the Hollow Lane orchard:", *items, "Enjoy it."]
+    for s in got:
+        assert text[s.start : s.end] == s.text and not s.is_heading
+    assert len({s.paragraph for s in got}) == len(got)
+
+
+def test_item_with_two_sentences_is_split_inside() -> None:
+    assert texts("Steps:\n1. Fill the kettle. Wait for it to boil.\n2. Pour slowly.") == [
+        "Steps:",
+        "Fill the kettle.",
+        "Wait for it to boil.",
+        "Pour slowly.",
+    ]
+
+
+def test_wrapped_item_and_paragraph_after_the_list() -> None:
+    text = (
+        "* a very long item that an editor wrapped at a fixed width so that\n"
+        "  it continues on an indented line\n"
+        "* a short one\n"
+        "The paragraph after the list starts here.\n"
+    )
+    assert texts(text) == [
+        "a very long item that an editor wrapped at a fixed width so that\n"
+        "  it continues on an indented line",
+        "a short one",
+        "The paragraph after the list starts here.",
+    ]
+
+
+def test_bullet_alone_on_its_line_marks_the_next_line() -> None:
+    assert texts("Menu\n•\nRoasted beets\n•\n\nBarley soup\n") == ["Menu", "Roasted beets", "Barley soup"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the gauge read\n-5 degrees at noon.", ["the gauge read\n-5 degrees at noon."]),
+        ("*Bold claim* is made here.", ["*Bold claim* is made here."]),
+        ("prices rose in\n2020. Then they fell.", ["prices rose in\n2020.", "Then they fell."]),
+        ("A first part.\n\n* * *\n\nA second part.", ["A first part.", "* * *", "A second part."]),
+    ],
+)
+def test_lines_that_are_not_items(text: str, expected: list[str]) -> None:
+    assert texts(text) == expected
+
+
+def test_numbered_item_is_not_a_heading() -> None:
+    got = split_sentences("1. Short first point\n2. Short second point\nBody text follows here.")
+    assert [(s.text, s.is_heading) for s in got] == [
+        ("Short first point", False),
+        ("Short second point", False),
+        ("Body text follows here.", False),
+    ]
