@@ -184,7 +184,7 @@ def test_cli_repair_cleans_an_interrupted_ingest(
     from dataclasses import replace
 
     from assistant.types import Document
-    from ingest.pipeline import prepare
+    from ingest.prepare import prepare
 
     new = Document("article.txt", article_text + " One more sentence.", str(f), "h2", "article")
     writer._put_manifest([replace(entry, pending="h2", pending_sentences=39)])

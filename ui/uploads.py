@@ -3,7 +3,7 @@
 Indexing runs in a worker thread and reports each step (texts embedded / total) through a
 queue; the event handler turns those reports into one progress list, so the page shows a
 single display that moves instead of Gradio's per-component overlays. Cancelling stops the
-worker before it writes anything (``ingest.pipeline.prepare`` only reads until the end), so a
+worker before it writes anything (``ingest.prepare`` only reads until the end), so a
 cancelled file leaves the index exactly as it was. After every change the document lists are
 rebuilt from the index, never from what the page was started with.
 """
@@ -23,7 +23,7 @@ import gradio as gr
 
 from assistant import AssistantError
 from ingest.loaders import SUPPORTED
-from ui import render
+from ui import labels, render
 from ui.ids import display_name, owner_of
 from ui.library import Library
 
@@ -83,7 +83,7 @@ class DocumentsController:
         else the first document, so it is never left on a value that is not in its list.
         """
         docs = self.library.visible(owner)
-        choices = render.doc_choices(docs)
+        choices = labels.doc_choices(docs)
         ordered = [d for _label, d in choices]
         kept = [d for d in (chosen or []) if d in docs]
         value = show if show in docs else current if current in docs else (ordered[0] if ordered else None)
