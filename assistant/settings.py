@@ -84,8 +84,6 @@ class Settings:
     reader_dir: str = ""  # empty: the reader shipped in assistant/models/reader
     reader_candidates: int = 8  # sentences the reader reads per question (one batched forward)
     reader_threads: int = 2  # onnxruntime intra-op threads
-    chunk_sentences: int = 3
-    chunk_overlap: int = 1
     max_question_chars: int = 2000
     max_file_bytes: int = 20_000_000
     max_top_k: int = 100  # the largest top_k a caller may ask for
@@ -129,6 +127,7 @@ class Settings:
 
     @property
     def chunks_collection(self) -> str:
+        """The chunk collection of a schema-1 index: only ever deleted (``ingest.legacy``)."""
         return f"{self.collection_prefix}_chunks"
 
     @property
@@ -154,8 +153,6 @@ class Settings:
             reader_dir=_env("READER_DIR", d.reader_dir),
             reader_candidates=_int("READER_CANDIDATES", d.reader_candidates),
             reader_threads=_int("READER_THREADS", d.reader_threads),
-            chunk_sentences=_int("CHUNK_SENTENCES", d.chunk_sentences),
-            chunk_overlap=_int("CHUNK_OVERLAP", d.chunk_overlap),
             max_question_chars=_int("MAX_QUESTION_CHARS", d.max_question_chars),
             max_file_bytes=_int("MAX_FILE_BYTES", d.max_file_bytes),
             max_top_k=_int("MAX_TOP_K", d.max_top_k),
