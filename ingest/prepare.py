@@ -58,7 +58,9 @@ def prepare_many(
         annotated = annotate_many([(d.text, s) for d, s in split])
         split = [(d, a) for (d, _s), a in zip(split, annotated, strict=True)]
     texts = [s.text for _d, sents in split for s in sents]
-    vectors = _embed(embedder, texts, on_step) if texts else None
+    if not texts:
+        return [], errors
+    vectors = _embed(embedder, texts, on_step)
     out: list[PreparedDocument] = []
     at = 0
     for doc, sents in split:

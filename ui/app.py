@@ -208,5 +208,5 @@ def build_app(assistant: Any, ingestor: Any, examples: tuple[str, ...] = EXAMPLE
             docs.lists, p("owner", "doc_filter", "viewer"), p("docs_list", "doc_filter", "viewer"),
             api_visibility="private")
         app.unload(ctl.unload)
-    app.library = library  # type: ignore[attr-defined]  # tests and shutdown reach the clean-up timers
+    app.library = library  # tests and shutdown reach the clean-up timers
     return app

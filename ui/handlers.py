@@ -219,8 +219,9 @@ class ChatController:
         """
         owner, chat, history, answers = session.load(saved)
         owner = owner or new_owner()
-        if request is not None and getattr(request, "session_hash", None):
-            self.library.attach(request.session_hash, owner)
+        tab = getattr(request, "session_hash", None) if request is not None else None
+        if tab:
+            self.library.attach(tab, owner)
         choices = labels.doc_choices(self.library.visible(owner))
         ids = [d for _label, d in choices]
         last = _last(answers)
@@ -232,8 +233,9 @@ class ChatController:
 
     def unload(self, request: gr.Request | None = None) -> None:
         """A tab closed (or reloaded): its browser's uploads go when no tab of it is left."""
-        if request is not None and getattr(request, "session_hash", None):
-            self.library.detach(request.session_hash)
+        tab = getattr(request, "session_hash", None) if request is not None else None
+        if tab:
+            self.library.detach(tab)
 
     def new_chat(self, owner: str) -> tuple[Any, ...]:
         """Start over: chat, memory, answers and highlights (the uploads stay).
