@@ -6,7 +6,7 @@ packaged all-MiniLM-L6-v2 weights and writes ``assistant/models/reader/``: only 
 that training changed (the word-embedding matrix is frozen and taken from the packaged base
 model at load time) in fp16, and ``reader.json`` with the settings inference must repeat.
 
-Why these choices: TRAINING.md measured that a quarter of the SQuAD dev pairs trains as
+Why these choices: docs/training.md records that a quarter of the SQuAD dev pairs trains as
 well as all of them, so on a CPU (2 cores) a few thousand pairs in one epoch is a real
 option (``--max-pairs``); on a GPU use everything. The span head is trained jointly (on
 positives: the gold answer; on negatives: the [CLS] position, SQuAD 2.0 style) so the same
