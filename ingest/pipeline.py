@@ -27,7 +27,7 @@ from assistant.errors import IngestError
 from assistant.settings import Settings
 from assistant.types import Document
 from ingest.legacy import has_legacy
-from ingest.loaders import collect_files, load_bytes, load_file
+from ingest.loaders import SUPPORTED, collect_files, load_bytes, load_file
 from ingest.prepare import StepProgress, prepare_many
 from ingest.repair import repair
 from ingest.writer import IndexWriter
@@ -91,6 +91,8 @@ def _groups(docs: Iterable[Document], limit: int | None = None) -> Iterator[list
 
 class Ingestor:
     """Writes documents into the index; one instance reuses its Chroma client and model."""
+
+    supported: frozenset[str] = frozenset(SUPPORTED)  # file name endings it reads
 
     def __init__(
         self,
@@ -218,10 +220,14 @@ class Ingestor:
         report.seconds = time.perf_counter() - t0
         return report
 
+    def load_upload(self, name: str, data: bytes) -> Document:
+        """An upload's bytes as a ``Document`` named by its file name (raises ``IngestError``)."""
+        return load_bytes(data, Path(Path(name).name), self.settings.max_file_bytes)
+
     def ingest_upload(self, name: str, data: bytes) -> IngestReport:
         """Ingest bytes that came from the web page under the file name ``name``."""
         try:
-            doc = load_bytes(data, Path(Path(name).name), self.settings.max_file_bytes)
+            doc = self.load_upload(name, data)
         except IngestError as exc:
             return IngestReport(errors=[exc])
         return self.ingest_documents([doc])

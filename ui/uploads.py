@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -22,7 +22,6 @@ from urllib.parse import unquote
 import gradio as gr
 
 from assistant import AssistantError
-from ingest.loaders import SUPPORTED
 from ui import labels, render
 from ui.ids import display_name, owner_of
 from ui.library import Library
@@ -36,10 +35,13 @@ class Cancelled(Exception):
     """Raised inside the indexing worker when the visitor pressed Cancel."""
 
 
-def check_file(path: Path, limit: int) -> str:
-    """Why a file cannot be indexed before reading it (type, emptiness, size); '' if fine."""
+def check_file(path: Path, limit: int, supported: Collection[str]) -> str:
+    """Why a file cannot be indexed before reading it (type, emptiness, size); '' if fine.
+
+    ``supported``: the file name endings the indexer reads (``Indexer.supported``).
+    """
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED:
+    if suffix not in supported:
         return f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html or .pdf"
     try:
         size = path.stat().st_size
@@ -95,7 +97,8 @@ class DocumentsController:
                    cancel: threading.Event) -> str | None:
         """Index one file in the worker; sends FileProgress updates; returns the doc id it changed."""
         name = path.name
-        problem = check_file(path, self.library.assistant.settings.max_file_bytes)
+        problem = check_file(path, self.library.assistant.settings.max_file_bytes,
+                             self.library.ingestor.supported)
         if problem:
             report.put((i, render.FileProgress(name, "failed", message=problem)))
             return None
