@@ -56,7 +56,6 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     errors: list[IngestError] = field(default_factory=list)
     sentences: int = 0
-    chunks: int = 0  # kept for callers of the old report; the index no longer holds chunks
     seconds: float = 0.0
     recovered: list[str] = field(default_factory=list)  # documents a killed ingest had left marked
 
