@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE=1
 export ANONYMIZED_TELEMETRY=False
 export GRADIO_ANALYTICS_ENABLED=False
 
-.PHONY: setup index run test test-quick eval bench bench-scale loadtest lint browser clean decision-model train-reader reader-device-kit
+.PHONY: setup index run test test-quick eval bench bench-scale loadtest lint typecheck browser clean decision-model train-reader reader-device-kit
 
 setup: $(STAMP)
 
@@ -80,6 +80,11 @@ reader-device-kit: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+
+# mypy over ingest/ and ui/ (config: [tool.mypy] in pyproject.toml). Not a test: a first run,
+# with no .mypy_cache, reads the typed libraries (gradio, numpy, chromadb) for about a minute.
+typecheck: setup
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf .index .pytest_cache

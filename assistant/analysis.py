@@ -518,10 +518,6 @@ def _named_noun(q: str) -> str:
     return m.group(1) if m else ""
 
 
-# The earlier name of ``Question`` (kept so outside code that imports it still works).
-QuestionInfo = Question
-
-
 def _list_labels(q: str) -> frozenset[str]:
     """Entity labels a list question's items carry: countries are GPEs, leaders are PERSONs."""
     if re.search(rf"\b({COUNTRY_NOUNS})\b", q):

@@ -4,7 +4,7 @@ Why sentences: the product cites sentences, so it ranks them directly; neighbour
 later as context. Why hybrid: BM25 catches rare exact terms (names, figures) that MiniLM
 blurs; MiniLM catches paraphrases with no shared words. The fusion (weighted sum of
 per-query min-max-normalised scores, or reciprocal rank fusion) is chosen by measurement on
-the eval set (see README, "Retrieval").
+the eval set (see docs/architecture.md, "How an answer is made", step 2).
 
 Scale: the BM25 index and each sentence's terms can come from the index's query cache
 (``bm25_dir``, ``terms``: memory-mapped, nothing re-tokenised at start-up); ``top`` picks the

@@ -81,8 +81,6 @@ class Settings:
     top_k: int = 8  # sentences considered by the answerer
     # The learned decision model (assistant/decision): empty = the shipped assistant/models/decision.json
     decision_model: str = ""
-    chunk_sentences: int = 3
-    chunk_overlap: int = 1
     max_question_chars: int = 2000
     max_file_bytes: int = 20_000_000
     max_top_k: int = 100  # the largest top_k a caller may ask for
@@ -126,6 +124,7 @@ class Settings:
 
     @property
     def chunks_collection(self) -> str:
+        """The chunk collection of a schema-1 index: only ever deleted (``ingest.legacy``)."""
         return f"{self.collection_prefix}_chunks"
 
     @property
@@ -148,8 +147,6 @@ class Settings:
             chroma_port=int(os.environ.get("CHROMA_PORT", d.chroma_port)),
             top_k=_int("TOP_K", d.top_k),
             decision_model=_env("DECISION_MODEL", d.decision_model),
-            chunk_sentences=_int("CHUNK_SENTENCES", d.chunk_sentences),
-            chunk_overlap=_int("CHUNK_OVERLAP", d.chunk_overlap),
             max_question_chars=_int("MAX_QUESTION_CHARS", d.max_question_chars),
             max_file_bytes=_int("MAX_FILE_BYTES", d.max_file_bytes),
             max_top_k=_int("MAX_TOP_K", d.max_top_k),

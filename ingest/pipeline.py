@@ -26,9 +26,11 @@ from assistant.embedder import Embedder
 from assistant.errors import IngestError
 from assistant.settings import Settings
 from assistant.types import Document
-from ingest.loaders import collect_files, load_bytes, load_file
-from ingest.sentences import split_sentences
-from ingest.writer import IndexWriter, PreparedDocument
+from ingest.legacy import has_legacy
+from ingest.loaders import SUPPORTED, collect_files, load_bytes, load_file
+from ingest.prepare import StepProgress, prepare_many
+from ingest.repair import repair
+from ingest.writer import IndexWriter
 
 GROUP_SENTENCES = 4096  # sentences prepared and written together (bounds memory, keeps batches big)
 MODEL_BATCH = 16  # length-sorted sentences per forward pass: little padding, stays in cache (measured)
@@ -54,7 +56,6 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     errors: list[IngestError] = field(default_factory=list)
     sentences: int = 0
-    chunks: int = 0  # kept for callers of the old report; the index no longer holds chunks
     seconds: float = 0.0
     recovered: list[str] = field(default_factory=list)  # documents a killed ingest had left marked
 
@@ -70,64 +71,6 @@ class IngestReport:
             f"{len(self.unchanged)} unchanged, {len(self.errors)} failed), {self.sentences} sentences, "
             f"{self.seconds:.1f} s{rate}"
         )
-
-
-EMBED_BATCH = 256  # texts per embedding call when someone watches the progress (the web page)
-
-# (stage, done, total): "sentences" once split (before names are found), "embedding" after
-# each batch. It may raise (a cancelled upload): nothing has been written yet, so the index
-# stays as it was.
-StepProgress = Callable[[str, int, int], None]
-
-
-def _embed(embedder: Embedder, texts: list[str], on_step: StepProgress | None) -> Any:
-    if on_step is None:
-        return embedder.embed(texts)
-    import numpy as np
-
-    parts = []
-    for i in range(0, len(texts), EMBED_BATCH):
-        parts.append(embedder.embed(texts[i : i + EMBED_BATCH]))
-        on_step("embedding", min(i + EMBED_BATCH, len(texts)), len(texts))
-    return np.vstack(parts)
-
-
-def prepare_many(
-    docs: list[Document], embedder: Embedder, with_entities: bool = True, on_step: StepProgress | None = None
-) -> tuple[list[PreparedDocument], list[IngestError]]:
-    """Split, annotate and embed ``docs`` together (pure apart from the models)."""
-    split: list[tuple[Document, list]] = []
-    errors: list[IngestError] = []
-    for doc in docs:
-        sentences = split_sentences(doc.text, doc.doc_id)
-        if sentences:
-            split.append((doc, sentences))
-        else:
-            errors.append(IngestError(doc.source or doc.doc_id, "has no sentences to index"))
-    if on_step and split:
-        on_step("sentences", 0, sum(len(s) for _d, s in split))
-    if with_entities and split:
-        from ingest.annotate import annotate_many
-
-        annotated = annotate_many([(d.text, s) for d, s in split])
-        split = [(d, a) for (d, _s), a in zip(split, annotated, strict=True)]
-    texts = [s.text for _d, sents in split for s in sents]
-    vectors = _embed(embedder, texts, on_step) if texts else None
-    out: list[PreparedDocument] = []
-    at = 0
-    for doc, sents in split:
-        out.append(PreparedDocument(doc, sents, vectors[at : at + len(sents)]))
-        at += len(sents)
-    return out, errors
-
-
-def prepare(doc: Document, embedder: Embedder, settings: Settings | None = None,
-            with_entities: bool = True) -> PreparedDocument:
-    """One document's ``prepare_many`` (raises ``IngestError`` when it has no sentences)."""
-    prepared, errors = prepare_many([doc], embedder, with_entities)
-    if errors:
-        raise errors[0]
-    return prepared[0]
 
 
 def _groups(docs: Iterable[Document], limit: int | None = None) -> Iterator[list[Document]]:
@@ -147,6 +90,8 @@ def _groups(docs: Iterable[Document], limit: int | None = None) -> Iterator[list
 
 class Ingestor:
     """Writes documents into the index; one instance reuses its Chroma client and model."""
+
+    supported: frozenset[str] = frozenset(SUPPORTED)  # file name endings it reads
 
     def __init__(
         self,
@@ -178,6 +123,12 @@ class Ingestor:
             self._writer.cols  # noqa: B018 - opens (and locks) the index now, with a clear error
             self._client = self._writer.client
         return self._writer
+
+    def release_writer(self) -> None:
+        """Close the writer (releasing the index lock) and forget it: the next use reopens."""
+        if self._writer is not None:
+            self._writer.close()
+        self._writer = None
 
     def stored_hash(self, doc_id: str) -> str | None:
         """The content hash the index holds for ``doc_id`` (None when absent)."""
@@ -219,8 +170,6 @@ class Ingestor:
         is added, so documents uploaded into it are never left behind (see ingest.repair)."""
         if getattr(self, "_upgrading", False):
             return
-        from ingest.repair import has_legacy, repair
-
         if has_legacy(self.writer.client, self.settings):
             self._upgrading = True
             try:
@@ -270,10 +219,14 @@ class Ingestor:
         report.seconds = time.perf_counter() - t0
         return report
 
+    def load_upload(self, name: str, data: bytes) -> Document:
+        """An upload's bytes as a ``Document`` named by its file name (raises ``IngestError``)."""
+        return load_bytes(data, Path(Path(name).name), self.settings.max_file_bytes)
+
     def ingest_upload(self, name: str, data: bytes) -> IngestReport:
         """Ingest bytes that came from the web page under the file name ``name``."""
         try:
-            doc = load_bytes(data, Path(Path(name).name), self.settings.max_file_bytes)
+            doc = self.load_upload(name, data)
         except IngestError as exc:
             return IngestReport(errors=[exc])
         return self.ingest_documents([doc])

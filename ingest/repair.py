@@ -14,13 +14,48 @@ text is stored, so whatever else is damaged can be rebuilt from it:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
+from assistant.embedder import Embedder
 from assistant.settings import Settings
 from assistant.store import ManifestEntry, doc_key
 from assistant.types import Document
-from ingest.pipeline import Ingestor, prepare_many
+from ingest.legacy import drop_legacy, legacy_documents
+from ingest.prepare import prepare_many
+from ingest.writer import IndexWriter
+
+
+class Ingested(Protocol):
+    """What repair reads of an ingest run's report (``ingest.pipeline.IngestReport``)."""
+
+    added: list[str]
+    replaced: list[str]
+    unchanged: list[str]
+
+
+class Repairable(Protocol):
+    """The ingestor a repair works through (``ingest.pipeline.Ingestor``).
+
+    A protocol, not an import: the pipeline runs a repair when it meets an old index, so
+    importing the pipeline here would make the two modules import each other.
+    """
+
+    settings: Settings
+    with_entities: bool
+
+    @property
+    def writer(self) -> IndexWriter: ...
+
+    @property
+    def embedder(self) -> Embedder: ...
+
+    def ingest_documents(self, documents: Iterable[Document]) -> Ingested: ...
+
+    def refresh_cache(self) -> None: ...
+
+    def release_writer(self) -> None: ...
 
 
 @dataclass
@@ -42,36 +77,7 @@ class RepairReport:
                 f"{len(self.rebuilt)} documents rebuilt from their stored text{lost}")
 
 
-def has_legacy(client: Any, settings: Settings) -> bool:
-    """Does the index still hold schema-1 collections (written by the previous version)?"""
-    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-    return settings.documents_collection in names
-
-
-def _legacy_documents(client: Any, ingestor: Ingestor) -> list[Document]:
-    """The documents of a schema-1 index (llama-index nodes), or [] when there is none."""
-    s = ingestor.settings
-    if not has_legacy(client, s):
-        return []
-    got = client.get_collection(s.documents_collection, embedding_function=None).get(
-        include=["documents", "metadatas"])
-    docs = []
-    for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
-        doc_id = str(meta.get("doc_id") or meta.get("document_id"))
-        docs.append(Document(doc_id, text or "", str(meta.get("source", "")),
-                             str(meta.get("content_hash", "")), str(meta.get("title", doc_id))))
-    return docs
-
-
-def _drop_legacy(client: Any, ingestor: Ingestor) -> None:
-    s = ingestor.settings
-    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-    for name in (s.sentences_collection, s.chunks_collection, s.documents_collection):
-        if name in names:
-            client.delete_collection(name)
-
-
-def _broken_documents(ingestor: Ingestor) -> tuple[list[Document], list[str]]:
+def _broken_documents(ingestor: Repairable) -> tuple[list[Document], list[str]]:
     """Current documents whose sentence rows are incomplete: (rebuildable, text lost)."""
     writer = ingestor.writer
     counts: Counter[str] = Counter()
@@ -93,16 +99,16 @@ def _broken_documents(ingestor: Ingestor) -> tuple[list[Document], list[str]]:
     return docs, sorted(e.doc_id for e in broken.values() if e.doc_id not in found)
 
 
-def repair(ingestor: Ingestor) -> RepairReport:
+def repair(ingestor: Repairable) -> RepairReport:
     """Repair the index of ``ingestor`` (see the module docstring)."""
     report = RepairReport()
     writer = ingestor.writer
     try:
-        legacy = _legacy_documents(writer.client, ingestor)
+        legacy = legacy_documents(writer.client, ingestor.settings)
         if legacy:
             up = ingestor.ingest_documents(legacy)
             report.upgraded = up.added + up.replaced + up.unchanged
-            _drop_legacy(ingestor.writer.client, ingestor)
+            drop_legacy(ingestor.writer.client, ingestor.settings)
             writer = ingestor.writer
         report.unfinished = writer.recover().unfinished
         report.orphan_rows = writer.remove_orphans()
@@ -123,5 +129,5 @@ def repair(ingestor: Ingestor) -> RepairReport:
         report.documents = len(writer.manifest)
     finally:
         writer.close()
-        ingestor._writer = None
+        ingestor.release_writer()
     return report

@@ -131,8 +131,8 @@ def _blocks(text: str) -> Iterator[tuple[int, int, bool]]:
     lines = list(_line_spans(text))
     block_start: int | None = None
     block_end = 0
-    marker_alone = False  # the previous non-blank line was a bare bullet
-    in_item = False
+    in_item = False  # the open block is a list item (so the line after it may continue it)
+    marker_alone = False  # the last non-blank line was a bare bullet: this line is an item
     for idx, (s, e) in enumerate(lines):
         raw = text[s:e]
         stripped = raw.strip()
@@ -144,31 +144,32 @@ def _blocks(text: str) -> Iterator[tuple[int, int, bool]]:
         ls = s + (len(raw) - len(raw.lstrip()))
         le = s + len(raw.rstrip())
         nxt = lines[idx + 1] if idx + 1 < len(lines) else None
-        item_at = None if in_item and block_start is not None else _item_text_start(text, ls, le)
-        if item_at is not None or marker_alone:
-            if block_start is not None:
-                yield block_start, block_end, False
-            if item_at == le:  # "•" alone: its text is on the next line
-                block_start, marker_alone = None, True
-                continue
-            block_start, block_end = (ls if item_at is None else item_at), le
-            marker_alone, in_item = False, True
-        elif in_item and block_start is not None:
-            block_end = le  # an indented continuation of the item (checked below)
+        if in_item:
+            block_end = le  # the indented rest of the open item
         else:
-            next_text = text[nxt[0] : nxt[1]].strip() if nxt else ""
-            if block_start is None and _looks_like_heading(stripped, next_text):
-                yield ls, le, True
+            item_at = _item_text_start(text, ls, le)
+            if item_at == le:  # "•" alone: its text is on the next line
+                marker_alone = True
                 continue
-            if block_start is None:
-                block_start = ls
-            block_end = le
-            if not (stripped[-1] in TERMINALS + CLOSERS or not next_text or _is_item_line(text, nxt)):
+            if item_at is None and marker_alone:
+                item_at = ls
+            marker_alone = False
+            if item_at is None:
+                next_text = text[nxt[0] : nxt[1]].strip() if nxt else ""
+                if block_start is None and _looks_like_heading(stripped, next_text):
+                    yield ls, le, True
+                    continue
+                if block_start is None:
+                    block_start = ls
+                block_end = le
+                if stripped[-1] in TERMINALS + CLOSERS or not next_text or _is_item_line(text, nxt):
+                    yield block_start, block_end, False
+                    block_start = None
                 continue
-            yield block_start, block_end, False
-            block_start = None
-            continue
-        if not _continues_item(text, nxt):
+            if block_start is not None:  # a paragraph the item interrupts
+                yield block_start, block_end, False
+            block_start, block_end, in_item = item_at, le, True
+        if block_start is not None and not _continues_item(text, nxt):  # (an item is open here)
             yield block_start, block_end, False
             block_start, in_item = None, False
     if block_start is not None:

@@ -2,8 +2,8 @@
 
 Why a module of its own: ``tests/test_hostile.py`` runs every case as a test, and the same
 cases can be tallied (tried / handled / crashed / mishandled) against any checkout with
-``python tests/hostile_cases.py`` — that is how README's "Reliability" counts were measured,
-before and after the fixes. The cases are generated systematically (every control character,
+``python tests/hostile_cases.py`` — that is how the "Reliability" counts of docs/measurements.md
+were measured, before and after the fixes. The cases are generated systematically (every control character,
 every odd type for every argument, one question per script), never tuned to the answers.
 
 A case is *handled* when ``ask()`` returns an ``Answer`` within the time bound that keeps the
@@ -480,7 +480,7 @@ def run_file(case: FileCase) -> tuple[str, str]:
 
 
 def tally() -> int:
-    """Run every case once and print the counts (the README's before/after numbers)."""
+    """Run every case once and print the counts (the before/after numbers of docs/measurements.md)."""
     import tempfile
 
     bot = build_assistant()

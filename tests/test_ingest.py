@@ -184,7 +184,7 @@ def test_cli_repair_cleans_an_interrupted_ingest(
     from dataclasses import replace
 
     from assistant.types import Document
-    from ingest.pipeline import prepare
+    from ingest.prepare import prepare
 
     new = Document("article.txt", article_text + " One more sentence.", str(f), "h2", "article")
     writer._put_manifest([replace(entry, pending="h2", pending_sentences=39)])
@@ -230,3 +230,15 @@ def test_quoted_names_after_naming_verbs_become_entities() -> None:
     spans = quoted_names(text)
     assert [(text[a:b], label) for a, b, _t, label in spans] == [
         ("Blue Heron", "WORK_OF_ART"), ("Green Road", "WORK_OF_ART")]  # not what she said
+
+
+def test_an_upload_is_read_under_its_file_name_only(tmp_settings: Settings, fake_embedder) -> None:
+    """The web chat reads uploads through the ingestor: a path in the name never reaches the id."""
+    ing = _ingestor(tmp_settings, fake_embedder)
+    doc = ing.load_upload("../../elsewhere/notes.md", b"- a first point\n- a second point\n")
+    assert doc.doc_id == "notes.md" and doc.text.startswith("- a first point")
+    assert {".txt", ".md", ".html", ".pdf"} <= ing.supported
+    from assistant.errors import IngestError
+
+    with pytest.raises(IngestError, match="unsupported"):
+        ing.load_upload("slides.pptx", b"PK")

@@ -12,8 +12,7 @@ pytest.importorskip("transformers")
 
 from assistant.settings import default_model_path  # noqa: E402
 from train.base_fp16 import write_fp16_base  # noqa: E402
-from train.reader_export import load_trained  # noqa: E402
-from train.reader_train import Reader, save  # noqa: E402
+from train.reader_model import Reader, load_trained, save  # noqa: E402
 
 
 @pytest.mark.slow

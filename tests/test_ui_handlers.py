@@ -13,6 +13,7 @@ import pytest
 
 from assistant import Answer, Citation, Document, Sentence
 from assistant.settings import Settings
+from ingest.loaders import SUPPORTED, load_bytes
 from ingest.pipeline import IngestReport
 from ui import session
 from ui.handlers import PENDING_HTML, ChatController
@@ -73,10 +74,15 @@ class FakeAssistant:
 class FakeIngestor:
     """Writes into the fake assistant's dict; reports embedding progress in steps."""
 
+    supported = frozenset(SUPPORTED)
+
     def __init__(self, assistant: FakeAssistant, steps: int = 4, step_s: float = 0.0) -> None:
         self.assistant, self.steps, self.step_s = assistant, steps, step_s
         self.written: list[str] = []
         self.deleted: list[str] = []
+
+    def load_upload(self, name: str, data: bytes) -> Document:
+        return load_bytes(data, Path(Path(name).name), self.assistant.settings.max_file_bytes)
 
     def ingest_documents(self, docs: list[Document], on_step: Any = None, **_kw: Any) -> IngestReport:
         doc = docs[0]

@@ -22,8 +22,7 @@ from pathlib import Path
 
 import torch
 
-from assistant.settings import default_model_path
-from train.reader_train import MODEL_DIR, Reader
+from train.reader_model import MODEL_DIR, Reader, load_trained
 
 
 class _Exportable(torch.nn.Module):
@@ -40,25 +39,6 @@ class _Exportable(torch.nn.Module):
         logit = self.reader.answer_head(self.reader.pooled(h))
         span = self.reader.span_head(h)
         return logit, span
-
-
-def load_trained(model_dir: Path, base: Path | None = None) -> Reader:
-    """The torch reader: base weights (default: the packaged ones) + the tensors training
-    changed, from ``reader.safetensors`` or the shards ``reader-0000N.safetensors``."""
-    from safetensors.torch import load_file
-
-    meta = json.loads((model_dir / "reader.json").read_text(encoding="utf-8"))
-    reader = Reader(base or Path(default_model_path()), meta.get("pool", "cls"))
-    files = sorted(model_dir.glob("reader-*.safetensors")) or [model_dir / "reader.safetensors"]
-    state = {}
-    for f in files:
-        for k, v in load_file(str(f)).items():
-            key = k if k.startswith(("answer_head", "span_head")) else f"bert.{k}"
-            state[key] = v.float()
-    missing, unexpected = reader.load_state_dict(state, strict=False)
-    assert not unexpected, unexpected
-    assert set(missing) <= {"bert.embeddings.word_embeddings.weight", "bert.embeddings.position_ids"}, missing
-    return reader.eval()
 
 
 def export(model_dir: Path, out_dir: Path, keep_fp32: Path | None = None) -> Path:

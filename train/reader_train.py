@@ -6,7 +6,7 @@ packaged all-MiniLM-L6-v2 weights and writes a model folder: only the tensors
 that training changed (the word-embedding matrix is frozen and taken from the packaged base
 model at load time) in fp16, and ``reader.json`` with the settings inference must repeat.
 
-Why these choices: TRAINING.md measured that a quarter of the SQuAD dev pairs trains as
+Why these choices: docs/training.md records that a quarter of the SQuAD dev pairs trains as
 well as all of them, so on a CPU (2 cores) a few thousand pairs in one epoch is a real
 option (``--max-pairs``); on a GPU use everything. The span head is trained jointly (on
 positives: the gold answer; on negatives: the [CLS] position, SQuAD 2.0 style) so the same
@@ -25,46 +25,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from train.reader_runtime import second_text  # the layout inference repeats: one definition
 from assistant.settings import default_model_path
 from train.reader_data import HELD_OUT, Pair, build_pairs, split_by_article
+from train.reader_model import MODEL_DIR, POOLS, Reader, load_trained, save
+from train.reader_runtime import second_text  # the layout inference repeats: one definition
 
-MODEL_DIR = Path(__file__).resolve().parents[1] / "assistant" / "models" / "reader"
-POOLS = ("cls", "pooler")
 CONTEXT_TOKENS = 24  # words of the previous sentence kept after the candidate (truncated first)
-
-
-class Reader(nn.Module):
-    """BERT encoder + a 1-logit "this sentence answers" head + start/end span logits."""
-
-    def __init__(self, base: Path, pool: str = "cls") -> None:
-        super().__init__()
-        from transformers import BertModel
-
-        if pool not in POOLS:
-            raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
-        self.pool = pool
-        self.bert = BertModel.from_pretrained(
-            str(base), add_pooling_layer=pool == "pooler", torch_dtype=torch.float32
-        )
-        hidden = self.bert.config.hidden_size
-        self.answer_head = nn.Linear(hidden, 1)
-        self.span_head = nn.Linear(hidden, 2)
-
-    def forward(self, ids, types, mask):
-        h = self.bert(input_ids=ids, token_type_ids=types, attention_mask=mask).last_hidden_state
-        logit = self.answer_head(self.pooled(h)).squeeze(-1)
-        span = self.span_head(h)
-        neg = torch.finfo(span.dtype).min
-        span = span.masked_fill(~mask.bool().unsqueeze(-1), neg)
-        return logit, span[..., 0], span[..., 1]
-
-    def pooled(self, h: torch.Tensor) -> torch.Tensor:
-        """What the answer head reads: the [CLS] state, or BERT's pre-trained pooler over it.
-
-        Why "pooler": the base ships the dense+tanh layer BERT learnt on its sentence-pair
-        pre-training task, a head start for a sentence-pair judgement."""
-        return self.bert.pooler(h) if self.pool == "pooler" else h[:, 0]
 
 
 def encode(tok, pairs: list[Pair], max_len: int) -> list[dict]:
@@ -154,39 +120,6 @@ def evaluate(model: Reader, items: list[dict], pairs: list[Pair], device: str) -
     return {"auc": round(auc, 4), "top1": round(top1, 4)}
 
 
-def save(model: Reader, out_dir: Path, meta: dict, shard_mb: float = 0) -> None:
-    """Write the changed tensors in fp16 (the word embeddings come from the base at load).
-
-    ``shard_mb`` > 0 splits them over ``reader-00001.safetensors``, ... of at most that size
-    each: files coming back from the GPU machine are limited to 16 MiB."""
-    from safetensors.torch import save_file
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tensors = {}
-    for k, v in model.state_dict().items():
-        if k == "bert.embeddings.word_embeddings.weight" or k.endswith("position_ids"):
-            continue
-        name = k.removeprefix("bert.")
-        tensors[name] = v.detach().to("cpu", torch.float16).contiguous()
-    for old in out_dir.glob("reader*.safetensors"):
-        old.unlink()
-    if shard_mb <= 0:
-        save_file(tensors, str(out_dir / "reader.safetensors"))
-    else:
-        shards: list[dict] = [{}]
-        size = 0
-        for name, t in tensors.items():
-            nbytes = t.numel() * t.element_size()
-            if shards[-1] and size + nbytes > shard_mb * 1e6:
-                shards.append({})
-                size = 0
-            shards[-1][name] = t
-            size += nbytes
-        for i, shard in enumerate(shards, 1):
-            save_file(shard, str(out_dir / f"reader-{i:05d}.safetensors"))
-    (out_dir / "reader.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-
-
 def _schedule(step: int, total: int, warmup: int) -> float:
     if step < warmup:
         return (step + 1) / warmup
@@ -222,8 +155,6 @@ def train(args: argparse.Namespace) -> dict:
     valid_items = encode(tok, valid_pairs, args.max_len)
     model = Reader(base, args.pool)
     if args.init:  # continue from an earlier run (e.g. a CPU run in several sittings)
-        from train.reader_export import load_trained
-
         model = load_trained(Path(args.init), base)
     model = model.to(device).train()
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)

@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from ui.handlers import BACKENDS, ChatController
+from ui.indexer import Indexer
 from ui.library import Library
 from ui.server import discarding  # uploaded temp files go once indexed or refused
 from ui.style import SCROLL_JS
@@ -184,7 +185,7 @@ def _wire_documents(p: Page, ctl: ChatController, docs: DocumentsController) -> 
                          ).then(None, js=SCROLL_JS)
 
 
-def build_app(assistant: Any, ingestor: Any, examples: tuple[str, ...] = EXAMPLES) -> gr.Blocks:
+def build_app(assistant: Any, ingestor: Indexer, examples: tuple[str, ...] = EXAMPLES) -> gr.Blocks:
     """Build the web chat over ``assistant`` (answers) and ``ingestor`` (uploads)."""
     library = Library(assistant, ingestor)
     library.purge_orphans()  # uploads of browsers from an earlier run: no tab can own them now
@@ -208,5 +209,5 @@ def build_app(assistant: Any, ingestor: Any, examples: tuple[str, ...] = EXAMPLE
             docs.lists, p("owner", "doc_filter", "viewer"), p("docs_list", "doc_filter", "viewer"),
             api_visibility="private")
         app.unload(ctl.unload)
-    app.library = library  # type: ignore[attr-defined]  # tests and shutdown reach the clean-up timers
+    app.library = library  # tests and shutdown reach the clean-up timers
     return app

@@ -11,14 +11,14 @@ import html
 from collections.abc import Mapping, Sequence
 
 from assistant import Answer, Citation, Document
-from ui import render
+from ui.labels import doc_label, position_label, quote_text
 
 REFUSAL_LINE = "The documents don't say."
 
 
 def _source_line(n: int, c: Citation, documents: Mapping[str, Document] | None) -> str:
-    where = f"{render.doc_label(c.doc_id, documents)}, {render.position_label(c)}"
-    quote = " ".join(render.quote_text(c, documents).split())
+    where = f"{doc_label(c.doc_id, documents)}, {position_label(c)}"
+    quote = " ".join(quote_text(c, documents).split())
     return f"[{n}] {where}: “{quote}”"
 
 
@@ -73,8 +73,8 @@ def conversation_html(answers: Sequence[Answer], documents: Mapping[str, Documen
         if cites and not a.error:
             label = "Related sentences (not sources)" if a.refused else "Sources"
             items = "".join(
-                f'<li><span class="where">{esc(render.doc_label(c.doc_id, documents))}, '
-                f'{esc(render.position_label(c))}:</span> “{esc(render.quote_text(c, documents))}”</li>'
+                f'<li><span class="where">{esc(doc_label(c.doc_id, documents))}, '
+                f'{esc(position_label(c))}:</span> “{esc(quote_text(c, documents))}”</li>'
                 for c in cites)
             body.append(f'<p>{label}:</p><ol class="sources">{items}</ol>')
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'

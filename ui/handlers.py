@@ -23,7 +23,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, AssistantError
-from ui import export, render, session
+from ui import export, labels, render, session
 from ui.library import Library, new_owner
 from ui.session import Answers, Messages
 
@@ -84,7 +84,7 @@ class ChatController:
     def _viewer(docs: dict[str, Any], value: str | None) -> Any:
         """The Document selector showing ``value``, always with this browser's current choices
         (Gradio checks a value against the choices it last sent; a stale list drops the value)."""
-        return gr.update(choices=render.doc_choices(docs), value=value if value in docs else None)
+        return gr.update(choices=labels.doc_choices(docs), value=value if value in docs else None)
 
     # -- the source panel --------------------------------------------------------------------------
     def source_html(self, owner: str, doc_id: str | None, answer: Answer | None = None,
@@ -165,7 +165,7 @@ class ChatController:
             yield (_with_reply(chat, render.error_html(answer)), *same)
             return
         docs = self.library.visible(owner)
-        only = [render.doc_label(d, docs) for d in (doc_filter or []) if d in docs]
+        only = [labels.doc_label(d, docs) for d in (doc_filter or []) if d in docs]
         if not answer.error:
             for prefix in _chunks(answer.text):
                 shown = render.answer_html(answer, docs, partial=prefix, answer_no=no)
@@ -219,9 +219,10 @@ class ChatController:
         """
         owner, chat, history, answers = session.load(saved)
         owner = owner or new_owner()
-        if request is not None and getattr(request, "session_hash", None):
-            self.library.attach(request.session_hash, owner)
-        choices = render.doc_choices(self.library.visible(owner))
+        tab = getattr(request, "session_hash", None) if request is not None else None
+        if tab:
+            self.library.attach(tab, owner)
+        choices = labels.doc_choices(self.library.visible(owner))
         ids = [d for _label, d in choices]
         last = _last(answers)
         evidence = _evidence(last) if last else []
@@ -232,8 +233,9 @@ class ChatController:
 
     def unload(self, request: gr.Request | None = None) -> None:
         """A tab closed (or reloaded): its browser's uploads go when no tab of it is left."""
-        if request is not None and getattr(request, "session_hash", None):
-            self.library.detach(request.session_hash)
+        tab = getattr(request, "session_hash", None) if request is not None else None
+        if tab:
+            self.library.detach(tab)
 
     def new_chat(self, owner: str) -> tuple[Any, ...]:
         """Start over: chat, memory, answers and highlights (the uploads stay).

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant import AssistantError, Document
-from ingest.loaders import load_bytes
 from ui.ids import display_name, owner_of, upload_id
+from ui.indexer import Indexer
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +34,9 @@ def new_owner() -> str:
 
 
 class Library:
-    """The documents each browser may see and change, over one ``Assistant`` and ``Ingestor``."""
+    """The documents each browser may see and change, over one ``Assistant`` and ``Indexer``."""
 
-    def __init__(self, assistant: Any, ingestor: Any) -> None:
+    def __init__(self, assistant: Any, ingestor: Indexer) -> None:
         self.assistant = assistant
         self.ingestor = ingestor
         self.writable = bool(getattr(assistant.settings, "ui_corpus_writable", False))
@@ -89,7 +89,7 @@ class Library:
     # -- changing ----------------------------------------------------------------------------------
     def prepare_upload(self, owner: str, name: str, data: bytes) -> Document:
         """Read an upload into a ``Document`` under this browser's id (raises ``IngestError``)."""
-        doc = load_bytes(data, Path(Path(name).name), self.assistant.settings.max_file_bytes)
+        doc = self.ingestor.load_upload(name, data)
         return doc if self.writable else replace(doc, doc_id=upload_id(owner, doc.doc_id))
 
     def delete(self, owner: str, doc_id: str) -> str:

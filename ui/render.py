@@ -17,7 +17,9 @@ from urllib.parse import quote
 
 from assistant import Answer, Citation, Document
 from ui import reader
-from ui.ids import display_name, owner_of
+from ui.export import answer_markdown
+from ui.ids import display_name
+from ui.labels import doc_label, position_label, quote_text
 
 REFUSAL_HEADING = "The documents don't say"
 UNSURE_HEADING = "Not sure — these passages may hold the answer"
@@ -42,26 +44,6 @@ def _lines(text: str) -> str:
     return "<br>".join(esc(line) for line in text.split("\n"))
 
 
-def position_label(c: Citation) -> str:
-    """Where a sentence sits, for people: 1-based sentence number, raw character offsets."""
-    return f"sentence {c.sentence_id + 1}, chars {c.start}–{c.end}"
-
-
-def doc_label(doc_id: str, documents: Mapping[str, Document] | None = None) -> str:
-    """A document's display name: its title when it has one, else its id (never a session token).
-
-    A browser's upload says so: it may share its name with a shared document.
-    """
-    doc = (documents or {}).get(doc_id)
-    name = (doc.title or display_name(doc_id)) if doc else display_name(doc_id)
-    return f"{name} (your upload)" if owner_of(doc_id) else name
-
-
-def doc_choices(documents: Mapping[str, Document]) -> list[tuple[str, str]]:
-    """(label, doc_id) pairs for the document selectors, sorted by the name people see."""
-    return sorted(((doc_label(d, documents), d) for d in documents), key=lambda p: (p[0].lower(), p[1]))
-
-
 def cite_href(answer_no: int, n: int) -> str:
     """The link of citation ``n`` of the conversation's answer ``answer_no``.
 
@@ -69,14 +51,6 @@ def cite_href(answer_no: int, n: int) -> str:
     (``style.HEAD``) reads which citation was chosen from it.
     """
     return f"#dq-cite-{answer_no}-{n}"
-
-
-def quote_text(c: Citation, documents: Mapping[str, Document] | None = None) -> str:
-    """A cited sentence as a reader sees it (Markdown markup hidden; offsets untouched)."""
-    doc = (documents or {}).get(c.doc_id)
-    if doc is None or not reader.is_markdown(c.doc_id) or doc.text[c.start:c.end] != c.text:
-        return c.text
-    return reader.view(doc.text, c.start, c.end, markdown=True)
 
 
 def answer_text_html(text: str, n_citations: int, answer_no: int = 0) -> str:
@@ -133,8 +107,6 @@ def _tools(answer: Answer, documents: Mapping[str, Document] | None) -> str:
     Line breaks are written as character references: a raw blank line would end the HTML
     block inside the chatbot's Markdown.
     """
-    from ui.export import answer_markdown
-
     plain = esc(answer_markdown(answer, documents)).replace("\n", "&#10;")
     return (f'<div class="dq-tools"><a class="dq-copy" href="#dq-copy">Copy answer</a></div>'
             f'<pre class="dq-plain" hidden>{plain}</pre>')

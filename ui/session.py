@@ -44,7 +44,7 @@ def _text(content: Any) -> str | None:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        parts = [p.get("text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        parts = [t for p in content if isinstance(p, dict) and isinstance(t := p.get("text"), str)]
         return "".join(parts) if len(parts) == len(content) else None
     return None
 

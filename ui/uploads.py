@@ -3,7 +3,7 @@
 Indexing runs in a worker thread and reports each step (texts embedded / total) through a
 queue; the event handler turns those reports into one progress list, so the page shows a
 single display that moves instead of Gradio's per-component overlays. Cancelling stops the
-worker before it writes anything (``ingest.pipeline.prepare`` only reads until the end), so a
+worker before it writes anything (``ingest.prepare`` only reads until the end), so a
 cancelled file leaves the index exactly as it was. After every change the document lists are
 rebuilt from the index, never from what the page was started with.
 """
@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -22,8 +22,7 @@ from urllib.parse import unquote
 import gradio as gr
 
 from assistant import AssistantError
-from ingest.loaders import SUPPORTED
-from ui import render
+from ui import labels, render
 from ui.ids import display_name, owner_of
 from ui.library import Library
 
@@ -36,10 +35,13 @@ class Cancelled(Exception):
     """Raised inside the indexing worker when the visitor pressed Cancel."""
 
 
-def check_file(path: Path, limit: int) -> str:
-    """Why a file cannot be indexed before reading it (type, emptiness, size); '' if fine."""
+def check_file(path: Path, limit: int, supported: Collection[str]) -> str:
+    """Why a file cannot be indexed before reading it (type, emptiness, size); '' if fine.
+
+    ``supported``: the file name endings the indexer reads (``Indexer.supported``).
+    """
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED:
+    if suffix not in supported:
         return f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html or .pdf"
     try:
         size = path.stat().st_size
@@ -83,7 +85,7 @@ class DocumentsController:
         else the first document, so it is never left on a value that is not in its list.
         """
         docs = self.library.visible(owner)
-        choices = render.doc_choices(docs)
+        choices = labels.doc_choices(docs)
         ordered = [d for _label, d in choices]
         kept = [d for d in (chosen or []) if d in docs]
         value = show if show in docs else current if current in docs else (ordered[0] if ordered else None)
@@ -95,7 +97,8 @@ class DocumentsController:
                    cancel: threading.Event) -> str | None:
         """Index one file in the worker; sends FileProgress updates; returns the doc id it changed."""
         name = path.name
-        problem = check_file(path, self.library.assistant.settings.max_file_bytes)
+        problem = check_file(path, self.library.assistant.settings.max_file_bytes,
+                             self.library.ingestor.supported)
         if problem:
             report.put((i, render.FileProgress(name, "failed", message=problem)))
             return None

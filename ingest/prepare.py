@@ -1,0 +1,77 @@
+"""Documents -> prepared rows: split, annotate (entities) and embed, nothing written yet.
+
+Its own module because both the ingest pipeline (new and changed files) and the repair
+(documents rebuilt from their stored text) prepare documents the same way, and the repair
+must not depend on the pipeline that calls it. Pure apart from the models: a preparation
+that fails or is cancelled has not touched the index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from assistant.embedder import Embedder
+from assistant.errors import IngestError
+from assistant.types import Document, Sentence
+from ingest.sentences import split_sentences
+from ingest.writer import PreparedDocument
+
+EMBED_BATCH = 256  # texts per embedding call when someone watches the progress (the web page)
+
+# (stage, done, total): "sentences" once split (before names are found), "embedding" after
+# each batch. It may raise (a cancelled upload): nothing has been written yet, so the index
+# stays as it was.
+StepProgress = Callable[[str, int, int], None]
+
+
+def _embed(embedder: Embedder, texts: list[str], on_step: StepProgress | None) -> Any:
+    """All ``texts`` embedded; in batches with a progress call after each when watched."""
+    if on_step is None:
+        return embedder.embed(texts)
+    import numpy as np
+
+    parts = []
+    for i in range(0, len(texts), EMBED_BATCH):
+        parts.append(embedder.embed(texts[i : i + EMBED_BATCH]))
+        on_step("embedding", min(i + EMBED_BATCH, len(texts)), len(texts))
+    return np.vstack(parts)
+
+
+def prepare_many(
+    docs: list[Document], embedder: Embedder, with_entities: bool = True, on_step: StepProgress | None = None
+) -> tuple[list[PreparedDocument], list[IngestError]]:
+    """Split, annotate and embed ``docs`` together (pure apart from the models)."""
+    split: list[tuple[Document, list[Sentence]]] = []
+    errors: list[IngestError] = []
+    for doc in docs:
+        sentences = split_sentences(doc.text, doc.doc_id)
+        if sentences:
+            split.append((doc, sentences))
+        else:
+            errors.append(IngestError(doc.source or doc.doc_id, "has no sentences to index"))
+    if on_step and split:
+        on_step("sentences", 0, sum(len(s) for _d, s in split))
+    if with_entities and split:
+        from ingest.annotate import annotate_many  # spaCy: loaded only when names are wanted
+
+        annotated = annotate_many([(d.text, s) for d, s in split])
+        split = [(d, a) for (d, _s), a in zip(split, annotated, strict=True)]
+    texts = [s.text for _d, sents in split for s in sents]
+    if not texts:
+        return [], errors
+    vectors = _embed(embedder, texts, on_step)
+    out: list[PreparedDocument] = []
+    at = 0
+    for doc, sents in split:
+        out.append(PreparedDocument(doc, sents, vectors[at : at + len(sents)]))
+        at += len(sents)
+    return out, errors
+
+
+def prepare(doc: Document, embedder: Embedder, with_entities: bool = True) -> PreparedDocument:
+    """One document's ``prepare_many`` (raises ``IngestError`` when it has no sentences)."""
+    prepared, errors = prepare_many([doc], embedder, with_entities)
+    if errors:
+        raise errors[0]
+    return prepared[0]
