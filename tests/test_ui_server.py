@@ -17,7 +17,15 @@ import pytest
 
 import ui.__main__ as ui_main
 from assistant.settings import Settings
-from ui.server import MARKER, LoginThrottle, discard_uploads, discarding, prepare_upload_dir, server_options
+from ui.server import (
+    MARKER,
+    LoginThrottle,
+    UploadGuard,
+    discard_uploads,
+    discarding,
+    prepare_upload_dir,
+    server_options,
+)
 
 
 class Clock:
@@ -107,8 +115,10 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     import gradio as gr
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", "set-below")
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)  # server_options sets it; restored after
     folder = prepare_upload_dir(tmp_path / "uploads")
-    settings = replace(Settings(), max_file_bytes=1000, login_max_failures=3, login_lockout_s=30)
+    settings = replace(Settings(), max_file_bytes=1000, login_max_failures=3, login_lockout_s=30,
+                       upload_dir=folder)
     with gr.Blocks(analytics_enabled=False) as app:
         gr.File(file_count="multiple", type="filepath")
     port = _free_port()
@@ -168,11 +178,12 @@ def test_python_m_ui_launches_with_the_limits(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("ASSISTANT_MAX_FILE_BYTES", "12345")
     monkeypatch.setenv("ASSISTANT_AUTH", "ann:right")
     monkeypatch.setenv("GRADIO_TEMP_DIR", "unchanged")
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
     monkeypatch.setattr(ui_main, "Assistant", FakeAssistant)
     monkeypatch.setattr(ingest.pipeline, "Ingestor", lambda settings: object())
-    monkeypatch.setattr(ui.app, "build_app", lambda assistant, ingestor: FakeApp())
+    monkeypatch.setattr(ui.app, "build_app", lambda assistant, ingestor, **kw: FakeApp())
     assert ui_main.main() == 0
     assert captured["max_file_size"] == 12345 and captured["auth"] == ("ann", "right")
     middleware = captured["app_kwargs"]["middleware"]
-    assert [m.cls for m in middleware] == [LoginThrottle]
+    assert [m.cls for m in middleware] == [LoginThrottle, UploadGuard]
     assert not (folder / "leftover.txt").exists()

@@ -44,9 +44,10 @@ def main() -> int:
         print(NO_INDEX.format(reason=exc), file=sys.stderr)
         return 1
 
-    from ui.server import prepare_upload_dir, server_options
+    from ui.server import FileKeeper, prepare_upload_dir, server_options
 
     prepare_upload_dir(settings.upload_dir)  # before Gradio reads GRADIO_TEMP_DIR
+    files = FileKeeper.from_settings(settings)  # every file the server writes, swept while it runs
 
     from ingest.pipeline import Ingestor
     from ui.app import build_app
@@ -54,9 +55,13 @@ def main() -> int:
 
     print(f"{len(docs)} document(s) indexed; chat on http://{settings.host}:{settings.port}"
           + (" (login required)" if auth else ""))
-    build_app(assistant, Ingestor(settings)).queue().launch(
-        server_name=settings.host, server_port=settings.port, auth=auth, **launch_options(),
-        **server_options(settings))
+    try:
+        options = server_options(settings, files)
+    except ValueError as exc:  # a bad ASSISTANT_TRUSTED_PROXIES
+        print(exc, file=sys.stderr)
+        return 1
+    build_app(assistant, Ingestor(settings), files=files).queue().launch(
+        server_name=settings.host, server_port=settings.port, auth=auth, **launch_options(), **options)
     return 0
 
 
