@@ -14,6 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from assistant import Assistant, AssistantError
 from assistant.settings import Settings
+from ui.proxies import parse_trusted_proxies
 
 NO_INDEX = ("There is no index to answer from yet ({reason}).\n"
             "Run `make run` (it ingests data/ first), or `.venv/bin/python -m ingest data/` and then "
@@ -34,6 +35,7 @@ def main() -> int:
     settings = Settings.from_env()
     try:
         auth = parse_auth(settings.auth)
+        parse_trusted_proxies(settings.trusted_proxies)  # a typo must not start a server
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -55,11 +57,7 @@ def main() -> int:
 
     print(f"{len(docs)} document(s) indexed; chat on http://{settings.host}:{settings.port}"
           + (" (login required)" if auth else ""))
-    try:
-        options = server_options(settings, files)
-    except ValueError as exc:  # a bad ASSISTANT_TRUSTED_PROXIES
-        print(exc, file=sys.stderr)
-        return 1
+    options = server_options(settings, files)
     build_app(assistant, Ingestor(settings), files=files).queue().launch(
         server_name=settings.host, server_port=settings.port, auth=auth, **launch_options(), **options)
     return 0

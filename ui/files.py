@@ -155,7 +155,7 @@ class FileKeeper:
         for stale in older[EXPORTS_KEPT - 1:]:
             remove(stale)
         fresh = base / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
-        fresh.mkdir()
+        fresh.mkdir(parents=True)  # the sweep may have just removed an empty ``base``
         return fresh
 
     # -- files in use -----------------------------------------------------------------------------
