@@ -75,8 +75,9 @@ def launch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable
         from ui.style import launch_options
 
         folder = prepare_upload_dir(tmp_path / f"uploads{len(started)}")
-        settings = replace(Settings(), upload_dir=folder, max_file_bytes=200_000, ui_file_grace_s=GRACE_S,
-                           login_max_failures=3, login_lockout_s=30, **changes)
+        base = {"max_file_bytes": 200_000, "ui_file_grace_s": GRACE_S, "login_max_failures": 3,
+                "login_lockout_s": 30.0}
+        settings = replace(Settings(), upload_dir=folder, **{**base, **changes})
         fake = FakeAssistant(settings=settings)
         files = FileKeeper.from_settings(settings)
         app = build_app(fake, FakeIngestor(fake), files=files).queue()
@@ -174,6 +175,38 @@ def test_raw_uploads_and_exports_are_gone_after_the_grace_period(launch: Callabl
         assert _until(lambda: not _left(folder)), [str(p) for p in _left(folder)]
         assert client.get(f"/gradio_api/file={stored[0]}").status_code in (403, 404)
         assert client.get(f"/gradio_api/file={exported[0]}").status_code in (403, 404)
+
+
+def _index(app: Any, stored: str) -> None:
+    """Run the Documents tab's upload event on a stored upload, as Gradio runs it, to its end."""
+    from gradio.state_holder import SessionState
+
+    fn = next(f for f in app.fns.values() if getattr(f.fn, "__name__", "") == "upload")
+    upload = {"path": stored, "orig_name": Path(stored).name, "meta": {"_type": "gradio.FileData"}}
+    inputs = [[upload], OWNER, []]
+
+    async def run() -> None:
+        state, iterator = SessionState(app), None
+        for _ in range(1000):
+            out = await app.process_api(block_fn=fn, inputs=inputs, state=state, iterator=iterator)
+            iterator = out.get("iterator")
+            if iterator is None or out.get("is_generating") is False:
+                return
+
+    asyncio.run(run())
+
+
+def test_an_upload_the_documents_tab_indexed_is_deleted_at_once(launch: Callable[..., tuple[str, Any]]
+                                                                  ) -> None:
+    """The page's own path: posted, then indexed by the upload event; gone with no sweep, and
+    the client's quota is free again (a grace period of an hour rules the sweep out)."""
+    url, app = launch(ui_file_grace_s=3600.0)
+    with httpx.Client(base_url=url, timeout=30) as client:
+        stored = _post(client, "notes.txt", b"Leaders met in Rome. They agreed on troops.").json()[0]
+    assert Path(stored).exists() and app.files.client_usage("127.0.0.1")[0] == 1
+    _index(app, stored)
+    assert any(d.endswith("/notes.txt") for d in app.library.assistant.docs)
+    assert not Path(stored).exists() and app.files.client_usage("127.0.0.1") == (0, 0)
 
 
 def test_an_indexed_upload_goes_at_once_and_is_never_swept_while_indexed(tmp_path: Path) -> None:

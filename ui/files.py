@@ -231,7 +231,8 @@ class FileKeeper:
             age = now - (_mtime(path) or now)
             if path not in held and age >= self.grace_s:
                 remove(path)
-                gone += not path.exists()
+                if not path.exists():
+                    gone += 1
         for folder in sorted((p for p in self.folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
             if now - (_mtime(folder) or now) >= self.grace_s and not any(folder.iterdir()):
                 remove(folder)
