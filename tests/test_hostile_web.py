@@ -286,6 +286,24 @@ def test_upload_quotas_per_client_and_for_the_server(launch: Callable[..., tuple
         assert _post(client, "h.txt", body).status_code == 200
 
 
+def test_many_tiny_uploads_hit_the_file_count_quota(tmp_path: Path) -> None:
+    """Bytes alone do not bound a client that posts empty files by the thousand."""
+    from ui.files import MAX_CLIENT_FILES
+
+    (tmp_path / "uploads").mkdir()
+    keeper = FileKeeper(tmp_path / "uploads")
+    tiny = []
+    for i in range(MAX_CLIENT_FILES):
+        path = keeper.folder / f"h{i}" / "empty.txt"
+        path.parent.mkdir()
+        path.touch()
+        tiny.append(str(path))
+    keeper.record_uploads("192.0.2.1", tiny)
+    refusal = keeper.refusal("192.0.2.1", 0)
+    assert refusal is not None and refusal[0] == 429
+    assert keeper.refusal("192.0.2.2", 0) is None  # another client is not held back
+
+
 def test_the_server_refuses_uploads_when_its_folder_is_full(launch: Callable[..., tuple[str, Any]]) -> None:
     url, _app = launch(ui_upload_quota_bytes=200_000)
     with httpx.Client(base_url=url, timeout=30) as client:
