@@ -46,9 +46,11 @@ def main() -> int:
         print(NO_INDEX.format(reason=exc), file=sys.stderr)
         return 1
 
+    from ui.files import remove_legacy_exports
     from ui.server import FileKeeper, prepare_upload_dir, server_options
 
     prepare_upload_dir(settings.upload_dir)  # before Gradio reads GRADIO_TEMP_DIR
+    remove_legacy_exports()  # what exports of earlier versions left in the system temp folder
     files = FileKeeper.from_settings(settings)  # every file the server writes, swept while it runs
 
     from ingest.pipeline import Ingestor

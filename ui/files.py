@@ -6,7 +6,8 @@ every "Export conversation" left a ``docqa-export-*`` folder in the system temp 
 clean-up knew about. Now every such file lives in one folder (``Settings.upload_dir``, which is
 also Gradio's ``GRADIO_TEMP_DIR``), and one rule holds for all of it:
 
-* emptied at start (``prepare_upload_dir``; old ``docqa-export-*`` folders go too);
+* emptied at start (``prepare_upload_dir``; ``remove_legacy_exports`` removes the old
+  ``docqa-export-*`` folders);
 * an upload is deleted once indexed or refused (``discarding``), and is never swept while that
   happens (``FileKeeper.hold``);
 * anything else is deleted ``ui_file_grace_s`` seconds after it was last written, by a sweep
@@ -51,8 +52,7 @@ def prepare_upload_dir(folder: Path) -> Path:
     """Create (or empty) the upload folder and point Gradio at it (before Gradio starts a server).
 
     A folder that exists without our marker file is left as it is (it may be somebody's data);
-    its old files then stay, and a warning says why. Export folders an earlier version left in
-    the system temp folder are removed too.
+    its old files then stay, and a warning says why.
     """
     folder = folder.resolve()
     if folder.exists() and not (folder / MARKER).exists() and any(folder.iterdir()):
@@ -64,14 +64,15 @@ def prepare_upload_dir(folder: Path) -> Path:
                     remove(child)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / MARKER).touch()
-    remove_legacy_exports(Path(tempfile.gettempdir()))
     os.environ["GRADIO_TEMP_DIR"] = str(folder)
     return folder
 
 
-def remove_legacy_exports(temp_dir: Path, min_age_s: float = LEGACY_MIN_AGE_S) -> int:
+def remove_legacy_exports(temp_dir: Path | None = None, min_age_s: float = LEGACY_MIN_AGE_S) -> int:
     """Delete the ``docqa-export-*`` folders the export code before issue 23 left in ``temp_dir``
-    (those not written in the last ``min_age_s`` seconds); returns how many."""
+    (the system temp folder by default; those not written in the last ``min_age_s`` seconds).
+    Called once at server start; returns how many."""
+    temp_dir = temp_dir if temp_dir is not None else Path(tempfile.gettempdir())
     removed = 0
     now = time.time()
     for child in temp_dir.glob(LEGACY_EXPORT_PREFIX + "*"):
