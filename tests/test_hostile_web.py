@@ -155,7 +155,10 @@ def _export(app: Any) -> list[str]:
 
 def test_raw_uploads_and_exports_are_gone_after_the_grace_period(launch: Callable[..., tuple[str, Any]]
                                                                   ) -> None:
-    url, app = launch()
+    """50 raw posts of 150 kB and two exports: stored in the upload folder (exports too), still
+    downloadable at first, and nothing left once the grace period has passed. Each file is
+    checked as soon as it is written: the sweep may already take the first ones meanwhile."""
+    url, app = launch(ui_file_grace_s=2.0)
     folder = app.files.folder
     temp = Path(tempfile.gettempdir())
     legacy_before = set(temp.glob("docqa-export-*"))
@@ -163,15 +166,16 @@ def test_raw_uploads_and_exports_are_gone_after_the_grace_period(launch: Callabl
         stored = []
         for i in range(50):
             r = _post(client, f"f{i}.txt", os.urandom(150_000))
-            assert r.status_code == 200
+            assert r.status_code == 200 and Path(r.json()[0]).is_file()
             stored += r.json()
         assert all(folder in Path(p).parents for p in stored)
-        exported = [p for _ in range(2) for p in _export(app)]
+        exported = _export(app)
+        got = client.get(f"/gradio_api/file={exported[0]}")
+        assert got.status_code == 200 and b"DocQA conversation" in got.content  # downloadable at first
+        exported += _export(app)
+        assert len(exported) == 4 and all(Path(p).is_file() for p in exported)
         assert all(folder / EXPORTS in Path(p).parents for p in exported)  # never outside the folder
         assert set(temp.glob("docqa-export-*")) == legacy_before
-        got = client.get(f"/gradio_api/file={exported[0]}")
-        assert got.status_code == 200 and b"DocQA conversation" in got.content  # still downloadable
-        assert len(_left(folder)) == 54  # 50 uploads, 2 exports of 2 files
         assert _until(lambda: not _left(folder)), [str(p) for p in _left(folder)]
         assert client.get(f"/gradio_api/file={stored[0]}").status_code in (403, 404)
         assert client.get(f"/gradio_api/file={exported[0]}").status_code in (403, 404)
@@ -262,7 +266,8 @@ def test_sweep_never_touches_a_folder_that_is_not_ours(tmp_path: Path) -> None:
 
 # -- quotas -----------------------------------------------------------------------------------------
 def test_upload_quotas_per_client_and_for_the_server(launch: Callable[..., tuple[str, Any]]) -> None:
-    url, app = launch(ui_client_quota_bytes=400_000, ui_upload_quota_bytes=10_000_000)
+    url, app = launch(ui_client_quota_bytes=400_000, ui_upload_quota_bytes=10_000_000,
+                      ui_file_grace_s=3600.0)  # no sweep unless the test runs one
     body = os.urandom(150_000)
     with httpx.Client(base_url=url, timeout=30) as client:
         codes = [_post(client, f"f{i}.txt", body).status_code for i in range(4)]
@@ -282,7 +287,8 @@ def test_upload_quotas_per_client_and_for_the_server(launch: Callable[..., tuple
         assert cut.status_code == 429 and "Upload quota reached" in cut.json()["detail"]
         assert len([p for p in _left(app.files.folder) if p.suffix == ".txt"]) == 2
         # the sweep frees the quota
-        assert _until(lambda: not _left(app.files.folder))
+        app.files.sweep(now=time.time() + 7200)
+        assert not _left(app.files.folder)
         assert _post(client, "h.txt", body).status_code == 200
 
 
@@ -305,7 +311,7 @@ def test_many_tiny_uploads_hit_the_file_count_quota(tmp_path: Path) -> None:
 
 
 def test_the_server_refuses_uploads_when_its_folder_is_full(launch: Callable[..., tuple[str, Any]]) -> None:
-    url, _app = launch(ui_upload_quota_bytes=200_000)
+    url, _app = launch(ui_upload_quota_bytes=200_000, ui_file_grace_s=3600.0)
     with httpx.Client(base_url=url, timeout=30) as client:
         first, second = _post(client, "a.txt", b"x" * 150_000), _post(client, "b.txt", b"x" * 150_000)
     assert first.status_code == 200 and second.status_code == 507
