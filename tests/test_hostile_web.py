@@ -292,6 +292,37 @@ def test_upload_quotas_per_client_and_for_the_server(launch: Callable[..., tuple
         assert _post(client, "h.txt", body).status_code == 200
 
 
+def test_parallel_uploads_share_one_quota(launch: Callable[..., tuple[str, Any]]) -> None:
+    """Two uploads at once from one client cannot each use the whole room: the second is
+    refused while the first (slow, no Content-Length) is still arriving."""
+    import threading
+
+    url, app = launch(ui_client_quota_bytes=240_000, ui_file_grace_s=3600.0)
+    half_sent, results = threading.Event(), {}
+
+    def slow() -> Iterator[bytes]:
+        yield b'--x\r\nContent-Disposition: form-data; name="files"; filename="slow.txt"\r\n\r\n'
+        yield b"s" * 100_000
+        half_sent.set()
+        time.sleep(1.5)
+        yield b"s" * 50_000 + b"\r\n--x--\r\n"
+
+    def first() -> None:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            results["slow"] = client.post("/gradio_api/upload", content=slow(),
+                                          headers={"content-type": "multipart/form-data; boundary=x"})
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert half_sent.wait(10)
+    time.sleep(0.3)  # let the server read that part
+    with httpx.Client(base_url=url, timeout=30) as client:
+        second = _post(client, "fast.txt", b"f" * 150_000)
+    thread.join(30)
+    assert second.status_code == 429 and results["slow"].status_code == 200
+    assert [p.name for p in _left(app.files.folder)] == ["slow.txt"]
+
+
 def test_many_tiny_uploads_hit_the_file_count_quota(tmp_path: Path) -> None:
     """Bytes alone do not bound a client that posts empty files by the thousand."""
     from ui.files import MAX_CLIENT_FILES

@@ -133,6 +133,7 @@ class FileKeeper:
         self._lock = threading.Lock()
         self._held: dict[Path, int] = {}  # path -> how many handlers are reading it
         self._uploads: dict[Path, str] = {}  # raw upload -> the client address that posted it
+        self._arriving: dict[str, int] = {}  # client -> bytes of its uploads still being received
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FileKeeper:
@@ -186,17 +187,31 @@ class FileKeeper:
                 if self.folder in p.parents:
                     self._uploads[p] = client
 
+    def arriving(self, client: str, delta: int) -> tuple[int, int]:
+        """Count ``delta`` more bytes arriving from ``client`` (negative once its request ended);
+        returns (the client's, everyone's) bytes arriving now. Uploads in parallel share one room."""
+        with self._lock:
+            now = self._arriving.get(client, 0) + delta
+            if now > 0:
+                self._arriving[client] = now
+            else:
+                self._arriving.pop(client, None)
+            return max(0, now), sum(self._arriving.values())
+
     def client_usage(self, client: str) -> tuple[int, int]:
-        """(files, bytes) the client's raw uploads still hold on disk."""
+        """(files, bytes) the client's raw uploads hold on disk, plus the bytes still arriving."""
         with self._lock:
             mine = [p for p, who in self._uploads.items() if who == client]
+            arriving = self._arriving.get(client, 0)
         sizes = [s for s in (_size(p) for p in mine) if s is not None]
-        return len(sizes), sum(sizes)
+        return len(sizes), sum(sizes) + arriving
 
     def usage(self) -> tuple[int, int]:
-        """(files, bytes) in the whole folder."""
+        """(files, bytes) in the whole folder, plus the bytes of uploads still arriving."""
         sizes = [_size(p) or 0 for p in self._files()]
-        return len(sizes), sum(sizes)
+        with self._lock:
+            arriving = sum(self._arriving.values())
+        return len(sizes), sum(sizes) + arriving
 
     def refusal(self, client: str, incoming: int) -> tuple[int, str] | None:
         """Why an upload of ``incoming`` bytes from ``client`` must be refused now, as
@@ -210,10 +225,14 @@ class FileKeeper:
             return 507, "The server's upload space is full; try again in a few minutes."
         return None
 
-    def room(self, client: str) -> int:
-        """Bytes ``client`` may still send (the smaller of its own and the server's room)."""
-        own = self.client_quota_bytes - self.client_usage(client)[1]
-        return max(0, min(own, self.quota_bytes - self.usage()[1]))
+    def limits(self, client: str) -> tuple[int, int]:
+        """(client, server) bytes an upload starting now may bring in, counted together with the
+        uploads arriving alongside it (what is on disk now is taken off once, here)."""
+        with self._lock:
+            mine, everyone = self._arriving.get(client, 0), sum(self._arriving.values())
+        own = self.client_quota_bytes - (self.client_usage(client)[1] - mine)
+        total = self.quota_bytes - (self.usage()[1] - everyone)
+        return own, total
 
     # -- the sweep --------------------------------------------------------------------------------
     def _files(self) -> list[Path]:

@@ -56,7 +56,7 @@ class UploadGuard:
         if refusal is not None:
             await _refuse(send, *refusal, retry_s=self.keeper.grace_s)
             return
-        room = self.keeper.room(client)
+        own_room, total_room = self.keeper.limits(client)
         received = 0
         over = False
         started = False
@@ -64,14 +64,17 @@ class UploadGuard:
         body = bytearray()
 
         async def counting() -> dict[str, Any]:
-            """Pass the body on, but end it as a disconnect once it outgrows the client's room."""
+            """Pass the body on, counted with the client's other uploads arriving; end it as a
+            disconnect once they outgrow the room (the client's, or the server's)."""
             nonlocal received, over
             if over:
                 return {"type": "http.disconnect"}
             message = await receive()
             if message.get("type") == "http.request":
-                received += len(message.get("body", b""))
-                if received > room:
+                size = len(message.get("body", b""))
+                received += size
+                mine, everyone = self.keeper.arriving(client, size)
+                if mine > own_room or everyone > total_room:
                     over = True
                     return {"type": "http.disconnect"}
             return message
@@ -93,6 +96,8 @@ class UploadGuard:
             if not over:
                 raise
             # the parser saw the body end early; its partial temp files go with the sweep
+        finally:
+            self.keeper.arriving(client, -received)  # now on disk (counted there) or refused
         if over:
             if not started:
                 refusal = self.keeper.refusal(client, received) or (429, "Upload quota reached.")
