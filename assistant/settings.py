@@ -108,6 +108,10 @@ class Settings:
     auth: str = ""  # "user:password" to protect the web chat
     login_max_failures: int = 5  # wrong logins from one client before it must wait
     login_lockout_s: float = 60.0  # how long it waits (doubling with each further failure)
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or networks,
+    # e.g. "127.0.0.1" or "10.0.0.0/8"). Empty: the socket's address is the client, whatever a
+    # header says (ui/proxies.py; docs/deployment-security.md).
+    trusted_proxies: str = ""
     # Gradio's folder for uploaded files (GRADIO_TEMP_DIR): emptied at start, files removed once indexed.
     upload_dir: Path = Path(tempfile.gettempdir()) / "docqa-uploads"
     # Answers the web chat computes at once; 0 means one per CPU core (ask() is thread-safe).
@@ -117,6 +121,13 @@ class Settings:
     ui_corpus_writable: bool = False
     # Seconds a browser's uploads outlive its last open tab (a reload must not lose them).
     ui_upload_grace_s: float = 600.0
+    # Seconds a file the web server wrote (a raw upload nothing indexed, an export, a temporary
+    # copy) is kept before the periodic sweep deletes it (ui/files.py).
+    ui_file_grace_s: float = 600.0
+    # Bytes of such files the server holds at once (over it: HTTP 507), and one client may have
+    # waiting (over it: HTTP 429 until the sweep or indexing frees them).
+    ui_upload_quota_bytes: int = 500_000_000
+    ui_client_quota_bytes: int = 100_000_000
 
     @property
     def sentences_collection(self) -> str:
@@ -168,10 +179,14 @@ class Settings:
             auth=_env("AUTH", d.auth),
             login_max_failures=_int("LOGIN_MAX_FAILURES", d.login_max_failures),
             login_lockout_s=_float("LOGIN_LOCKOUT_S", d.login_lockout_s),
+            trusted_proxies=_env("TRUSTED_PROXIES", d.trusted_proxies),
             upload_dir=Path(_env("UPLOAD_DIR", str(d.upload_dir))),
             ui_concurrency=_int("UI_CONCURRENCY", d.ui_concurrency),
             ui_corpus_writable=_bool("UI_CORPUS_WRITABLE", d.ui_corpus_writable),
             ui_upload_grace_s=_float("UI_UPLOAD_GRACE_S", d.ui_upload_grace_s),
+            ui_file_grace_s=_float("UI_FILE_GRACE_S", d.ui_file_grace_s),
+            ui_upload_quota_bytes=_int("UI_UPLOAD_QUOTA_BYTES", d.ui_upload_quota_bytes),
+            ui_client_quota_bytes=_int("UI_CLIENT_QUOTA_BYTES", d.ui_client_quota_bytes),
         )
 
     @property

@@ -110,8 +110,9 @@ class FakeIngestor:
 
 
 @pytest.fixture
-def fake() -> FakeAssistant:
-    return FakeAssistant()
+def fake(tmp_path: Path) -> FakeAssistant:
+    settings = replace(Settings(), max_file_bytes=10_000, upload_dir=tmp_path / "uploads")
+    return FakeAssistant(settings=settings)  # exports land in the test's own folder
 
 
 @pytest.fixture

@@ -31,3 +31,11 @@ def test_bad_auth_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     monkeypatch.setenv("ASSISTANT_AUTH", "no-colon")
     assert main() == 1
     assert "user:password" in capsys.readouterr().err
+
+
+def test_bad_trusted_proxies_exit_1_before_loading_anything(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ASSISTANT_AUTH", "")
+    monkeypatch.setenv("ASSISTANT_TRUSTED_PROXIES", "*")
+    assert main() == 1
+    assert "ASSISTANT_TRUSTED_PROXIES" in capsys.readouterr().err

@@ -7,6 +7,7 @@ start-up with the launch call captured, so the real entry point is what is check
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,7 +18,15 @@ import pytest
 
 import ui.__main__ as ui_main
 from assistant.settings import Settings
-from ui.server import MARKER, LoginThrottle, discard_uploads, discarding, prepare_upload_dir, server_options
+from ui.server import (
+    MARKER,
+    LoginThrottle,
+    UploadGuard,
+    discard_uploads,
+    discarding,
+    prepare_upload_dir,
+    server_options,
+)
 
 
 class Clock:
@@ -52,8 +61,6 @@ def test_upload_folder_is_emptied_at_start_only_when_it_is_ours(tmp_path: Path,
     (ours / "abc123" / "big.txt").write_bytes(b"x" * 1000)
     assert prepare_upload_dir(ours) == ours.resolve()
     assert sorted(p.name for p in ours.iterdir()) == [MARKER]
-    import os
-
     assert os.environ["GRADIO_TEMP_DIR"] == str(ours.resolve())
     theirs = tmp_path / "someone-elses"
     theirs.mkdir()
@@ -107,8 +114,10 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     import gradio as gr
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", "set-below")
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)  # server_options sets it; restored after
     folder = prepare_upload_dir(tmp_path / "uploads")
-    settings = replace(Settings(), max_file_bytes=1000, login_max_failures=3, login_lockout_s=30)
+    settings = replace(Settings(), max_file_bytes=1000, login_max_failures=3, login_lockout_s=30,
+                       upload_dir=folder)
     with gr.Blocks(analytics_enabled=False) as app:
         gr.File(file_count="multiple", type="filepath")
     port = _free_port()
@@ -168,11 +177,18 @@ def test_python_m_ui_launches_with_the_limits(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("ASSISTANT_MAX_FILE_BYTES", "12345")
     monkeypatch.setenv("ASSISTANT_AUTH", "ann:right")
     monkeypatch.setenv("GRADIO_TEMP_DIR", "unchanged")
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    import tempfile
+
+    legacy = tmp_path / "docqa-export-abc"  # an export folder of an earlier version
+    legacy.mkdir()
+    os.utime(legacy, (1.0, 1.0))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(ui_main, "Assistant", FakeAssistant)
     monkeypatch.setattr(ingest.pipeline, "Ingestor", lambda settings: object())
-    monkeypatch.setattr(ui.app, "build_app", lambda assistant, ingestor: FakeApp())
+    monkeypatch.setattr(ui.app, "build_app", lambda assistant, ingestor, **kw: FakeApp())
     assert ui_main.main() == 0
     assert captured["max_file_size"] == 12345 and captured["auth"] == ("ann", "right")
     middleware = captured["app_kwargs"]["middleware"]
-    assert [m.cls for m in middleware] == [LoginThrottle]
-    assert not (folder / "leftover.txt").exists()
+    assert [m.cls for m in middleware] == [LoginThrottle, UploadGuard]
+    assert not (folder / "leftover.txt").exists() and not legacy.exists()

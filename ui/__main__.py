@@ -14,6 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from assistant import Assistant, AssistantError
 from assistant.settings import Settings
+from ui.proxies import parse_trusted_proxies
 
 NO_INDEX = ("There is no index to answer from yet ({reason}).\n"
             "Run `make run` (it ingests data/ first), or `.venv/bin/python -m ingest data/` and then "
@@ -34,6 +35,7 @@ def main() -> int:
     settings = Settings.from_env()
     try:
         auth = parse_auth(settings.auth)
+        parse_trusted_proxies(settings.trusted_proxies)  # a typo must not start a server
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -44,9 +46,12 @@ def main() -> int:
         print(NO_INDEX.format(reason=exc), file=sys.stderr)
         return 1
 
-    from ui.server import prepare_upload_dir, server_options
+    from ui.files import remove_legacy_exports
+    from ui.server import FileKeeper, prepare_upload_dir, server_options
 
     prepare_upload_dir(settings.upload_dir)  # before Gradio reads GRADIO_TEMP_DIR
+    remove_legacy_exports()  # what exports of earlier versions left in the system temp folder
+    files = FileKeeper.from_settings(settings)  # every file the server writes, swept while it runs
 
     from ingest.pipeline import Ingestor
     from ui.app import build_app
@@ -54,9 +59,9 @@ def main() -> int:
 
     print(f"{len(docs)} document(s) indexed; chat on http://{settings.host}:{settings.port}"
           + (" (login required)" if auth else ""))
-    build_app(assistant, Ingestor(settings)).queue().launch(
-        server_name=settings.host, server_port=settings.port, auth=auth, **launch_options(),
-        **server_options(settings))
+    options = server_options(settings, files)
+    build_app(assistant, Ingestor(settings), files=files).queue().launch(
+        server_name=settings.host, server_port=settings.port, auth=auth, **launch_options(), **options)
     return 0
 
 

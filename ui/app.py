@@ -14,10 +14,10 @@ from typing import Any
 
 import gradio as gr
 
+from ui.files import FileKeeper, discarding  # uploaded temp files go once indexed or refused
 from ui.handlers import BACKENDS, ChatController
 from ui.indexer import Indexer
 from ui.library import Library
-from ui.server import discarding  # uploaded temp files go once indexed or refused
 from ui.style import SCROLL_JS
 from ui.uploads import DocumentsController
 
@@ -152,14 +152,14 @@ def _wire_asking(p: Page, ctl: ChatController, examples: tuple[str, ...]) -> lis
     return events
 
 
-def _wire_documents(p: Page, ctl: ChatController, docs: DocumentsController) -> None:
+def _wire_documents(p: Page, ctl: ChatController, docs: DocumentsController, files: FileKeeper) -> None:
     """Uploads (one moving progress line per file, cancel), row actions and fresh lists."""
     lists_out = p("docs_list", "doc_filter", "viewer")
     show_source = {"fn": ctl.view_document, "inputs": p("viewer", "answers", "owner"),
                    "outputs": p("source"), "show_progress": "hidden", "api_visibility": "private"}
     start = p["upload"].upload(lambda: gr.update(visible=True), None, p["cancel"], queue=False,
                                api_visibility="private")
-    indexing = start.then(discarding(docs.upload), p("upload", "owner", "doc_filter"),
+    indexing = start.then(discarding(docs.upload, files), p("upload", "owner", "doc_filter"),
                           [p["upload_status"], *lists_out, p["upload"]], show_progress="hidden",
                           api_visibility="private")
     indexing.then(lambda: gr.update(visible=False), None, p["cancel"], queue=False,
@@ -185,11 +185,15 @@ def _wire_documents(p: Page, ctl: ChatController, docs: DocumentsController) -> 
                          ).then(None, js=SCROLL_JS)
 
 
-def build_app(assistant: Any, ingestor: Indexer, examples: tuple[str, ...] = EXAMPLES) -> gr.Blocks:
-    """Build the web chat over ``assistant`` (answers) and ``ingestor`` (uploads)."""
+def build_app(assistant: Any, ingestor: Indexer, examples: tuple[str, ...] = EXAMPLES,
+              files: FileKeeper | None = None) -> gr.Blocks:
+    """Build the web chat over ``assistant`` (answers) and ``ingestor`` (uploads); ``files``
+    keeps what the page writes (exports, uploads being indexed), by default the keeper of
+    ``settings.upload_dir`` (pass the same one to ``server.server_options``)."""
+    files = files if files is not None else FileKeeper.from_settings(assistant.settings)
     library = Library(assistant, ingestor)
     library.purge_orphans()  # uploads of browsers from an earlier run: no tab can own them now
-    ctl, docs = ChatController(library), DocumentsController(library)
+    ctl, docs = ChatController(library, files=files), DocumentsController(library)
     with gr.Blocks(title="DocQA", analytics_enabled=False) as app:
         p = _layout(examples, assistant.settings)
         asking = _wire_asking(p, ctl, examples)
@@ -203,11 +207,12 @@ def build_app(assistant: Any, ingestor: Indexer, examples: tuple[str, ...] = EXA
         p["export"].click(ctl.export, p("answers", "owner"), p("export_files"), api_visibility="private")
         p["viewer"].input(ctl.view_document, p("viewer", "answers", "owner"), p("source"),
                           show_progress="hidden", api_visibility="private").then(None, js=SCROLL_JS)
-        _wire_documents(p, ctl, docs)
+        _wire_documents(p, ctl, docs, files)
         app.load(ctl.load, p("saved"), p("owner", "chat", "history", "answers", "saved", "doc_filter",
                                          "viewer", "source"), api_visibility="private").then(
             docs.lists, p("owner", "doc_filter", "viewer"), p("docs_list", "doc_filter", "viewer"),
             api_visibility="private")
         app.unload(ctl.unload)
     app.library = library  # tests and shutdown reach the clean-up timers
+    app.files = files
     return app

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from assistant import Answer, AssistantError
 from ui import export, labels, render, session
+from ui.files import FileKeeper
 from ui.library import Library, new_owner
 from ui.session import Answers, Messages
 
@@ -73,10 +72,13 @@ def _without_filter_note(answer: Answer) -> Answer:
 class ChatController:
     """The chat's behaviour over one ``Library`` (the assistant and the visible documents)."""
 
-    def __init__(self, library: Library, stream_delay: float = STREAM_DELAY_S, workers: int | None = None
-                 ) -> None:
+    def __init__(self, library: Library, stream_delay: float = STREAM_DELAY_S, workers: int | None = None,
+                 files: FileKeeper | None = None) -> None:
         self.library = library
         self.assistant = library.assistant
+        # Where exports are written: inside Gradio's upload folder, so Gradio serves them without
+        # copying and the folder's sweep deletes them (a system temp folder was never cleaned).
+        self.files = files if files is not None else FileKeeper.from_settings(library.assistant.settings)
         self.stream_delay = stream_delay
         self._slots = threading.BoundedSemaphore(workers or library.assistant.settings.answer_workers)
 
@@ -248,10 +250,11 @@ class ChatController:
                 self.source_html(owner, first), gr.update(value=None, visible=False))
 
     def export(self, answers: Answers, owner: str) -> Any:
-        """The conversation as Markdown and as a printable page, offered for download."""
+        """The conversation as Markdown and as a printable page, offered for download (kept
+        ``ui_file_grace_s`` seconds, in a folder of this browser's exports)."""
         docs = self.library.visible(owner)
         ordered = [answers[i] for i in sorted(answers or {})]
-        folder = Path(tempfile.mkdtemp(prefix="docqa-export-"))
+        folder = self.files.export_dir(owner)
         md, page = folder / "conversation.md", folder / "conversation.html"
         md.write_text(export.conversation_markdown(ordered, docs), encoding="utf-8")
         page.write_text(export.conversation_html(ordered, docs), encoding="utf-8")

@@ -16,7 +16,14 @@ from functools import lru_cache
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 _LINE_MARK = re.compile(r"^[ \t]*(?P<mark>#{1,6}[ \t]+|[-*+][ \t]+|\d{1,3}[.)][ \t]+(?=\S)|>[ \t]?)", re.M)
 _INLINE = re.compile(r"\*\*|__|`+|~~")
-_LINK = re.compile(r"!?\[(?P<label>[^\]\n]{1,300})\]\((?P<url>[^)\s]{0,2000})\)")
+# A link or image: [label](url "title"). The URL may hold balanced parentheses (CommonMark), as in
+# "javascript:alert(1)" or a Wikipedia address, or be written <in angle brackets>; stopping at
+# its first ")" left the rest of it, and a stray ")", in the text (issue 23).
+_LINK = re.compile(
+    r"!?\[(?P<label>[^\]\n]{1,300})\]\("
+    r"(?P<url><[^<>\n]{0,2000}>|(?:[^()\s]|\([^()\s]{0,500}\)){0,2000})"
+    r"(?:[ \t]+(?:\"[^\"\n]{0,300}\"|'[^'\n]{0,300}'|\([^()\n]{0,300}\)))?\)"
+)
 
 
 def is_markdown(doc_id: str) -> bool:
