@@ -2,7 +2,7 @@
 
 from assistant import ask
 a = ask("Where was the meeting held?")
-a.text, a.refused, a.citations
+a.text, a.refused, a.citations, a.short_answer, a.confidence, a.certainty
 """
 
 from assistant.engine import Assistant, ask, default_assistant
@@ -14,15 +14,15 @@ from assistant.errors import (
     IngestError,
     QuestionError,
 )
-from assistant.types import Answer, Chunk, Citation, Document, Entity, Message, Sentence
+from assistant.types import Answer, Citation, DecisionTrace, Document, Entity, Message, Sentence
 
 __all__ = [
     "Answer",
     "Assistant",
     "AssistantError",
     "BackendError",
-    "Chunk",
     "Citation",
+    "DecisionTrace",
     "Document",
     "Entity",
     "IndexCorruptError",

@@ -34,6 +34,7 @@ from assistant.extract import (
     best_entity,
     clean_entity,
     entity_answers,
+    entity_options,
     figure_answer,
     readable,
 )
@@ -92,7 +93,7 @@ def _refuse(
         related=rel,
         confidence=trace.p_right,
         reason=code,
-        certainty=Band.UNSURE if code == Reason.LOW_CONFIDENCE else "",
+        certainty="",
         trace=trace,
     )
 
@@ -107,7 +108,11 @@ def _trace(cands: list[Evidence], n: int = 3) -> str:
 
 
 def _with_context(
-    ctx: SentenceContext, ev: Evidence, kind: str, terms: tuple[str, ...] = (), supported: frozenset[int] = frozenset()
+    ctx: SentenceContext,
+    ev: Evidence,
+    kind: str,
+    terms: tuple[str, ...] = (),
+    supported: frozenset[int] = frozenset(),
 ) -> list[int]:
     """The best sentence plus the neighbour it leans on (anaphora, a quote that continues); a
     very short best sentence takes the next one only when that one is itself likely to hold
@@ -188,6 +193,15 @@ class State:
     lead: str = ""  # the direct answer before the body ("Two parties [1].")
     trace: DecisionTrace = field(default_factory=DecisionTrace)
     band: Band | None = None  # set by ``_decide``
+    # why no direct answer of the asked kind was found (WRONG_KIND, COUNTS_OTHER), and what a
+    # refusal would say: the sentences may still answer it, the decision model judges
+    gap: tuple[Reason, str] | None = None
+
+    def no_direct_answer(self, code: Reason, text: str) -> Decision:
+        """No direct answer of the asked kind: go on with the sentences alone (``gap`` is a
+        feature of the decision, and its reason and text if the decision is to refuse)."""
+        self.gap = (code, text)
+        return None
 
     def refuse(self, code: Reason, text: str) -> Answer:
         return _refuse(self.turn, self.info, code, text, self.cands, self.trace)
@@ -343,13 +357,10 @@ def _compute(st: State) -> Decision:
 
 
 def _choose_best(st: State) -> Decision:
-    """The evidence to answer from: the candidate most likely to hold the answer; for a question
-    that asks for a kind of fact (a date, a place, a person, a figure), the most likely one that
-    holds a fact of that kind, since no other can give the direct answer (none: the most likely
-    one, and the short answer stage refuses with WRONG_KIND). How likely the chosen one is to be
-    right is the decision model's to judge (``_decide``)."""
-    typed = [c for c in st.cands if c.type_ok] if st.info.expected else []
-    st.best = typed[0] if typed else st.cands[0]
+    """The evidence to answer from: the candidate most likely to hold the answer (the candidate
+    model weighs whether it holds the kind of fact asked for); how likely the answer from it is
+    to be right is the decision model's to judge (``_decide``)."""
+    st.best = st.cands[0]
     return None
 
 
@@ -395,16 +406,6 @@ def _condition_absent(st: State) -> Decision:
     return st.refuse(Reason.CONDITION_ABSENT, gap) if gap else None
 
 
-def _wrong_passage(st: State) -> Decision:
-    """The passage about what the question names holds no answer of the kind asked
-    ("Who will chair the headquarters?": the headquarters sentence names nobody); a person
-    found elsewhere, without that word, answers another question."""
-    best, top = _best(st), st.cands[0]
-    if best is not top and best.anchor_missing and not top.anchor_missing and not top.type_ok:
-        return st.refuse(Reason.WRONG_PASSAGE, _not_stated_text(st.info))
-    return None
-
-
 def _start_draft(st: State) -> Decision:
     """The body's sentences: the best one plus the neighbour it leans on."""
     st.draft = Draft(reason=Reason.ANSWERED)
@@ -418,13 +419,16 @@ def _decide(st: State) -> Decision:
     best candidates go along as related passages), hedge ("Probably ...") below its confident
     threshold, else assert."""
     best = _best(st)
-    feats = answer_features(st.info, best, st.cands, st.draft.short)
+    options = len(entity_options(st.info, best.sentence, st.info.expected)) if st.info.expected else 0
+    gap = st.gap[0] if st.gap else None
+    feats = answer_features(st.info, best, st.cands, st.draft.short, options, gap)
     p_right = float(st.model.answer.predict([feats])[0])
     st.trace = replace(st.trace, answer_features=tuple(feats), p_right=p_right)
     st.band = st.model.band(p_right)
     log.debug("decision p_right=%.3f band=%s top=%s", p_right, st.band, _trace(st.cands))
     if st.band == Band.UNSURE:
-        return st.refuse(Reason.LOW_CONFIDENCE, _unsure_text(st.info))
+        refusal = st.refuse(*(st.gap or (Reason.LOW_CONFIDENCE, _unsure_text(st.info))))
+        return replace(refusal, certainty=Band.UNSURE)
     st.draft.confidence = p_right
     if st.band == Band.PROBABLE:
         st.lead = _hedged(st.lead, st.draft.short)
@@ -475,10 +479,10 @@ def _short_figure(st: State) -> Decision:
                 st.idxs = sorted(set(st.idxs) | {j})
                 break
     if fig is None:
-        return st.refuse(Reason.WRONG_KIND, f"{REFUSAL_NOT_STATED} that figure.")
+        return st.no_direct_answer(Reason.WRONG_KIND, f"{REFUSAL_NOT_STATED} that figure.")
     counted = _counted_noun(fig, src, st.cands) if info.kind == "how_many" else ""
     if counted and info.head_noun and not _same_thing(st.retriever, info.head_noun, counted):
-        return st.refuse(
+        return st.no_direct_answer(
             Reason.COUNTS_OTHER,
             f"{REFUSAL_NOT_STATED} how many {info.head_noun}: the closest figure, {fig.text}, "
             f"counts {counted}.",
@@ -515,8 +519,8 @@ def _short_entity(st: State) -> Decision:
     elif ent is not None:
         draft.short = ent.text
         st.lead = f"{ent.text} [{draft.cite(best.sentence, best.score)}]."
-    else:  # a who/where/when answer with no name, place or date in it answers nothing
-        return st.refuse(Reason.WRONG_KIND, _not_stated_text(info))
+    else:  # no name, place or date of the asked kind (or the NER model missed it)
+        return st.no_direct_answer(Reason.WRONG_KIND, _not_stated_text(info))
     return None
 
 
@@ -626,7 +630,6 @@ STAGES: tuple[Stage, ...] = (
     _choose_best,  # the most likely candidate
     _negative_premise,  # "why did X refuse" when nothing says so
     _condition_absent,  # a topic / condition / figure never mentioned
-    _wrong_passage,  # the subject's passage holds no answer of the kind
     _start_draft,  # the best sentence and the neighbour it leans on
     _premise_of_answer,  # the answer contradicts the question's premise
     _short_answer,  # the direct answer by kind

@@ -27,7 +27,9 @@ class ExtractiveBackend:
         from assistant.decision import load_decision_model
 
         model = context.decision if context.decision is not None else load_decision_model()
-        return answer_question(turn, context.retriever, context.documents, context.allowed, context.top_k, model)
+        return answer_question(
+            turn, context.retriever, context.documents, context.allowed, context.top_k, model
+        )
 
 
 @dataclass(frozen=True)

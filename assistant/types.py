@@ -56,21 +56,6 @@ class Sentence:
 
 
 @dataclass(frozen=True)
-class Chunk:
-    """A window of neighbouring sentences used as retrieval context.
-
-    It records which sentences it holds so an answer always cites sentences, never chunks.
-    """
-
-    doc_id: str
-    chunk_id: int
-    text: str
-    start: int
-    end: int
-    sentence_ids: tuple[int, ...]
-
-
-@dataclass(frozen=True)
 class Citation:
     """An exact source sentence that supports an answer: ``document.text[start:end] == text``."""
 

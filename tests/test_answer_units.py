@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant import answer as answer_mod
 from assistant import lexicon
 from assistant.analysis import analyze
 from assistant.cite import renumber
@@ -12,7 +13,8 @@ from assistant.conversation import resolve
 from assistant.errors import QuestionError
 from assistant.numbers import find_figures, format_value
 from assistant.questions import clean_question
-from assistant.types import Citation, Entity, Message, Sentence
+from assistant.support import Evidence
+from assistant.types import Citation, DecisionTrace, Entity, Message, Sentence
 
 
 @pytest.mark.parametrize(
@@ -188,3 +190,29 @@ def test_a_long_name_sharing_one_word_with_the_question_is_still_an_answer() -> 
     assert names == ["Pride of Kenyan Girls"]
     # a short name that shares a word with the question is the question's own name
     assert entity_answers(analyze("Who is Otieno?"), s, frozenset({"PERSON"})) == []
+
+
+def _evidence(i: int, text: str, score: float, dense: float) -> Evidence:
+    s = Sentence(doc_id="d.txt", sentence_id=i, text=text, start=0, end=len(text))
+    return Evidence(index=i, sentence=s, retrieval=score, dense=dense, coverage=0.5, own_coverage=0.5,
+                    predicate=0.5, oov=0.0, entities_found=1.0, type_ok=True, score=score)
+
+
+def test_refusal_shows_related_sentences_only_when_close_in_meaning() -> None:
+    """Issue 14 item 11: an off-topic question's refusal lists no unrelated "related" cards."""
+    from assistant.analysis import analyze
+    from assistant.conversation import Turn
+    from assistant.types import Reason
+
+    q = "What is the population of Brazil?"
+    near = _evidence(0, "The bridge will carry 40,000 cars a day.", 0.9, dense=0.55)
+    far = _evidence(1, "Up to 26 countries agreed to take part.", 0.8, dense=0.12)
+    out = answer_mod._refuse(
+        Turn(q, q), analyze(q), Reason.LOW_SUPPORT, "The documents do not say.", [near, far], DecisionTrace()
+    )
+    assert out.refused and out.reason == "low_support"
+    assert [c.text for c in out.related] == [near.sentence.text]
+    none = answer_mod._refuse(
+        Turn(q, q), analyze(q), Reason.LOW_SUPPORT, "The documents do not say.", [far], DecisionTrace()
+    )
+    assert none.related == []

@@ -402,10 +402,6 @@ def injected(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return Assistant(settings, embedder=FakeEmbedder())
 
 
-@pytest.mark.xfail(reason="issue 23 point 4: assistant/answer.py _with_context appends the next sentence "
-                          "to a best sentence under POLICY.short_sentence_words (7) words for what/why/quote "
-                          "questions, whatever it says; _compose cites it with the best sentence's score",
-                   strict=False)
 def test_an_injected_instruction_is_not_cited_for_an_unrelated_question(injected: Any) -> None:
     answer = injected.ask("What is the city of the summit?")
     assert not answer.refused and "Porto" in answer.text

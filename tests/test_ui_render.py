@@ -133,7 +133,8 @@ def test_confidence_is_shown_and_a_probable_answer_looks_hedged() -> None:
 
 def test_an_unsure_refusal_offers_the_passages() -> None:
     answer = Answer(text="I could not find a sentence that clearly answers this.", refused=True,
-                    related=[_cite("They agreed on troops.", sentence_id=1)], certainty="unsure", confidence=0.1)
+                    related=[_cite("They agreed on troops.", sentence_id=1)], certainty="unsure",
+                    confidence=0.1)
     html = render.answer_html(answer, {"article.txt": _doc()})
     assert render.UNSURE_HEADING in html and render.REFUSAL_HEADING not in html
     assert 'class="dq-card dq-related"' in html

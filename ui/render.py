@@ -131,7 +131,7 @@ def answer_html(answer: Answer, documents: Mapping[str, Document] | None = None,
     end = (_footer(answer, only) + _tools(answer, documents)) if done else ""
     if answer.refused:
         head = UNSURE_HEADING if answer.certainty == "unsure" else REFUSAL_HEADING
-        body = (f'<div class="dq-head">{esc(head)}</div>'
+        body = (f'<div class="dq-head">{head}</div>'
                 f'<div class="dq-text">{_lines(shown)}</div>')
         extra = citation_cards(answer.related, documents, "related", answer_no) if done else ""
         return f'<div class="dq-answer dq-refused{state}">{body}{extra}{end}</div>'
@@ -149,8 +149,9 @@ def certainty_badge(answer: Answer) -> str:
     label = CERTAINTY_BADGE.get(answer.certainty)
     if label is None or answer.confidence < 0:
         return ""
-    return (f'<div class="dq-conf dq-conf-{esc(answer.certainty)}" title="estimated chance that this answer is '
-            f'right">{esc(label)} · {answer.confidence:.0%}</div>')
+    tip = "estimated chance that this answer is right"
+    return (f'<div class="dq-conf dq-conf-{esc(answer.certainty)}" title="{tip}">'
+            f'{esc(label)} · {answer.confidence:.0%}</div>')
 
 
 def error_html(message: str) -> str:

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from assistant.analysis import Question
 from assistant.support import Evidence
-from assistant.text import content_terms
-from assistant.types import QuestionKind
+from assistant.text import content_terms, stem, words
+from assistant.types import QuestionKind, Reason
 
 CANDIDATE_FEATURES: tuple[str, ...] = (
     "retrieval",  # fused BM25 + dense retrieval score
@@ -63,6 +63,10 @@ ANSWER_FEATURES: tuple[str, ...] = (
     "has_short",  # a direct answer (a figure, a name, yes/no) was extracted
     "short_in_question",  # share of the direct answer's words the question already says
     "short_words",  # log(1 + words of the direct answer)
+    "short_gap",  # words between the direct answer and the nearest question word, over the sentence's
+    "n_options",  # log(1 + names/dates/figures of the asked kind in the sentence): how many to choose from
+    "no_typed_answer",  # asked for a name, place, date or figure, and the sentence gives none
+    "counts_other",  # asked how many X, and the nearest count counts something else
     "n_terms",  # log(1 + question content terms)
     "n_names",  # names in the question
     *(f"kind_{k.value}" for k in _KINDS),
@@ -106,10 +110,33 @@ def candidate_features(info: Question, cands: Sequence[Evidence]) -> list[list[f
     return rows
 
 
-def answer_features(info: Question, best: Evidence, ranked: Sequence[Evidence], short: str) -> list[float]:
+def short_gap(info: Question, sentence: str, short: str) -> float:
+    """How far (in words, over the sentence's length) the direct answer stands from the nearest
+    question word in the sentence: an answer right next to what the question says is more often
+    the one asked for. 1.0 when either is not found."""
+    toks = words(sentence)
+    wanted = words(short)
+    terms = set(info.terms)
+    near = [i for i, w in enumerate(toks) if w in terms or stem(w) in terms]
+    at = next((i for i in range(len(toks) - len(wanted) + 1) if toks[i : i + len(wanted)] == wanted), -1)
+    if not toks or not wanted or not near or at < 0:
+        return 1.0
+    return min(min(abs(i - at), abs(i - (at + len(wanted) - 1))) for i in near) / len(toks)
+
+
+def answer_features(
+    info: Question,
+    best: Evidence,
+    ranked: Sequence[Evidence],
+    short: str,
+    options: int = 0,
+    gap: Reason | None = None,
+) -> list[float]:
     """The row of ``ANSWER_FEATURES`` for answering ``info`` from ``best`` with the direct answer
-    ``short`` ("" when there is none); ``ranked``: every candidate, most likely first (their
-    ``score`` is P(holds the answer))."""
+    ``short`` ("" when there is none), chosen among ``options`` candidates of the asked kind;
+    ``gap``: why no direct answer of the asked kind was found (``Reason.WRONG_KIND`` or
+    ``Reason.COUNTS_OTHER``); ``ranked``: every candidate, most likely first (their ``score`` is
+    P(holds the answer))."""
     others = [c.score for c in ranked if c is not best]
     short_terms = content_terms(short)
     asked = set(content_terms(info.text))
@@ -134,6 +161,10 @@ def answer_features(info: Question, best: Evidence, ranked: Sequence[Evidence], 
         float(bool(short)),
         echoed,
         math.log1p(len(short.split())),
+        short_gap(info, best.sentence.text, short),
+        math.log1p(options),
+        float(gap == Reason.WRONG_KIND),
+        float(gap == Reason.COUNTS_OTHER),
         math.log1p(len(info.terms)),
         float(len(info.entities)),
         *(float(info.kind == k) for k in _KINDS),

@@ -51,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cands2 = fit_candidates(records)
     out.with_suffix(".md").write_text(write_card(model, records, cands2.oof, answers.oof), encoding="utf-8")
     print(
-        f"wrote {out} (answer threshold {model.answer_threshold:.2f}, confident {model.confident_threshold:.2f})"
+        f"wrote {out} (answer threshold {model.answer_threshold:.2f}, "
+        f"confident {model.confident_threshold:.2f})"
     )
     return 0
 

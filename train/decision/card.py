@@ -13,7 +13,7 @@ import numpy as np
 
 from assistant.decision import DecisionModel, LinearModel
 from train.decision.collect import Record
-from train.decision.fit import accuracy_at
+from train.decision.fit import accuracy_at, source
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -60,7 +60,7 @@ def _risk_coverage(y: np.ndarray, p: np.ndarray) -> list[str]:
     order = np.argsort(-p)
     rows = []
     for cov in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0):
-        k = max(1, int(round(cov * len(p))))
+        k = max(1, round(cov * len(p)))
         rows.append(f"| {cov:.0%} | {p[order][k - 1]:.2f} | {y[order][:k].mean():.2f} |")
     return rows
 
@@ -68,11 +68,15 @@ def _risk_coverage(y: np.ndarray, p: np.ndarray) -> list[str]:
 def write_card(
     model: DecisionModel, records: Sequence[Record], cand_oof: np.ndarray, ans_oof: np.ndarray
 ) -> str:
+    """The card's Markdown: data, out-of-fold validation, reliability, risk-coverage, weights."""
     used = [r for r in records if r.answer_features]
     y = np.asarray([int(r.right) for r in used])
     groups = Counter(r.group.split(":")[0] for r in records)
     rank1, model1, found, n_ans = _top1(records, cand_oof)
     cand_y = np.asarray([lab for r in records for lab in r.candidate_labels])
+    sure = ans_oof >= model.confident_threshold
+    sure_right = f"{y[sure].mean():.2f}" if sure.any() else "n/a"
+    t = model.answer_threshold
     lines = [
         "# Decision model card (`decision.json`)",
         "",
@@ -80,23 +84,26 @@ def write_card(
         f"fitted by `make decision-model` (`python -m train.decision`), version `{model.version}`.",
         "",
         "## Data",
-        f"- {len(records)} questions: {groups.get('squad', 0)} from the ten SQuAD 2.0 dev articles the eval never "
-        f"uses (`train/data/squad-dev-v2.0.json`, CC BY-SA 4.0), {groups.get('eval', 0)} from the *dev* splits of "
-        "the eval sets (news, the article sets, SQuAD's two dev articles). No test-split item is read.",
+        f"- {len(records)} questions: {groups.get('squad', 0)} from the ten SQuAD 2.0 dev articles the eval "
+        "never uses (`train/data/squad-dev-v2.0.json`, CC BY-SA 4.0), "
+        f"{groups.get('eval', 0)} from the *dev* splits of the eval sets (news, the article sets, SQuAD's "
+        "two dev articles). No test-split item is read. Each source weighs half (`fit.weights`).",
         f"- Candidates: every sentence retrieval proposes per question ({len(cand_y)} rows, "
         f"{int(cand_y.sum())} holding the gold answer).",
-        f"- Answers: the {len(used)} questions that reached the decision (the others were decided by a rule: "
-        "a name in no document, an absent condition, arithmetic ...), labelled by strict scoring (`eval.metrics`).",
+        f"- Answers: the {len(used)} questions that reached the decision (the others were decided by a "
+        "rule: a name in no document, an absent condition, arithmetic ...), labelled by strict scoring "
+        "(`eval.metrics`).",
         "",
         "## Validation (out of fold: 5 folds grouped by article / set)",
-        f"- Candidate choice, {n_ans} answerable questions: gold sentence ranked first by retrieval {rank1:.3f}, "
-        f"by the model {model1:.3f}; among the candidates at all {found:.3f}. AUC {_auc(cand_y, cand_oof):.3f}.",
-        f"- P(right): AUC {_auc(y, ans_oof):.3f}; strict accuracy over all questions at the chosen answer "
-        f"threshold {model.answer_threshold:.2f}: {accuracy_at(records, ans_oof, model.answer_threshold):.3f} "
-        f"(answering everything that reaches the decision: {accuracy_at(records, ans_oof, 0.0):.3f}).",
-        f"- Confident from P(right) >= {model.confident_threshold:.2f}: "
-        f"{(ans_oof >= model.confident_threshold).mean():.0%} of decided questions, "
-        f"right {y[ans_oof >= model.confident_threshold].mean() if (ans_oof >= model.confident_threshold).any() else float('nan'):.2f}.",
+        f"- Candidate choice, {n_ans} answerable questions: gold sentence first by retrieval {rank1:.3f}, "
+        f"by the model {model1:.3f}; among the candidates at all {found:.3f}. "
+        f"AUC {_auc(cand_y, cand_oof):.3f}.",
+        f"- P(right): AUC {_auc(y, ans_oof):.3f}; weighted strict accuracy over all questions at the "
+        f"answer threshold {t:.2f}: {accuracy_at(records, ans_oof, t):.3f} (answering everything that "
+        f"reaches the decision: {accuracy_at(records, ans_oof, 0.0):.3f}).",
+        f"- Confident from P(right) >= {model.confident_threshold:.2f}: {sure.mean():.0%} of decided "
+        f"questions, right {sure_right}.",
+        *_per_source(records, ans_oof, t, model.confident_threshold),
         "",
         "### Reliability of P(right)",
         "| P(right) | questions | mean P | share right |",
@@ -119,3 +126,25 @@ def write_card(
         "",
     ]
     return "\n".join(lines)
+
+
+def _per_source(records: Sequence[Record], ans_oof: np.ndarray, t: float, confident: float) -> list[str]:
+    """Strict accuracy at the threshold and the confident answers' share right, per source (the
+    product's kind of text, and SQuAD)."""
+    p_of = dict(zip([r.item_id for r in records if r.answer_features], ans_oof, strict=True))
+    out = []
+    for src in ("product", "squad"):
+        rs = [r for r in records if source(r.group) == src]
+        hits = [
+            (r.right if p_of[r.item_id] >= t else not r.answerable) if r.answer_features else r.right
+            for r in rs
+        ]
+        decided = [r for r in rs if r.answer_features]
+        sure = [r.right for r in decided if p_of[r.item_id] >= confident]
+        right = f"{np.mean(sure):.2f}" if sure else "n/a"
+        out.append(
+            f"- {src}: {len(rs)} questions, strict accuracy {np.mean(hits):.3f} at the threshold; "
+            f"{len(sure)} answers confident ({len(sure) / max(1, len(decided)):.0%} of decided), "
+            f"right {right}."
+        )
+    return out

@@ -32,7 +32,10 @@ PRODUCT_SETS = (
     "eval:news",
 )
 FOLDS = 5
-CONFIDENT_PRECISION = 0.9  # answers shown as confident must be right this often out of fold
+# answers shown as confident must be right this often, out of fold, on the product's kind of text
+# (on SQuAD's adversarial questions no threshold reaches it: the card shows both)
+CONFIDENT_PRECISION = 0.85
+CONFIDENT_MIN = 20  # ... over at least this many answers
 CITE_THRESHOLD = 0.5  # a second sentence is cited when it more likely than not holds the answer
 
 
@@ -110,16 +113,19 @@ def accuracy_at(records: Sequence[Record], p: np.ndarray, t: float) -> float:
 
 
 def choose_thresholds(records: Sequence[Record], p: np.ndarray) -> tuple[float, float]:
-    """The answer threshold that maximises strict accuracy out of fold, and the lowest
-    threshold at which answers are right ``CONFIDENT_PRECISION`` of the time."""
+    """The answer threshold that maximises (weighted) strict accuracy out of fold, and the
+    lowest threshold at which the product-like questions' answers are right
+    ``CONFIDENT_PRECISION`` of the time (over ``CONFIDENT_MIN`` answers at least)."""
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
     answer_t = float(max(grid, key=lambda t: (accuracy_at(records, p, t), -t)))
     used = [r for r in records if r.answer_features]
-    right = np.asarray([r.right for r in used])
+    product = np.asarray([source(r.group) == "product" for r in used])
+    right = np.asarray([r.right for r in used])[product]
+    p_product = p[product]
     confident_t = 0.99
     for t in grid:
-        sel = p >= t
-        if sel.sum() >= 20 and right[sel].mean() >= CONFIDENT_PRECISION:
+        sel = p_product >= t
+        if sel.sum() >= CONFIDENT_MIN and right[sel].mean() >= CONFIDENT_PRECISION:
             confident_t = float(t)
             break
     return answer_t, max(confident_t, answer_t)
