@@ -152,7 +152,10 @@ class Reason(StrEnum):
     COUNTS_OTHER = "counts_other"  # the nearest count counts something else
     LOW_SUPPORT = "low_support"  # the rules' support score is too low
     READER_REJECTED = "reader_rejected"  # the reader is sure no candidate answers
-    MODEL_DECLINED = "model_declined"  # the LLM said the documents do not say, or none of its citations held
+    MODEL_DECLINED = "model_declined"  # the LLM said the documents do not say
+    LLM_UNCITED = "llm_uncited"  # the LLM's reply cited no sentence it was given
+    LLM_UNVERIFIED = "llm_unverified"  # the LLM cited, but no claim's citations held
+    LLM_INTERRUPTED = "llm_interrupted"  # the LLM server failed or timed out while answering
     BACKEND_ERROR = "backend_error"  # the answer backend failed (LLM server unreachable): see Answer.error
 
 
@@ -180,6 +183,14 @@ class Answer:
     # reader judged it (reader switched off, a computed or meta answer, a refusal before reading).
     confidence: float = -1.0
     reason: str = ""  # a ``Reason`` code: why it was answered or refused
+    # The llm backend only. ``fallback``: the ``Reason`` code (llm_uncited, llm_unverified,
+    # llm_interrupted) for which the LLM's reply was replaced by the extractive answer, which is
+    # then what text and citations hold; ``notice`` says so to the user. ``claims``: the claims
+    # in the LLM's reply; ``claims_dropped``: those verification removed (uncited or unsupported).
+    fallback: str = ""
+    notice: str = ""
+    claims: int = 0
+    claims_dropped: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (used by the CLI's ``--json`` and the eval reports)."""
