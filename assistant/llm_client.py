@@ -164,39 +164,43 @@ def openai_like_chat(settings: Settings) -> ChatFn:
         import httpx
 
         deadline = time.monotonic() + settings.llm_timeout_s
-        attempts = max(1, settings.llm_retries + 1)
         timeout = httpx.Timeout(settings.llm_read_timeout_s, connect=settings.llm_connect_timeout_s)
         prompt = [chat_message(role=m["role"], content=m["content"]) for m in messages]
+        attempts = max(1, settings.llm_retries + 1)
+        earlier: BackendError | None = None  # the previous attempt's failure
         for attempt in range(1, attempts + 1):
             received: list[str] = []
-            with httpx.Client(trust_env=not is_loopback(settings.llm_base_url), timeout=timeout) as http:
-                llm = openai_like(
-                    model=settings.llm_model,
-                    api_base=settings.llm_base_url,
-                    api_key=settings.llm_api_key,
-                    is_chat_model=True,
-                    context_window=CONTEXT_WINDOW,
-                    temperature=0.0,
-                    max_tokens=settings.llm_max_tokens,
-                    timeout=settings.llm_read_timeout_s,
-                    max_retries=0,  # retried here, and only where a retry can help
-                    http_client=http,
-                    additional_kwargs={"timeout": timeout},
-                )
-                try:
-                    events = _read_stream(llm.stream_chat(prompt), received, deadline, settings)
-                    if not events:  # a server that ignores ``stream``: its reply is one JSON body
+            try:
+                with httpx.Client(trust_env=not is_loopback(settings.llm_base_url), timeout=timeout) as http:
+                    llm = openai_like(
+                        model=settings.llm_model,
+                        api_base=settings.llm_base_url,
+                        api_key=settings.llm_api_key,
+                        is_chat_model=True,
+                        context_window=CONTEXT_WINDOW,
+                        temperature=0.0,
+                        max_tokens=settings.llm_max_tokens,
+                        timeout=settings.llm_read_timeout_s,
+                        max_retries=0,  # retried here, and only where a retry can help
+                        http_client=http,
+                        additional_kwargs={"timeout": timeout},  # per phase: connect, then silence
+                    )
+                    if not _read_stream(llm.stream_chat(prompt), received, deadline, settings):
+                        # a server that ignores ``stream``: its reply came as one JSON body
                         received.append(str(llm.chat(prompt).message.content or ""))
                     return clean_reply("".join(received))
-                except BackendError:
-                    raise
-                except Exception as exc:
-                    error, retryable = _classify(exc, settings, attempt, len("".join(received)))
-            if attempt == attempts or not retryable:
-                raise error from None
+            except BackendError:
+                raise
+            except Exception as exc:
+                error, retryable = _classify(exc, settings, attempt, len("".join(received)))
+            if isinstance(earlier, LLMInterrupted) and not isinstance(error, LLMInterrupted):
+                # it was there for this question and is gone now: it died while answering
+                error = LLMInterrupted(f"{where(settings)} went away while answering ({earlier}; "
+                                       "then it could no longer be reached)")
             pause = RETRY_BACKOFF_S * attempt
-            if time.monotonic() + pause >= deadline:
+            if attempt == attempts or not retryable or time.monotonic() + pause >= deadline:
                 raise error from None
+            earlier = error
             time.sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
 
