@@ -176,6 +176,9 @@ def check_reply(reply: str, candidates: list[Citation]) -> Verified:
     for claim in parts:
         asserts = bool(claim.text.strip(" \t\n.,;:!?") and (content_terms(claim.text) or _digits(claim.text)))
         claims += asserts
+        if not asserts:  # "The document says: [1]" cites nothing: a marker must back a claim
+            kept.append(claim.text + claim.punct)
+            continue
         valid = [
             n for n in dict.fromkeys(claim.numbers) if 1 <= n <= len(candidates) and candidates[n - 1].text
         ]
@@ -184,14 +187,8 @@ def check_reply(reply: str, candidates: list[Citation]) -> Verified:
         valid = [
             n for n in valid if not claim_terms or claim_terms & set(content_terms(candidates[n - 1].text))
         ]
-        if not valid:
-            if asserts:
-                dropped += 1  # an uncited claim: nothing proves it
-                continue
-            kept.append(claim.text + claim.punct)
-            continue
-        if not _supported(claim.text, [candidates[n - 1].text for n in valid]):
-            dropped += asserts
+        if not valid or not _supported(claim.text, [candidates[n - 1].text for n in valid]):
+            dropped += 1  # uncited, citing nothing given, or not what its sentences say
             continue
         kept.append(claim.text.rstrip() + " " + "".join(f"[{n}]" for n in valid) + claim.punct)
     joined = " ".join(" ".join(kept).split())

@@ -114,7 +114,7 @@ def _classify(exc: BaseException, settings: Settings, attempts: int, received: i
         ), True
     if names & {"APITimeoutError", "TimeoutException", "TimeoutError"}:
         return LLMInterrupted(
-            f"{at} sent nothing for {settings.llm_read_timeout_s:.0f} s (ASSISTANT_LLM_READ_TIMEOUT_S); "
+            f"{at} sent nothing for {settings.llm_read_timeout_s:g} s (ASSISTANT_LLM_READ_TIMEOUT_S); "
             "it may be overloaded or still loading the model"
         ), False
     if status == 404 or "NotFoundError" in names:
@@ -219,7 +219,7 @@ def _read_stream(stream: Iterable[Any], received: list[str], deadline: float, se
             if callable(close):
                 close()
             raise LLMInterrupted(
-                f"{where(settings)} did not finish its answer within {settings.llm_timeout_s:.0f} s "
+                f"{where(settings)} did not finish its answer within {settings.llm_timeout_s:g} s "
                 f"(ASSISTANT_LLM_TIMEOUT_S; {len(''.join(received))} characters received)"
             )
     return events

@@ -109,7 +109,7 @@ def test_a_silent_server_times_out_without_a_retry(assistant: Assistant, server:
     t0 = time.perf_counter()
     answer = assistant.ask(QUESTION)
     assert time.perf_counter() - t0 < 1.8
-    assert answer.fallback == Reason.LLM_INTERRUPTED and "sent nothing for 0 s" in answer.notice
+    assert answer.fallback == Reason.LLM_INTERRUPTED and "sent nothing for 0.3 s" in answer.notice
     assert MODEL in answer.notice and len(server.requests) == 1
 
 
@@ -117,7 +117,7 @@ def test_the_whole_reply_is_bounded(assistant: Assistant, server: FakeLLMServer)
     assistant.settings = replace(assistant.settings, llm_timeout_s=0.2)
     server.plans = [Plan(["word "] * 3, stall_s=0.3)]
     answer = assistant.ask(QUESTION)
-    assert answer.fallback == Reason.LLM_INTERRUPTED and "within 0 s" in answer.notice
+    assert answer.fallback == Reason.LLM_INTERRUPTED and "within 0.2 s" in answer.notice
 
 
 def test_a_503_while_loading_is_retried(assistant: Assistant, server: FakeLLMServer) -> None:
@@ -199,3 +199,12 @@ def test_another_host_is_reached_only_as_configured(monkeypatch: pytest.MonkeyPa
 ])
 def test_is_loopback(url: str, local: bool) -> None:
     assert is_loopback(url) is local
+
+
+def test_a_marker_after_no_claim_cites_nothing() -> None:
+    from assistant.llm_backend import check_reply
+    from assistant.types import Citation
+
+    source = Citation(text="Up to 26 of them agreed.", doc_id="d", sentence_id=0, start=0, end=24)
+    checked = check_reply("The document is: [1]", [source])
+    assert checked.citations == [] and checked.cited and checked.claims == 0
