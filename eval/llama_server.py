@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -144,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     p.add_argument("--log", type=Path, default=Path("llama-server.log"))
     args = p.parse_args(argv)
+    # `kill PID` must stop the server too: SystemExit runs the context manager's cleanup.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         with llama_server(args.log, args.threads, port=args.port) as server:
             print(f"ASSISTANT_LLM_BASE_URL={server.url} ASSISTANT_LLM_MODEL={server.model}  "
