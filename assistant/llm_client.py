@@ -65,6 +65,7 @@ def where(settings: Settings) -> str:
 
 
 def how_to_start(settings: Settings) -> str:
+    """The fix for a server that cannot be reached: start one, point at one, or do without."""
     return (
         f"start one (e.g. `ollama serve` then `ollama pull {settings.llm_model}`) or point "
         "ASSISTANT_LLM_BASE_URL at a running OpenAI-compatible server (vLLM, llama.cpp server); "
@@ -137,7 +138,7 @@ def clean_reply(text: str) -> str:
     return (text[: m.start()] if m else text).strip()
 
 
-def _client_classes() -> tuple[Any, Any]:
+def _client_classes() -> tuple[Any, Any]:  # imported late: the extra is optional
     """``(OpenAILike, ChatMessage)``, or ``ImportError`` naming the extra to install."""
     try:
         from llama_index.core.llms import ChatMessage
