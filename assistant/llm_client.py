@@ -12,9 +12,10 @@ tokens leaking into the text) becomes one of two errors, each naming the URL and
 
 Limits come from ``Settings``: ``llm_connect_timeout_s``, ``llm_read_timeout_s`` (the longest
 silence, first token included), ``llm_timeout_s`` (the whole reply, retries included),
-``llm_retries`` (only before the first token, never for a timeout). Requests go only to
-``settings.llm_base_url``; for a loopback URL (the default) proxy variables such as
-``HTTPS_PROXY`` are ignored, so nothing leaves the machine unless the user named another host.
+``llm_retries`` (only before the first token, never for a timeout; ``llm_retry_backoff_s``
+apart). Requests go only to ``settings.llm_base_url``; for a loopback URL (the default)
+proxy variables such as ``HTTPS_PROXY`` are ignored, so nothing leaves the machine unless the
+user named another host.
 The client package (the ``llm`` extra) is imported only when a chat function is built.
 """
 
@@ -37,7 +38,6 @@ ChatFn = Callable[[list[dict[str, str]]], str]
 
 INSTALL_HINT = "pip install 'docqa-assistant[llm]'"
 CONTEXT_WINDOW = 8192
-RETRY_BACKOFF_S = 0.5
 # Chat-template tokens a server should have stopped at (ChatML, Llama 3, Gemma, Mistral): when
 # one leaks into the text, what follows is the model writing the next turn itself.
 _TEMPLATE_TOKEN = re.compile(r"<\|im_end\|>|<\|im_start\|>|<\|eot_id\|>|<\|endoftext\|>|<end_of_turn>|</s>")
@@ -198,7 +198,7 @@ def openai_like_chat(settings: Settings) -> ChatFn:
                 # it was there for this question and is gone now: it died while answering
                 error = LLMInterrupted(f"{where(settings)} went away while answering ({earlier}; "
                                        "then it could no longer be reached)")
-            pause = RETRY_BACKOFF_S * attempt
+            pause = settings.llm_retry_backoff_s * attempt
             if attempt == attempts or not retryable or time.monotonic() + pause >= deadline:
                 raise error from None
             earlier = error

@@ -115,6 +115,7 @@ class Settings:
     llm_read_timeout_s: float = 60.0
     llm_timeout_s: float = 120.0
     llm_retries: int = 1
+    llm_retry_backoff_s: float = 0.5  # times the attempt number: 0.5 s, 1 s, ...
     llm_max_tokens: int = 512
     # A reply that cites nothing verifiable, or a server that fails mid-answer: give the
     # extractive answer instead (Answer.fallback says why). Off: such a reply is a refusal.
@@ -187,6 +188,7 @@ class Settings:
             llm_read_timeout_s=_float("LLM_READ_TIMEOUT_S", d.llm_read_timeout_s),
             llm_timeout_s=_float("LLM_TIMEOUT_S", d.llm_timeout_s),
             llm_retries=_int("LLM_RETRIES", d.llm_retries),
+            llm_retry_backoff_s=_float("LLM_RETRY_BACKOFF_S", d.llm_retry_backoff_s),
             llm_max_tokens=_int("LLM_MAX_TOKENS", d.llm_max_tokens),
             llm_fallback=_bool("LLM_FALLBACK", d.llm_fallback),
             host=_env("HOST", d.host),

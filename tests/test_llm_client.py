@@ -48,7 +48,8 @@ def assistant(article_text: str, fake_embedder: Any, tmp_path: Any, server: Fake
     snapshot = IndexSnapshot(documents={doc.doc_id: doc}, sentences=sentences,
                              embeddings=fake_embedder.embed([s.text for s in sentences]))
     settings = replace(Settings.from_env(), index_dir=tmp_path / "unused", backend="llm",
-                       llm_base_url=server.url, llm_model=MODEL, llm_read_timeout_s=5.0, llm_timeout_s=10.0)
+                       llm_base_url=server.url, llm_model=MODEL, llm_read_timeout_s=5.0, llm_timeout_s=10.0,
+                       llm_retry_backoff_s=0.01)
     return Assistant(settings, snapshot=snapshot, embedder=fake_embedder)
 
 
@@ -159,7 +160,7 @@ def _closed_port() -> int:
 
 def test_unreachable_server_error_names_url_model_and_attempts() -> None:
     url = f"http://127.0.0.1:{_closed_port()}/v1"
-    settings = replace(Settings(), llm_base_url=url, llm_model=MODEL, llm_retries=1)
+    settings = replace(Settings(), llm_base_url=url, llm_model=MODEL, llm_retries=1, llm_retry_backoff_s=0.01)
     with pytest.raises(BackendError) as caught:
         openai_like_chat(settings)([{"role": "user", "content": "hi"}])
     assert not isinstance(caught.value, LLMInterrupted)
