@@ -209,3 +209,29 @@ def test_a_marker_after_no_claim_cites_nothing() -> None:
     source = Citation(text="Up to 26 of them agreed.", doc_id="d", sentence_id=0, start=0, end=24)
     checked = check_reply("The document is: [1]", [source])
     assert checked.citations == [] and checked.cited and checked.claims == 0
+
+
+def test_cli_prints_the_extractive_answer_and_a_note_when_the_server_dies(
+        assistant: Assistant, server: FakeLLMServer) -> None:
+    import io
+
+    from assistant.__main__ import main
+
+    server.plans = [Plan(["Up to 26 "], die=True)]
+    out, err = io.StringIO(), io.StringIO()
+    assert main([QUESTION, "--backend", "llm"], assistant=assistant, stdout=out, stderr=err) == 0
+    assert TROOPS in out.getvalue() and "[1]" in out.getvalue()
+    assert err.getvalue().startswith("note: ") and "stopped in the middle" in err.getvalue()
+    assert MODEL in err.getvalue()
+
+
+def test_the_web_chat_shows_the_note_under_a_fallback_answer(
+        assistant: Assistant, server: FakeLLMServer) -> None:
+    pytest.importorskip("gradio", reason="the ui extra is not installed")
+    from ui.render import answer_html
+
+    server.plans = [Plan(["Many countries agreed to help Ukraine."])]
+    answer = assistant.ask(QUESTION)
+    html = answer_html(answer, assistant.documents)
+    assert 'class="dq-foot dq-notice"' in html and "cited none of the sentences" in html
+    assert "dq-notice" not in answer_html(replace(answer, notice=""), assistant.documents)
