@@ -4,6 +4,9 @@ Prints the answer, then every cited sentence as ``[n] doc_id #sentence_id (start
 When the documents do not answer, it prints the sentences that were on topic under
 "related (not cited)", so nobody mistakes them for support.
 
+With ``--backend llm`` a reply the citations could not verify, or a server that failed
+mid-answer, gives the extractive answer and a ``note:`` line on stderr saying why.
+
 Exit codes: 0 answered (or honestly refused), 1 the question was unusable (the answer's
 error message is printed), 2 the index is missing or corrupt, the LLM server (``--backend
 llm``) cannot be used, or the command line is wrong.
@@ -196,10 +199,15 @@ def main(
         print(answer.error, file=err)
     else:
         print(render(answer), file=out)
+    if answer.notice and not args.json:  # e.g. the LLM's reply could not be verified: why this answer
+        print(f"note: {' '.join(answer.notice.split())}", file=err)
     if args.explain:
         conf = f"{answer.confidence:.2f}" if answer.confidence >= 0 else "n/a"
         shown = f" ({answer.certainty})" if answer.certainty else ""
         print(f"reason: {answer.reason or 'n/a'} · kind: {answer.kind} · P(right): {conf}{shown}", file=out)
+        if answer.fallback:
+            dropped = f"{answer.claims_dropped}/{answer.claims}"
+            print(f"fallback: {answer.fallback} · LLM claims dropped: {dropped}", file=out)
     if backend_failed:
         return EXIT_INDEX
     return EXIT_BAD_QUESTION if answer.error else EXIT_OK

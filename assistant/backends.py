@@ -46,9 +46,17 @@ class LLMBackend:
         return answer_from_context(turn, context, chat=self.chat)
 
 
+def llm_with_fallback() -> AnswerBackend:
+    """What ``backend="llm"`` means: the LLM, with the extractive answer when its reply cannot
+    be verified or its server fails mid-answer (``assistant.llm_fallback``)."""
+    from assistant.llm_fallback import FallbackBackend
+
+    return FallbackBackend(primary=LLMBackend(), secondary=ExtractiveBackend())
+
+
 _REGISTRY: dict[str, Callable[[], AnswerBackend]] = {
     "extractive": ExtractiveBackend,
-    "llm": LLMBackend,
+    "llm": llm_with_fallback,
 }
 
 

@@ -12,25 +12,27 @@ The model writes the prose; it is never trusted with the citations:
 3. the surviving markers are renumbered and every citation is built from the *indexed*
    sentence (``citation_for``), so its text is always ``document.text[start:end]`` — a quote
    the model altered can never become a citation;
-4. nothing left, or the model refused: ``refused=True``.
+4. the model refused: ``refused=True`` (``model_declined``); nothing it said could be
+   checked: ``refused=True`` with ``llm_uncited`` or ``llm_unverified`` (``assistant.llm_fallback``
+   then gives the extractive answer instead).
 
 A server that is down or misconfigured gives an ``Answer`` with ``error`` set (message naming
-the URL and how to start one), never a traceback. ``llama-index-llms-openai-like`` (the
-``llm`` extra) is imported only here and only when this backend is used.
+the URL, the model and how to start one), never a traceback; one that fails mid-answer gives
+``llm_interrupted``. Talking to the server is ``assistant.llm_client``'s job.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.cite import citation_for, is_exact, renumber
 from assistant.errors import BackendError
+from assistant.llm_client import INSTALL_HINT, ChatFn, LLMInterrupted, backend_error, openai_like_chat
 from assistant.text import content_terms, fold
 from assistant.types import Answer, AnswerContext, Citation, Reason
 
@@ -39,15 +41,12 @@ if TYPE_CHECKING:
 
     from assistant.conversation import Turn
     from assistant.retrieve import Hit
-    from assistant.settings import Settings
 
-ChatFn = Callable[[list[dict[str, str]]], str]
-"""Takes chat messages ``[{"role": ..., "content": ...}]`` and returns the reply text."""
+__all__ = ["INSTALL_HINT", "REFUSAL", "SYSTEM_PROMPT", "ChatFn", "Verified", "answer_from_context",
+           "answer_with_llm", "backend_error", "build_messages", "check_reply", "openai_like_chat",
+           "verify_reply"]
 
 REFUSAL = "The documents do not say."
-INSTALL_HINT = "pip install 'docqa-assistant[llm]'"
-TIMEOUT_S = 120.0  # a small CPU model can take a while on a long prompt
-MAX_TOKENS = 512
 RELATED_ON_REFUSAL = 3
 
 SYSTEM_PROMPT = f"""You answer questions about documents using ONLY the numbered sentences you are given.
@@ -70,91 +69,6 @@ def build_messages(question: str, hits: Sequence[Hit]) -> list[dict[str, str]]:
     numbered = "\n".join(f"[{i}] {' '.join(h.sentence.text.split())}" for i, h in enumerate(hits, 1))
     user = f"Sentences:\n{numbered}\n\nQuestion: {question}\nAnswer (cite with [n]):"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
-
-
-# -- the server ------------------------------------------------------------------------------
-_clients: dict[tuple[str, str, str], Any] = {}
-_clients_lock = threading.Lock()
-
-
-def _how_to_start(settings: Settings) -> str:
-    return (
-        f"start one (e.g. `ollama serve` then `ollama pull {settings.llm_model}`) or point "
-        "ASSISTANT_LLM_BASE_URL at a running OpenAI-compatible server (vLLM, llama.cpp server); "
-        "or use the default backend: ASSISTANT_BACKEND=extractive"
-    )
-
-
-def backend_error(exc: BaseException, settings: Settings) -> BackendError:
-    """Translate a client exception into a message that names the URL and the fix.
-
-    Matched by class name so the ``openai`` package need not be imported to classify errors.
-    """
-    url, model = settings.llm_base_url, settings.llm_model
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    status = getattr(exc, "status_code", None)
-    if names & {"APITimeoutError", "TimeoutException", "TimeoutError"}:
-        return BackendError(
-            f"the LLM server at {url} did not answer within {TIMEOUT_S:.0f} s; "
-            f"check it is not overloaded, or {_how_to_start(settings)}"
-        )
-    if names & {"APIConnectionError", "ConnectError", "ConnectionError", "OSError"}:
-        return BackendError(
-            f"cannot reach the LLM server at {url} ({type(exc).__name__}: {exc}); {_how_to_start(settings)}"
-        )
-    if status == 404 or "NotFoundError" in names:
-        return BackendError(
-            f"the LLM server at {url} has no model {model!r} (HTTP 404); pull it "
-            f"(`ollama pull {model}`) or set ASSISTANT_LLM_MODEL to a model it serves"
-        )
-    if status in (401, 403) or "AuthenticationError" in names:
-        return BackendError(
-            f"the LLM server at {url} rejected the API key (HTTP {status}); set ASSISTANT_LLM_API_KEY"
-        )
-    detail = f"HTTP {status}: " if status else ""
-    return BackendError(f"the LLM server at {url} failed: {detail}{type(exc).__name__}: {exc}")
-
-
-def openai_like_chat(settings: Settings) -> ChatFn:
-    """A ``ChatFn`` over llama-index's ``OpenAILike`` client (one client per server and model).
-
-    Raises ``ImportError`` naming the extra to install when the client package is missing;
-    the returned function raises ``BackendError`` when the server cannot be used.
-    """
-    try:
-        from llama_index.core.llms import ChatMessage
-        from llama_index.llms.openai_like import OpenAILike
-    except ImportError as exc:
-        raise ImportError(
-            "the llm backend needs llama-index-llms-openai-like, which is not installed: "
-            f"{INSTALL_HINT} (or use ASSISTANT_BACKEND=extractive)"
-        ) from exc
-    key = (settings.llm_base_url, settings.llm_model, settings.llm_api_key)
-    with _clients_lock:
-        llm = _clients.get(key)
-        if llm is None:
-            # max_retries=0: a server that is down should be reported now, not after backoff.
-            llm = OpenAILike(
-                model=settings.llm_model,
-                api_base=settings.llm_base_url,
-                api_key=settings.llm_api_key,
-                is_chat_model=True,
-                context_window=8192,
-                temperature=0.0,
-                max_tokens=MAX_TOKENS,
-                timeout=TIMEOUT_S,
-                max_retries=0,
-            )
-            _clients[key] = llm
-
-    def chat(messages: list[dict[str, str]]) -> str:
-        try:
-            reply = llm.chat([ChatMessage(role=m["role"], content=m["content"]) for m in messages])
-        except Exception as exc:
-            raise backend_error(exc, settings) from exc
-        return str(reply.message.content or "")
-
-    return chat
 
 
 # -- checking the reply ----------------------------------------------------------------------
@@ -233,15 +147,38 @@ def _supported(claim: str, sources: list[str]) -> bool:
     return len(shared) >= max(1, math.ceil(0.25 * len(terms)))
 
 
-def verify_reply(reply: str, candidates: list[Citation]) -> tuple[str, list[Citation]]:
+@dataclass(frozen=True)
+class Verified:
+    """What verification kept of a reply: the renumbered text, its citations, and counts.
+
+    ``claims`` counts the reply's claims that assert something (content words or figures);
+    ``dropped`` those removed (uncited, citing nothing given, or not supported by what they
+    cite); ``cited`` whether the reply had any ``[n]`` marker at all.
+    """
+
+    text: str
+    citations: list[Citation]
+    claims: int
+    dropped: int
+    cited: bool
+
+
+def check_reply(reply: str, candidates: list[Citation]) -> Verified:
     """Keep only supported claims with markers into ``candidates``; renumber them 1..n.
 
-    A candidate with empty text is never citable. Returns ``("", [])`` when nothing
-    verifiable is left.
+    A candidate with empty text is never citable. ``text`` is ``""`` and ``citations`` empty
+    when nothing verifiable is left.
     """
     text = _normalise_markers(reply.strip())
     kept: list[str] = []
-    for claim in _claims(text):
+    claims = dropped = 0
+    parts = _claims(text)
+    for claim in parts:
+        asserts = bool(claim.text.strip(" \t\n.,;:!?") and (content_terms(claim.text) or _digits(claim.text)))
+        claims += asserts
+        if not asserts:  # "The document says: [1]" cites nothing: a marker must back a claim
+            kept.append(claim.text + claim.punct)
+            continue
         valid = [
             n for n in dict.fromkeys(claim.numbers) if 1 <= n <= len(candidates) and candidates[n - 1].text
         ]
@@ -250,24 +187,28 @@ def verify_reply(reply: str, candidates: list[Citation]) -> tuple[str, list[Cita
         valid = [
             n for n in valid if not claim_terms or claim_terms & set(content_terms(candidates[n - 1].text))
         ]
-        if not valid:
-            if claim.text.strip(" \t\n.,;:!?") and (content_terms(claim.text) or _digits(claim.text)):
-                continue  # an uncited claim: nothing proves it
-            kept.append(claim.text + claim.punct)
-            continue
-        if not _supported(claim.text, [candidates[n - 1].text for n in valid]):
+        if not valid or not _supported(claim.text, [candidates[n - 1].text for n in valid]):
+            dropped += 1  # uncited, citing nothing given, or not what its sentences say
             continue
         kept.append(claim.text.rstrip() + " " + "".join(f"[{n}]" for n in valid) + claim.punct)
     joined = " ".join(" ".join(kept).split())
     new_text, citations = renumber(joined, candidates)
+    cited = any(c.numbers for c in parts)
     if not citations:
-        return "", []
-    return new_text, citations
+        return Verified("", [], claims, claims, cited)
+    return Verified(new_text, citations, claims, dropped, cited)
+
+
+def verify_reply(reply: str, candidates: list[Citation]) -> tuple[str, list[Citation]]:
+    """``check_reply`` as ``(text, citations)``; ``("", [])`` when nothing verifiable is left."""
+    checked = check_reply(reply, candidates)
+    return checked.text, checked.citations
 
 
 def _is_refusal(reply: str) -> bool:
+    """The model's own "the documents do not say" (an empty reply is not one: it said nothing)."""
     bare = _squash(re.sub(r"\[\d+\]", " ", reply))
-    return not bare or bare.startswith(_squash(REFUSAL))
+    return bool(bare) and bare.startswith(_squash(REFUSAL))
 
 
 # -- the backend -----------------------------------------------------------------------------
@@ -287,7 +228,9 @@ def answer_from_context(turn: Turn, context: AnswerContext, *, chat: ChatFn | No
 
     ``chat`` replaces the server (tests pass a fake); by default it is the OpenAI-compatible
     server of ``context.settings``. Never raises for a server problem: the ``Answer`` then
-    has ``refused=True`` and ``error`` saying what to do.
+    has ``refused=True`` and ``error`` saying what to do (``backend_error``), or, when the
+    server failed in the middle of this answer, ``reason="llm_interrupted"`` and the message
+    in ``notice``. No fallback here: that is ``assistant.llm_fallback``'s decision.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -296,7 +239,7 @@ def answer_from_context(turn: Turn, context: AnswerContext, *, chat: ChatFn | No
     candidates = [citation_for(h.sentence, h.score) for h in hits]
     related = candidates[:RELATED_ON_REFUSAL]
 
-    def refuse(code: Reason, error: str = "") -> Answer:
+    def refuse(code: Reason, error: str = "", notice: str = "", claims: int = 0) -> Answer:
         return Answer(
             text=error or REFUSAL,
             refused=True,
@@ -307,32 +250,43 @@ def answer_from_context(turn: Turn, context: AnswerContext, *, chat: ChatFn | No
             error=error,
             timings=timings,
             reason=code,
+            notice=notice,
+            claims=claims,
+            claims_dropped=claims,
         )
 
     if not hits:
         return refuse(Reason.LOW_SUPPORT)
+    t1 = time.perf_counter()
     try:
         chat_fn = chat or openai_like_chat(context.settings)
-        t1 = time.perf_counter()
         reply = chat_fn(build_messages(turn.query, hits))
+    except LLMInterrupted as exc:
         timings["llm_ms"] = (time.perf_counter() - t1) * 1000
+        return refuse(Reason.LLM_INTERRUPTED, notice=str(exc))
     except (BackendError, ImportError) as exc:
         return refuse(Reason.BACKEND_ERROR, str(exc))
-    if not isinstance(reply, str) or _is_refusal(reply):
+    timings["llm_ms"] = (time.perf_counter() - t1) * 1000
+    if not isinstance(reply, str):
+        return refuse(Reason.LLM_UNCITED)
+    if _is_refusal(reply):
         return refuse(Reason.MODEL_DECLINED)
     # Belt and braces: a candidate that is not its document's exact text can never be cited.
     documents = context.documents
     safe = [c if is_exact(c, documents) else Citation("", c.doc_id, c.sentence_id, 0, 0) for c in candidates]
-    text, citations = verify_reply(reply, safe)
-    if not citations:  # nothing it said could be checked against a source: not an answer
-        return refuse(Reason.MODEL_DECLINED)
+    checked = check_reply(reply, safe)
+    if not checked.citations:  # nothing it said could be checked against a source: not an answer
+        code = Reason.LLM_UNVERIFIED if checked.cited else Reason.LLM_UNCITED
+        return refuse(code, claims=checked.claims)
     return Answer(
-        text=text,
+        text=checked.text,
         refused=False,
-        citations=citations,
+        citations=checked.citations,
         question=turn.question,
         standalone_question=turn.query,
         backend="llm",
         timings=timings,
         reason=Reason.ANSWERED,
+        claims=checked.claims,
+        claims_dropped=checked.dropped,
     )

@@ -103,6 +103,18 @@ class Settings:
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str = "llama3.1"
     llm_api_key: str = "not-needed"
+    # The LLM server's limits (assistant/llm_client.py): connecting; the longest silence, before
+    # the first token (a CPU model reads the whole prompt first) or between two; the whole
+    # reply. Retries are for a server that cannot be reached yet or fails before its first token.
+    llm_connect_timeout_s: float = 5.0
+    llm_read_timeout_s: float = 60.0
+    llm_timeout_s: float = 120.0
+    llm_retries: int = 1
+    llm_retry_backoff_s: float = 0.5  # times the attempt number: 0.5 s, 1 s, ...
+    llm_max_tokens: int = 512
+    # A reply that cites nothing verifiable, or a server that fails mid-answer: give the
+    # extractive answer instead (Answer.fallback says why). Off: such a reply is a refusal.
+    llm_fallback: bool = True
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str = ""  # "user:password" to protect the web chat
@@ -174,6 +186,13 @@ class Settings:
             llm_base_url=_env("LLM_BASE_URL", d.llm_base_url),
             llm_model=_env("LLM_MODEL", d.llm_model),
             llm_api_key=_env("LLM_API_KEY", d.llm_api_key),
+            llm_connect_timeout_s=_float("LLM_CONNECT_TIMEOUT_S", d.llm_connect_timeout_s),
+            llm_read_timeout_s=_float("LLM_READ_TIMEOUT_S", d.llm_read_timeout_s),
+            llm_timeout_s=_float("LLM_TIMEOUT_S", d.llm_timeout_s),
+            llm_retries=_int("LLM_RETRIES", d.llm_retries),
+            llm_retry_backoff_s=_float("LLM_RETRY_BACKOFF_S", d.llm_retry_backoff_s),
+            llm_max_tokens=_int("LLM_MAX_TOKENS", d.llm_max_tokens),
+            llm_fallback=_bool("LLM_FALLBACK", d.llm_fallback),
             host=_env("HOST", d.host),
             port=_int("PORT", d.port),
             auth=_env("AUTH", d.auth),

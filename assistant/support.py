@@ -432,7 +432,9 @@ def score_evidence(
     missing = [
         t
         for t in info.terms
-        if not t.startswith("@") and t not in window_terms and not info.synonyms.get(t, frozenset()) & window_terms
+        if not t.startswith("@")
+        and t not in window_terms
+        and not info.synonyms.get(t, frozenset()) & window_terms
     ]
     type_ok = has_expected(info, s)
     if (

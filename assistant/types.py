@@ -130,12 +130,14 @@ class Reason(StrEnum):
     NOT_MENTIONED = "not_mentioned"  # a name the question asks about is in no document
     CONDITION_ABSENT = "condition_absent"  # a topic, condition or figure the question sets is absent
     PREMISE_FALSE = "premise_false"  # a negative premise nothing supports
-    WRONG_PASSAGE = "wrong_passage"  # the passage about the question's subject holds no answer of the kind
     WRONG_KIND = "wrong_kind"  # no name / place / date / figure of the kind asked for
     COUNTS_OTHER = "counts_other"  # the nearest count counts something else
     LOW_SUPPORT = "low_support"  # no candidate at all
     LOW_CONFIDENCE = "low_confidence"  # the decision model's P(right) is below its answer threshold
-    MODEL_DECLINED = "model_declined"  # the LLM said the documents do not say, or none of its citations held
+    MODEL_DECLINED = "model_declined"  # the LLM said the documents do not say
+    LLM_UNCITED = "llm_uncited"  # the LLM's reply cited no sentence it was given
+    LLM_UNVERIFIED = "llm_unverified"  # the LLM cited, but no claim's citations held
+    LLM_INTERRUPTED = "llm_interrupted"  # the LLM server failed or timed out while answering
     BACKEND_ERROR = "backend_error"  # the answer backend failed (LLM server unreachable): see Answer.error
 
 
@@ -180,6 +182,14 @@ class Answer:
     # the best candidates as related), "" when no model judged it
     certainty: str = ""
     trace: DecisionTrace | None = None  # the decision's inputs and outputs, for developers
+    # The llm backend only. ``fallback``: the ``Reason`` code (llm_uncited, llm_unverified,
+    # llm_interrupted) for which the LLM's reply was replaced by the extractive answer, which is
+    # then what text and citations hold; ``notice`` says so to the user. ``claims``: the claims
+    # in the LLM's reply; ``claims_dropped``: those verification removed (uncited or unsupported).
+    fallback: str = ""
+    notice: str = ""
+    claims: int = 0
+    claims_dropped: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (used by the CLI's ``--json`` and the eval reports)."""

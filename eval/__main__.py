@@ -11,6 +11,8 @@
     python -m eval --suite all      # every set over its own cached index, one table (+ baseline)
     python -m eval --suite news     # or: article, dev, squad, or one set's name
     python -m eval --suite all --split dev      # only the dev items (what you may tune on)
+    python -m eval --suite all --split dev --backend extractive --backend llm --limit 12
+                                    # side by side: claims verification dropped, fallbacks, latency
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="answering backend (extractive, llm); repeat to compare side by side")
     p.add_argument("--category", action="append", default=[], choices=CATEGORIES,
                    help="only this category (repeatable)")
-    p.add_argument("--limit", type=int, default=None, help="at most this many items")
+    p.add_argument("--limit", type=int, default=None,
+                   help="at most this many items (with --suite and several backends: per set, spread evenly)")
     p.add_argument("--k", type=int, default=DEFAULT_K, help="cut-off for retrieval recall@k")
     p.add_argument("--gold", type=Path, default=GOLD_PATH, help="gold JSONL file")
     p.add_argument("--index-dir", type=Path, default=None,
@@ -79,8 +82,42 @@ def run_suite(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_side_by_side(args: argparse.Namespace) -> int:
+    """``--suite`` with several ``--backend``: one row per backend (``eval.side_by_side``)."""
+    import os
+
+    from assistant.errors import AssistantError
+    from assistant.settings import Settings
+    from eval.report import REPORTS_DIR
+    from eval.side_by_side import format_table, run, write
+    from eval.suites import resolve_suite
+
+    try:
+        sets = resolve_suite(args.suite)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    backends = list(dict.fromkeys(args.backend))
+    try:
+        rows = run(sets, settings, backends, args.k, limit=args.limit, split=args.split,
+                   progress=not args.no_progress, log=lambda msg: print(msg, file=sys.stderr))
+    except (GoldDataError, AssistantError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    meta = {"suite": args.suite, "split": args.split, "limit_per_set": args.limit, "backends": backends,
+            "llm_base_url": settings.llm_base_url, "llm_model": settings.llm_model,
+            "load_average": os.getloadavg()}
+    path = write(rows, args.out or REPORTS_DIR, meta)
+    print(format_table(rows))
+    print(f"\nreport: {path} and {path.with_suffix('.md')}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.suite and len(set(args.backend)) > 1:
+        return run_side_by_side(args)
     if args.suite:
         return run_suite(args)
     if args.compare:

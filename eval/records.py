@@ -45,3 +45,9 @@ class Outcome:
     standalone_question: str = ""
     short_answer: str = ""
     reason: str = ""
+    # The llm backend's account (``Answer.fallback``, ``claims``, ``claims_dropped``) and who
+    # wrote the text shown (``Answer.backend``: "extractive" after a fallback).
+    fallback: str = ""
+    claims: int = 0
+    claims_dropped: int = 0
+    written_by: str = ""

@@ -105,6 +105,10 @@ def outcome_of(item: GoldItem, answer: Any, latency_ms: float, k: int) -> Outcom
         latency_ms=latency_ms, kind=getattr(answer, "kind", ""), standalone_question=query,
         short_answer=getattr(answer, "short_answer", "") or "",
         reason=str(getattr(answer, "reason", "") or ""),
+        fallback=str(getattr(answer, "fallback", "") or ""),
+        claims=int(getattr(answer, "claims", 0) or 0),
+        claims_dropped=int(getattr(answer, "claims_dropped", 0) or 0),
+        written_by=str(getattr(answer, "backend", "") or ""),
     )
 
 

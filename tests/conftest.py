@@ -20,6 +20,22 @@ import pytest
 ARTICLE = PROJECT_ROOT / "data" / "article.txt"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--llm-server", action="store_true",
+                     help="also run the tests that build and start a real LLM server (`make test-llm`)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``llm_server`` tests run only with ``--llm-server``: whatever ``-m`` says, ``make test``
+    and ``make test-quick`` never start llama.cpp (nor need it installed)."""
+    if config.getoption("--llm-server"):
+        return
+    skip = pytest.mark.skip(reason="starts a real llama.cpp server: run `make test-llm`")
+    for item in items:
+        if "llm_server" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test runs offline: connecting anywhere but loopback raises."""

@@ -23,6 +23,7 @@ from assistant.decision import CANDIDATE_FEATURES, DecisionModel, LinearModel, l
 from assistant.engine import Assistant
 from assistant.errors import BackendError
 from assistant.llm_backend import REFUSAL
+from assistant.llm_client import LLMInterrupted
 from assistant.settings import Settings
 from assistant.snapshot import IndexSnapshot
 from assistant.types import Answer, Document, Entity, QuestionKind, Reason, Sentence
@@ -262,8 +263,9 @@ def test_the_candidate_model_chooses_the_sentence(town: Assistant) -> None:
 def test_every_reason_code_has_a_case() -> None:
     """A new Reason needs a case here."""
     covered = {r for _q, r, _s in REASONS} | {
-        Reason.FOLLOW_NEXT, Reason.WRONG_PASSAGE, Reason.NO_DOCUMENTS, Reason.INVALID, Reason.LOW_SUPPORT,
+        Reason.FOLLOW_NEXT, Reason.NO_DOCUMENTS, Reason.INVALID, Reason.LOW_SUPPORT,
         Reason.LOW_CONFIDENCE, Reason.MODEL_DECLINED, Reason.BACKEND_ERROR,
+        Reason.LLM_UNCITED, Reason.LLM_UNVERIFIED, Reason.LLM_INTERRUPTED,
     }  # fmt: skip
     assert covered == set(Reason)
     assert {k for _q, k, _s in KINDS} == set(QuestionKind)
@@ -307,6 +309,9 @@ def test_llm_backend_decisions_carry_reasons(town: Assistant) -> None:
     check(good, town)
     assert ask_llm(town, question, REFUSAL).reason == Reason.MODEL_DECLINED
     unchecked = ask_llm(town, question, "It will cost 5 euros [{cost}].")  # the source says otherwise
-    assert unchecked.refused and unchecked.reason == Reason.MODEL_DECLINED
+    assert unchecked.refused and unchecked.reason == Reason.LLM_UNVERIFIED
     broken = ask_llm(town, question, BackendError("server down"))
     assert broken.refused and broken.reason == Reason.BACKEND_ERROR and broken.error
+    assert ask_llm(town, question, "It is expensive.").reason == Reason.LLM_UNCITED
+    cut = ask_llm(town, question, LLMInterrupted("the server stopped"))
+    assert cut.refused and cut.reason == Reason.LLM_INTERRUPTED and not cut.error and cut.notice

@@ -101,6 +101,11 @@ def _footer(answer: Answer, only: Sequence[str] = ()) -> str:
     return f'<div class="dq-foot">{esc(text)}</div>' if text else ""
 
 
+def _notice(answer: Answer) -> str:
+    """Why this answer is not the one the chosen backend wrote (the LLM's fell back), if so."""
+    return f'<div class="dq-foot dq-notice">{esc(answer.notice)}</div>' if answer.notice else ""
+
+
 def _tools(answer: Answer, documents: Mapping[str, Document] | None) -> str:
     """The copy link and, hidden, the answer as Markdown with its sources (what copy copies).
 
@@ -128,7 +133,7 @@ def answer_html(answer: Answer, documents: Mapping[str, Document] | None = None,
     shown = answer.text if partial is None else partial
     done = partial is None
     state = " dq-done" if done else ""
-    end = (_footer(answer, only) + _tools(answer, documents)) if done else ""
+    end = (_notice(answer) + _footer(answer, only) + _tools(answer, documents)) if done else ""
     if answer.refused:
         head = UNSURE_HEADING if answer.certainty == "unsure" else REFUSAL_HEADING
         body = (f'<div class="dq-head">{head}</div>'
