@@ -45,6 +45,8 @@ class Outcome:
     standalone_question: str = ""
     short_answer: str = ""
     reason: str = ""
+    confidence: float = -1.0  # the answerer's P(this answer is right); -1: not judged
+    certainty: str = ""  # how it was shown: confident / probable / unsure ("" not judged)
     # The llm backend's account (``Answer.fallback``, ``claims``, ``claims_dropped``) and who
     # wrote the text shown (``Answer.backend``: "extractive" after a fallback).
     fallback: str = ""

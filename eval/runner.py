@@ -109,6 +109,8 @@ def outcome_of(item: GoldItem, answer: Any, latency_ms: float, k: int) -> Outcom
         claims=int(getattr(answer, "claims", 0) or 0),
         claims_dropped=int(getattr(answer, "claims_dropped", 0) or 0),
         written_by=str(getattr(answer, "backend", "") or ""),
+        confidence=float(getattr(answer, "confidence", -1.0)),
+        certainty=str(getattr(answer, "certainty", "") or ""),
     )
 
 

@@ -15,13 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from eval.calibration import Calibration
 from eval.failures import REASONS
 from eval.report import REPORTS_DIR, _git_commit
 from eval.scoring import Scores
 from eval.suite_run import SetResult
 
 HEADER = ["set", "split", "n", "strict", "lenient", "ans_right", "ans_refused", "unans_refused", "cite_R",
-          "EM", "F1", "| base strict", "base lenient", "base ans_right", "base cite_R", "base EM", "base F1"]
+          "EM", "F1", "sure_cov", "sure_right",
+          "| base strict", "base lenient", "base ans_right", "base cite_R", "base EM", "base F1"]
 
 
 def _f(value: float | None) -> str:
@@ -30,6 +32,11 @@ def _f(value: float | None) -> str:
 
 def _unans_refused(s: Scores) -> float | None:
     return None if s.false_answer_rate is None else 1.0 - s.false_answer_rate
+
+
+def _sure(c: Calibration | None) -> list[str]:
+    """The share of items shown as confident, and how many of those are strictly right."""
+    return ["—", "—"] if c is None else [_f(c.confident[0]), _f(c.confident[1])]
 
 
 def rows(results: Sequence[SetResult]) -> list[list[str]]:
@@ -43,7 +50,8 @@ def rows(results: Sequence[SetResult]) -> list[list[str]]:
             s, b = sr.system, sr.baseline
             out.append([r.name, split, str(s.n), _f(s.strict_accuracy), _f(s.accuracy),
                         _f(s.strict_answer_accuracy), _f(s.false_refusal_rate), _f(_unans_refused(s)),
-                        _f(s.citation_recall), _f(s.squad_em), _f(s.squad_f1), "| " + _f(b.strict_accuracy),
+                        _f(s.citation_recall), _f(s.squad_em), _f(s.squad_f1), *_sure(sr.calibration),
+                        "| " + _f(b.strict_accuracy),
                         _f(b.accuracy), _f(b.strict_answer_accuracy), _f(b.citation_recall), _f(b.squad_em),
                         _f(b.squad_f1)])
     return out
@@ -63,7 +71,8 @@ def build(results: Sequence[SetResult], suite: str, backend: str, k: int) -> dic
             "note": r.note, "every": r.every, "n_items": r.n_items, "index_dir": r.index_dir,
             "seconds": round(r.seconds, 1), "error": r.error,
             "splits": {sp: {"system": asdict(sr.system), "baseline": asdict(sr.baseline),
-                            "failures": sr.failures, "answer_reasons": sr.answer_reasons}
+                            "failures": sr.failures, "answer_reasons": sr.answer_reasons,
+                            "calibration": asdict(sr.calibration) if sr.calibration else None}
                        for sp, sr in r.splits.items()},
             "dev_items": r.items,
         }
@@ -96,6 +105,7 @@ def to_markdown(report: dict[str, Any], results: Sequence[SetResult]) -> str:
         reasons = {sp: sr.answer_reasons for sp, sr in r.splits.items() if sr.answer_reasons}
         if reasons:
             lines += ["", f"Answerer's own reasons on wrong items, {r.name}: {reasons}"]
+    lines += _calibration_md(results)
     lines += ["", "## Wrong dev items (test items are reported in aggregate only)", "",
               "| set | id | cause | question | direct answer | reference |", "|---|---|---|---|---|---|"]
     for r in results:
@@ -105,6 +115,22 @@ def to_markdown(report: dict[str, Any], results: Sequence[SetResult]) -> str:
                          it["reference"][:80]]
                 lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _calibration_md(results: Sequence[SetResult]) -> list[str]:
+    """Per set and split: the reliability of P(right) and the risk–coverage curve."""
+    lines = ["", "## How sure: reliability of P(right) and risk–coverage (answers given)", "",
+             "| set | split | P(right) bins: answers, mean P → share right | coverage: share right |",
+             "|---|---|---|---|"]
+    for r in results:
+        for sp, sr in r.splits.items():
+            c = sr.calibration
+            if c is None or not c.reliability:
+                continue
+            bins = "; ".join(f"{b} {n}, {mp:.2f}→{right:.2f}" for b, n, mp, right in c.reliability)
+            curve = "; ".join(f"{cov:.0%}: {right:.2f}" for cov, _p, right in c.risk_coverage)
+            lines.append(f"| {r.name} | {sp} | {bins} | {curve} |")
+    return lines
 
 
 def write(report: dict[str, Any], results: Sequence[SetResult], out_dir: Path = REPORTS_DIR) -> Path:

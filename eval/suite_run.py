@@ -16,6 +16,7 @@ from typing import Any
 from assistant.settings import Settings
 from eval import metrics as m
 from eval.baseline import baseline_outcomes
+from eval.calibration import Calibration, calibration
 from eval.dataset import SPLITS, GoldItem, select
 from eval.failures import failure_reason, group_by_answer_reason, group_failures
 from eval.records import Outcome
@@ -32,6 +33,7 @@ class SplitResult:
     baseline: Scores
     failures: dict[str, int]
     answer_reasons: dict[str, int]
+    calibration: Calibration | None = None
 
 
 @dataclass
@@ -80,7 +82,7 @@ def run_set(qs: QuestionSet, settings: Settings, backend: str | None, k: int, pr
             continue
         base_pairs = [(it, base[it.id]) for it, _ in pairs]
         result.splits[split] = SplitResult(score(pairs, k), score(base_pairs, k), group_failures(pairs, k),
-                                           group_by_answer_reason(pairs, k))
+                                           group_by_answer_reason(pairs, k), calibration(pairs))
     result.items = [_record(by_id[o.item_id], o, base[o.item_id], k) for o in run.outcomes
                     if by_id[o.item_id].split == "dev"]
     result.seconds = time.perf_counter() - t0
