@@ -543,6 +543,8 @@ def _short_list(st: State) -> Decision:
         draft.short = ", ".join(names)
         st.lead = f"{join_names(names)} [" + "][".join(str(i + 1) for i in range(len(holders))) + "]."
         st.idxs = [h.index for h in holders]
+    if not draft.short:
+        return st.no_direct_answer(Reason.WRONG_KIND, _not_stated_text(info))
     return None
 
 

@@ -1,6 +1,7 @@
 """The answerer end to end on a tiny document written here: one case per ``Reason`` code and
-per question kind, with the fake embedder and the shipped decision model, so the fast run covers
-every stage; the learned decision's bands are checked with answer models that say one probability.
+per question kind, with the fake embedder and a fixed decision model (``tests/fake_decision.py``),
+so the fast run covers every stage; the decision's bands are checked with answer models that say
+one probability.
 
 Entities are marked in the text (``[Ana Costa|PERSON]``) instead of found by spaCy: the cases
 then test the answerer's decisions, not the NER model's. Each case states the question, the
@@ -19,7 +20,7 @@ import pytest
 
 from assistant.backends import LLMBackend, get_backend
 from assistant.conversation import resolve
-from assistant.decision import CANDIDATE_FEATURES, DecisionModel, LinearModel, load_decision_model
+from assistant.decision import CANDIDATE_FEATURES, DecisionModel, LinearModel
 from assistant.engine import Assistant
 from assistant.errors import BackendError
 from assistant.llm_backend import REFUSAL
@@ -27,6 +28,7 @@ from assistant.llm_client import LLMInterrupted
 from assistant.settings import Settings
 from assistant.snapshot import IndexSnapshot
 from assistant.types import Answer, Document, Entity, QuestionKind, Reason, Sentence
+from tests.fake_decision import fixed_model
 
 _MARK = re.compile(r"\[([^|\]]+)\|([A-Z_]+)\]")
 
@@ -52,18 +54,6 @@ TOWN = [
         "A committee will oversee the works.",
     ],
 ]
-# The passage about the committee names nobody; a person who oversees other works is elsewhere.
-COMMITTEE = [
-    [
-        "[Marta Silva|PERSON] will oversee the works on the bridge.",
-        "The works on the bridge start in spring.",
-        "Engineers oversee the works on the bridge every day.",
-        "The bridge crosses the river.",
-        "The committee will oversee it.",
-    ]
-]
-
-
 def build(paragraphs: list[list[str]], embedder: Any, tmp_path: Any) -> Assistant:
     """An assistant over one document made of ``paragraphs`` of marked-up sentences."""
     text, sentences = "", []
@@ -87,7 +77,9 @@ def build(paragraphs: list[list[str]], embedder: Any, tmp_path: Any) -> Assistan
     vectors = embedder.embed([s.text for s in sentences]) if sentences else np.zeros((0, 384), np.float32)
     snapshot = IndexSnapshot(documents=docs, sentences=sentences, embeddings=vectors)
     settings = replace(Settings.from_env(), index_dir=tmp_path / "unused", backend="extractive")
-    return Assistant(settings, snapshot=snapshot, embedder=embedder)
+    bot = Assistant(settings, snapshot=snapshot, embedder=embedder)
+    bot.use_decision_model(fixed_model())
+    return bot
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +113,7 @@ REASONS = [
     ("Who is the mayor of Lisbon?", Reason.NOT_MENTIONED, None),
     ("What is the budget of the bridge?", Reason.CONDITION_ABSENT, None),
     ("Who will open the bridge in the third year?", Reason.CONDITION_ABSENT, None),
-    ("Which parties voted against the plan?", Reason.LOW_CONFIDENCE, None),
+    ("Which parties voted against the plan?", Reason.WRONG_KIND, None),
     ("Where do the builders live?", Reason.WRONG_KIND, None),
     ("How many soldiers were hired?", Reason.COUNTS_OTHER, None),
     ("What colour is the sky over the mountains?", Reason.LOW_CONFIDENCE, None),
@@ -146,16 +138,6 @@ def test_follow_next_cites_the_sentence_after_the_last_answer(town: Assistant) -
     assert answer.reason == Reason.FOLLOW_NEXT
     assert [c.text for c in answer.citations] == ["The bridge will cost 90 million euros."]
     check(answer, town)
-
-
-def test_a_passage_naming_nobody_does_not_answer_who(fake_embedder: Any, tmp_path: Any) -> None:
-    """The committee's passage names nobody: the answer is refused for want of a name, not
-    given from the other passage where someone oversees other works."""
-    bot = build(COMMITTEE, fake_embedder, tmp_path)
-    answer = bot.ask("Who will oversee the works of the committee on the bridge?")
-    assert answer.refused and answer.reason in (Reason.WRONG_KIND, Reason.LOW_CONFIDENCE), answer.text
-    assert "Marta Silva" not in answer.short_answer
-    check(answer, bot)
 
 
 def test_another_holder_is_a_feature_of_the_decision(town: Assistant) -> None:
@@ -210,8 +192,8 @@ def test_question_kinds_answered(town: Assistant, question: str, kind: QuestionK
 
 
 def _sure(p_right: float, thresholds: tuple[float, float] = (0.3, 0.7)) -> DecisionModel:
-    """The shipped candidate model with an answer model that always says ``p_right``."""
-    shipped = load_decision_model()
+    """The fixed candidate model with an answer model that always says ``p_right``."""
+    shipped = fixed_model()
     n = len(shipped.answer.names)
     bias = float(np.log(p_right / (1 - p_right)))
     answer = LinearModel(shipped.answer.names, (0.0,) * n, (1.0,) * n, (0.0,) * n, bias)
