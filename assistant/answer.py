@@ -364,30 +364,6 @@ def _choose_best(st: State) -> Decision:
     return None
 
 
-def _negative_premise(st: State) -> Decision:
-    """ "Why did X refuse ...?" when nothing near the answer says X refused: refuse (slot
-    questions) or say what the documents do say (why / yes-no)."""
-    info, ctx, best = st.info, st.ctx, _best(st)
-    if not info.negative_premise:
-        return None
-    if info.kind in ("list", "who", "what", "how_many", "where", "when"):
-        if premise_problem(info, ctx, ctx.window(best.index, 1, 1)) == "negative":
-            return st.refuse(Reason.PREMISE_FALSE, f"{REFUSAL_NOT_STATED} that: nothing in them says so.")
-        return None
-    if info.kind not in ("why", "yesno") or not info.entities:
-        return None
-    if best.entities_found < 1.0 or best.dense < _policy.POLICY.min_dense:
-        return None
-    nxt = neighbour(ctx, best.index, 1)
-    idxs = [best.index] + (
-        [nxt] if nxt is not None and ANAPHORIC_START.match(ctx.sentences[nxt].text) else []
-    )
-    if premise_problem(info, ctx, idxs) != "negative":
-        return None
-    lead = "No." if info.kind == "yesno" else "The documents do not say that; they say the opposite."
-    return st.finish(_correction(st, idxs, lead))
-
-
 def _correction(st: State, idxs: list[int], lead: str) -> Draft:
     """A PREMISE_CORRECTED draft: ``lead`` and the cited sentences ``idxs``."""
     draft = Draft(reason=Reason.PREMISE_CORRECTED)
@@ -628,7 +604,6 @@ STAGES: tuple[Stage, ...] = (
     _names_absent,  # a name no document mentions
     _compute,  # arithmetic
     _choose_best,  # the most likely candidate
-    _negative_premise,  # "why did X refuse" when nothing says so
     _condition_absent,  # a topic / condition / figure never mentioned
     _start_draft,  # the best sentence and the neighbour it leans on
     _premise_of_answer,  # the answer contradicts the question's premise

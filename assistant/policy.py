@@ -26,7 +26,6 @@ class AnswerPolicy:
     # a refusal shows "related" sentences only this close in meaning; gold (dev): best cosine of
     # off_topic questions 0.08-0.38 (6 of 7 below 0.3), of on-topic not_in_article ones 0.39-0.64
     related_min_dense: float = 0.37
-    min_dense: float = 0.18  # cosine below which a negative premise is not checked; gold
     same_noun_similarity: float = 0.5  # MiniLM cosine at which two nouns count the same thing
     # (synonym pairs scored > 0.6 on the gold set's counted nouns, unrelated ones < 0.4)
     yes_coverage: float = 0.6  # own coverage for a plain "Yes." (else "The documents say:"); gold

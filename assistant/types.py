@@ -129,7 +129,6 @@ class Reason(StrEnum):
     NO_DOCUMENTS = "no_documents"
     NOT_MENTIONED = "not_mentioned"  # a name the question asks about is in no document
     CONDITION_ABSENT = "condition_absent"  # a topic, condition or figure the question sets is absent
-    PREMISE_FALSE = "premise_false"  # a negative premise nothing supports
     WRONG_KIND = "wrong_kind"  # no name / place / date / figure of the kind asked for
     COUNTS_OTHER = "counts_other"  # the nearest count counts something else
     LOW_SUPPORT = "low_support"  # no candidate at all

@@ -121,7 +121,6 @@ REASONS = [
     ("Who is the mayor of Lisbon?", Reason.NOT_MENTIONED, None),
     ("What is the budget of the bridge?", Reason.CONDITION_ABSENT, None),
     ("Who will open the bridge in the third year?", Reason.CONDITION_ABSENT, None),
-    ("Where did the council refuse to build the bridge?", Reason.PREMISE_FALSE, None),
     ("Which parties voted against the plan?", Reason.LOW_CONFIDENCE, None),
     ("Where do the builders live?", Reason.WRONG_KIND, None),
     ("How many soldiers were hired?", Reason.COUNTS_OTHER, None),

@@ -43,6 +43,12 @@ def test_linear_model_is_a_standardised_logistic_regression() -> None:
     assert m.predict([]).shape == (0,)
 
 
+def test_a_softmax_model_makes_the_candidates_compete() -> None:
+    m = LinearModel(("a",), (0.0,), (1.0,), (1.0,), 5.0, "softmax")
+    p = m.predict([[0.0], [np.log(3.0)]])
+    assert p == pytest.approx([0.25, 0.75])  # the bias cancels out
+
+
 def test_shipped_model_loads_and_matches_the_features() -> None:
     model = load_decision_model()
     assert model.candidate.names == CANDIDATE_FEATURES

@@ -38,20 +38,27 @@ class Band(StrEnum):
 
 @dataclass(frozen=True)
 class LinearModel:
-    """Logistic regression over standardised features: P = sigmoid(((x - mean) / scale) . w + b)."""
+    """A linear score over standardised features, z = ((x - mean) / scale) . w + b, turned into
+    probabilities by its ``link``: ``logistic`` (each row on its own: sigmoid(z)) or ``softmax``
+    (the rows are one question's candidates, competing: exp(z) / sum exp(z) — a conditional
+    logit, whose ``bias`` cancels out)."""
 
     names: tuple[str, ...]
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     weights: tuple[float, ...]
     bias: float
+    link: str = "logistic"
 
     def predict(self, rows: list[list[float]]) -> np.ndarray:
-        """P(positive) per row (an empty array for no rows)."""
+        """P per row (an empty array for no rows)."""
         if not rows:
             return np.zeros(0)
         x = (np.asarray(rows, dtype=np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)
         z = x @ np.asarray(self.weights) + self.bias
+        if self.link == "softmax":
+            e = np.exp(z - z.max())
+            return e / e.sum()
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
     @classmethod
@@ -70,7 +77,12 @@ class LinearModel:
             tuple(float(v) if float(v) > 0 else 1.0 for v in raw["scale"]),  # type: ignore[attr-defined]
             tuple(float(v) for v in raw["weights"]),  # type: ignore[attr-defined]
             float(raw["bias"]),  # type: ignore[arg-type]
+            str(raw.get("link", "logistic")),
         )
+        if model.link not in ("logistic", "softmax"):
+            raise DecisionModelError(
+                f"the {what} model's link {model.link!r} is neither logistic nor softmax"
+            )
         if not len(model.mean) == len(model.scale) == len(model.weights) == len(names):
             raise DecisionModelError(f"the {what} model's arrays differ in length")
         if not all(math.isfinite(v) for v in (*model.mean, *model.scale, *model.weights, model.bias)):
@@ -84,6 +96,7 @@ class LinearModel:
             "scale": list(self.scale),
             "weights": list(self.weights),
             "bias": self.bias,
+            "link": self.link,
         }
 
 

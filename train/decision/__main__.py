@@ -22,7 +22,7 @@ from assistant.settings import Settings
 from train.decision.card import write_card
 from train.decision.collect import collect, read, write
 from train.decision.data import WORK, eval_dev_sets, squad_training_sets
-from train.decision.fit import CITE_THRESHOLD, build_model, fit_answers, fit_candidates
+from train.decision.fit import build_model, choose_cite_threshold, fit_answers, fit_candidates
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.reuse and first.exists()):
         print(f"pass 1: {write(collect(sets, bootstrap_model(), settings), first)} questions")
     cands = fit_candidates(read(first))
-    draft = replace(bootstrap_model(), candidate=cands.model, cite_threshold=CITE_THRESHOLD, version="pass-2")
+    cite = choose_cite_threshold(read(first), cands.oof)
+    draft = replace(bootstrap_model(), candidate=cands.model, cite_threshold=cite, version="pass-2")
     if not (args.reuse and second.exists()):
         print(f"pass 2: {write(collect(sets, draft, settings), second)} questions")
     records = read(second)
@@ -47,9 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = build_model(cands, answers, records, version)
     out = Path(args.out)
     out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
-    # the candidate figures come from pass 2's records (same candidates as pass 1)
-    cands2 = fit_candidates(records)
-    out.with_suffix(".md").write_text(write_card(model, records, cands2.oof, answers.oof), encoding="utf-8")
+    # pass 1 and pass 2 hold the same questions and candidates, in the same order
+    out.with_suffix(".md").write_text(write_card(model, records, cands.oof, answers.oof), encoding="utf-8")
     print(
         f"wrote {out} (answer threshold {model.answer_threshold:.2f}, "
         f"confident {model.confident_threshold:.2f})"

@@ -97,7 +97,7 @@ def write_card(
         "## Validation (out of fold: 5 folds grouped by article / set)",
         f"- Candidate choice, {n_ans} answerable questions: gold sentence first by retrieval {rank1:.3f}, "
         f"by the model {model1:.3f}; among the candidates at all {found:.3f}. "
-        f"AUC {_auc(cand_y, cand_oof):.3f}.",
+        f"AUC {_auc(cand_y, cand_oof):.3f}. A second sentence is cited from P >= {model.cite_threshold:.2f}.",
         f"- P(right): AUC {_auc(y, ans_oof):.3f}; weighted strict accuracy over all questions at the "
         f"answer threshold {t:.2f}: {accuracy_at(records, ans_oof, t):.3f} (answering everything that "
         f"reaches the decision: {accuracy_at(records, ans_oof, 0.0):.3f}).",

@@ -36,7 +36,7 @@ FOLDS = 5
 # (on SQuAD's adversarial questions no threshold reaches it: the card shows both)
 CONFIDENT_PRECISION = 0.85
 CONFIDENT_MIN = 20  # ... over at least this many answers
-CITE_THRESHOLD = 0.5  # a second sentence is cited when it more likely than not holds the answer
+CITE_THRESHOLD = 0.5  # before the candidate model is fitted (pass 2); then ``choose_cite_threshold``
 
 
 @dataclass(frozen=True)
@@ -83,13 +83,63 @@ def fit_linear(x: np.ndarray, y: np.ndarray, groups: Sequence[str], names: tuple
 
 
 def fit_candidates(records: Sequence[Record]) -> Fitted:
-    """P(a candidate sentence holds the gold answer), over every candidate of every question."""
-    rows, labels, groups = [], [], []
-    for r in records:
-        rows += r.candidate_features
-        labels += r.candidate_labels
-        groups += [r.group] * len(r.candidate_labels)
-    return fit_linear(np.asarray(rows, float), np.asarray(labels), groups, CANDIDATE_FEATURES)
+    """Which candidate holds the gold answer: a conditional logit (softmax over each question's
+    candidates) fitted on the answerable questions whose candidates hold it, each source weighing
+    half; out-of-fold probabilities for every candidate of every question (``GroupKFold``).
+
+    Why listwise: the choice is among one question's candidates; a per-sentence logistic model
+    spends its weights on telling answerable questions from unanswerable ones instead (out of
+    fold it put the gold sentence first less often: the card of an earlier fit)."""
+    rows = np.asarray([row for r in records for row in r.candidate_features], float)
+    mean, scale = rows.mean(axis=0), rows.std(axis=0)
+    scale[scale == 0] = 1.0
+    dim = len(CANDIDATE_FEATURES)
+    data = [
+        (
+            (np.asarray(r.candidate_features, float).reshape(-1, dim) - mean) / scale,
+            np.asarray(r.candidate_labels, float),
+        )
+        for r in records
+    ]
+    usable = [i for i, r in enumerate(records) if r.answerable and any(r.candidate_labels)]
+    w_q = weights([r.group for r in records])
+    groups = [r.group for r in records]
+    oof = [np.zeros(len(r.candidate_labels)) for r in records]
+    for tr, te in GroupKFold(n_splits=min(FOLDS, len(set(groups)))).split(records, groups=groups):
+        w = _conditional_logit(data, [i for i in tr if i in set(usable)], w_q)
+        for i in te:
+            oof[i] = _softmax(data[i][0] @ w) if len(data[i][1]) else oof[i]
+    w = _conditional_logit(data, usable, w_q)
+    model = LinearModel(
+        CANDIDATE_FEATURES, tuple(mean.tolist()), tuple(scale.tolist()), tuple(w.tolist()), 0.0, "softmax"
+    )
+    return Fitted(model, np.concatenate(oof) if oof else np.zeros(0))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def _conditional_logit(
+    data: Sequence[tuple[np.ndarray, np.ndarray]], idx: Sequence[int], w_q: np.ndarray, l2: float = 1.0
+) -> np.ndarray:
+    """Weights maximising sum_q w_q log P(a gold candidate | question q) - l2 |w|^2 / 2 (L-BFGS)."""
+    from scipy.optimize import minimize
+
+    dim = len(CANDIDATE_FEATURES)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = l2 * float(w @ w) / 2, l2 * w
+        for i in idx:
+            x, y = data[i]
+            p = _softmax(x @ w)
+            hit = float(p @ y)
+            total -= w_q[i] * np.log(hit + 1e-12)
+            grad = grad + w_q[i] * (p @ x - (p * y) @ x / (hit + 1e-12))
+        return total, grad
+
+    return np.asarray(minimize(loss, np.zeros(dim), jac=True, method="L-BFGS-B").x)
 
 
 def fit_answers(records: Sequence[Record]) -> Fitted:
@@ -131,6 +181,27 @@ def choose_thresholds(records: Sequence[Record], p: np.ndarray) -> tuple[float, 
     return answer_t, max(confident_t, answer_t)
 
 
+def choose_cite_threshold(records: Sequence[Record], cand_oof: np.ndarray) -> float:
+    """The lowest P at which a candidate other than the most likely one holds the gold answer
+    more often than not, out of fold (over 20 such candidates at least): a second sentence is
+    cited from there on."""
+    seconds: list[tuple[float, int]] = []
+    at = 0
+    for r in records:
+        k = len(r.candidate_labels)
+        p = cand_oof[at : at + k]
+        at += k
+        if r.answerable and k > 1:
+            top = int(np.argmax(p))
+            seconds += [(float(p[j]), r.candidate_labels[j]) for j in range(k) if j != top]
+    for t in np.round(np.arange(0.05, 0.951, 0.01), 2):
+        hits = [lab for p, lab in seconds if p >= t]
+        if len(hits) >= 20 and np.mean(hits) >= 0.5:
+            return float(t)
+    return CITE_THRESHOLD
+
+
 def build_model(cands: Fitted, answers: Fitted, records: Sequence[Record], version: str) -> DecisionModel:
     answer_t, confident_t = choose_thresholds(records, answers.oof)
-    return DecisionModel(cands.model, answers.model, answer_t, confident_t, CITE_THRESHOLD, version)
+    cite_t = choose_cite_threshold(records, cands.oof)
+    return DecisionModel(cands.model, answers.model, answer_t, confident_t, cite_t, version)
