@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 
 pytestmark = pytest.mark.slow
 DATA = Path(__file__).parent / "data" / "bridge.txt"

@@ -17,16 +17,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.backends import LLMBackend, get_backend
-from assistant.conversation import resolve
-from assistant.decision import CANDIDATE_FEATURES, DecisionModel, LinearModel, load_decision_model
+from assistant.answering.decision import CANDIDATE_FEATURES, DecisionModel, LinearModel, load_decision_model
+from assistant.backends.llm_backend import REFUSAL
+from assistant.backends.llm_client import LLMInterrupted
+from assistant.backends.registry import LLMBackend, get_backend
+from assistant.core.errors import BackendError
+from assistant.core.settings import Settings
+from assistant.core.types import Answer, Document, Entity, QuestionKind, Reason, Sentence
 from assistant.engine import Assistant
-from assistant.errors import BackendError
-from assistant.llm_backend import REFUSAL
-from assistant.llm_client import LLMInterrupted
-from assistant.settings import Settings
-from assistant.snapshot import IndexSnapshot
-from assistant.types import Answer, Document, Entity, QuestionKind, Reason, Sentence
+from assistant.index.snapshot import IndexSnapshot
+from assistant.language.conversation import resolve
 
 _MARK = re.compile(r"\[([^|\]]+)\|([A-Z_]+)\]")
 

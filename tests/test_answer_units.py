@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import answer as answer_mod
-from assistant import lexicon
-from assistant.analysis import analyze
-from assistant.cite import renumber
-from assistant.conversation import resolve
-from assistant.errors import QuestionError
-from assistant.numbers import find_figures, format_value
-from assistant.questions import clean_question
-from assistant.support import Evidence
-from assistant.types import Citation, DecisionTrace, Entity, Message, Sentence
+from assistant.answering import answer as answer_mod
+from assistant.answering.cite import renumber
+from assistant.answering.support import Evidence
+from assistant.core.errors import QuestionError
+from assistant.core.types import Citation, DecisionTrace, Entity, Message, Sentence
+from assistant.language import lexicon
+from assistant.language.conversation import resolve
+from assistant.language.figures import find_figures, format_value
+from assistant.language.question import analyze
+from assistant.requests.validate import clean_question
 
 
 @pytest.mark.parametrize(
@@ -124,7 +124,7 @@ def test_no_history_is_standalone() -> None:
 
 
 def test_measure_questions_need_a_figure_that_measures_that() -> None:
-    from assistant.numbers import measures
+    from assistant.language.figures import measures
 
     info = analyze("How deep will the channel be dredged?")
     assert info.dimension == "deep"
@@ -172,14 +172,14 @@ def test_who_questions_expect_the_labels_their_noun_names(question: str, labels:
     ],
 )
 def test_yes_no_polarity_reads_antonyms_as_negation(question: str, sentence: str, differs: bool) -> None:
-    from assistant.premises import polarity_differs
+    from assistant.answering.premises import polarity_differs
 
     s = Sentence(doc_id="d.txt", sentence_id=0, text=sentence, start=0, end=len(sentence))
     assert polarity_differs(analyze(question), s) is differs
 
 
 def test_a_long_name_sharing_one_word_with_the_question_is_still_an_answer() -> None:
-    from assistant.extract import entity_answers
+    from assistant.answering.extract import entity_answers
 
     text = 'The Kenyan team built a robot named "Pride of Kenyan Girls" for the contest, said Jo Otieno.'
     ents = (Entity("Pride of Kenyan Girls", "WORK_OF_ART", 37, 58), Entity("Jo Otieno", "PERSON", 82, 91))
@@ -200,9 +200,9 @@ def _evidence(i: int, text: str, score: float, dense: float) -> Evidence:
 
 def test_refusal_shows_related_sentences_only_when_close_in_meaning() -> None:
     """Issue 14 item 11: an off-topic question's refusal lists no unrelated "related" cards."""
-    from assistant.analysis import analyze
-    from assistant.conversation import Turn
-    from assistant.types import Reason
+    from assistant.core.types import Reason
+    from assistant.language.conversation import Turn
+    from assistant.language.question import analyze
 
     q = "What is the population of Brazil?"
     near = _evidence(0, "The bridge will carry 40,000 cars a day.", 0.9, dense=0.55)

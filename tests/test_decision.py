@@ -1,4 +1,4 @@
-"""The decision model (``assistant.decision``): its file format, its checks, its bands, and the
+"""The decision model (``assistant.answering.decision``): its file format, its checks, its bands, and the
 feature rows it reads, over fakes (no index, no embedder)."""
 
 from __future__ import annotations
@@ -10,12 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.analysis import analyze
-from assistant.decision import ANSWER_FEATURES, CANDIDATE_FEATURES, Band, LinearModel, load_decision_model
-from assistant.decision.features import answer_features, candidate_features
-from assistant.decision.model import DecisionModel, DecisionModelError, bootstrap_model
-from assistant.support import Evidence
-from assistant.types import Sentence
+from assistant.answering.decision import (
+    ANSWER_FEATURES,
+    CANDIDATE_FEATURES,
+    Band,
+    LinearModel,
+    load_decision_model,
+)
+from assistant.answering.decision.features import answer_features, candidate_features
+from assistant.answering.decision.model import DecisionModel, DecisionModelError, bootstrap_model
+from assistant.answering.support import Evidence
+from assistant.core.types import Sentence
+from assistant.language.question import analyze
 
 
 def _evidence(text: str, rank: int, **kw: float | bool) -> Evidence:

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.embedder import DIM, NumpyMiniLM, get_query_embedder
-from assistant.settings import PROJECT_ROOT, default_model_path
+from assistant.core.settings import PROJECT_ROOT, default_model_path
+from assistant.retrieval.embedder import DIM, NumpyMiniLM, get_query_embedder
 
 HEAVY = ("torch", "sentence_transformers", "transformers", "llama_index.core", "gradio", "spacy")
 
@@ -59,7 +59,7 @@ def no_connections(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 @pytest.mark.slow
 def test_numpy_minilm_equals_sentence_transformers(numpy_minilm: NumpyMiniLM,
                                                    no_connections: list[object]) -> None:
-    from assistant.embedder import SentenceTransformerEmbedder
+    from assistant.retrieval.embedder import SentenceTransformerEmbedder
 
     reference = SentenceTransformerEmbedder().embed(TEXTS)
     ours = numpy_minilm.embed(TEXTS)
@@ -131,7 +131,7 @@ def _modules_after(code: str) -> dict[str, Any]:
 
 
 def test_importing_and_using_the_embedder_does_not_import_torch() -> None:
-    heavy = _modules_after("import assistant, assistant.embedder\n"
-                           "from assistant.embedder import get_query_embedder\n"
+    heavy = _modules_after("import assistant, assistant.retrieval.embedder\n"
+                           "from assistant.retrieval.embedder import get_query_embedder\n"
                            "get_query_embedder().embed(['Where was the meeting held?'])")
     assert heavy == [], f"the question path imported {heavy}; keep them out (cold start)"

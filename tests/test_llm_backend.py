@@ -22,9 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.engine import Assistant
-from assistant.errors import BackendError
-from assistant.llm_backend import (
+from assistant.backends.llm_backend import (
     INSTALL_HINT,
     REFUSAL,
     SYSTEM_PROMPT,
@@ -32,9 +30,11 @@ from assistant.llm_backend import (
     openai_like_chat,
     verify_reply,
 )
-from assistant.settings import Settings
-from assistant.snapshot import IndexSnapshot
-from assistant.types import Answer, Citation, Document
+from assistant.core.errors import BackendError
+from assistant.core.settings import Settings
+from assistant.core.types import Answer, Citation, Document
+from assistant.engine import Assistant
+from assistant.index.snapshot import IndexSnapshot
 from ingest.sentences import split_sentences
 
 QUESTION = "How many countries agreed to send troops?"
@@ -53,7 +53,7 @@ def assistant(article_text: str, fake_embedder: Any, tmp_path: Any) -> Assistant
 
 
 def turn(question: str = QUESTION) -> SimpleNamespace:
-    # The backend reads only .query and .question of assistant.conversation.Turn.
+    # The backend reads only .query and .question of assistant.language.conversation.Turn.
     return SimpleNamespace(question=question, query=question)
 
 

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from fake_llm_server import FakeLLMServer, Plan, recording_proxy
 
+from assistant.backends.llm_client import LLMInterrupted, clean_reply, is_loopback, openai_like_chat
+from assistant.core.errors import BackendError
+from assistant.core.settings import Settings
+from assistant.core.types import Answer, Document, Reason
 from assistant.engine import Assistant
-from assistant.errors import BackendError
-from assistant.llm_client import LLMInterrupted, clean_reply, is_loopback, openai_like_chat
-from assistant.settings import Settings
-from assistant.snapshot import IndexSnapshot
-from assistant.types import Answer, Document, Reason
+from assistant.index.snapshot import IndexSnapshot
 from ingest.sentences import split_sentences
 
 pytest.importorskip("llama_index.llms.openai_like", reason="the llm extra is not installed")
@@ -203,8 +203,8 @@ def test_is_loopback(url: str, local: bool) -> None:
 
 
 def test_a_marker_after_no_claim_cites_nothing() -> None:
-    from assistant.llm_backend import check_reply
-    from assistant.types import Citation
+    from assistant.backends.llm_backend import check_reply
+    from assistant.core.types import Citation
 
     source = Citation(text="Up to 26 of them agreed.", doc_id="d", sentence_id=0, start=0, end=24)
     checked = check_reply("The document is: [1]", [source])

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from assistant import Answer, Assistant
-from assistant.settings import PROJECT_ROOT, Settings
-from assistant.types import Reason
+from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.core.types import Reason
 
 pytestmark = pytest.mark.llm_server
 
@@ -122,7 +122,7 @@ def test_the_web_chat_streams_the_answer(bot: Assistant) -> None:
 
 def _rewrite_replies(monkeypatch: pytest.MonkeyPatch, rewrite: Callable[[str], str]) -> None:
     """Let the real server reply, then change its reply before verification sees it."""
-    from assistant import llm_client
+    from assistant.backends import llm_client
 
     real = llm_client.clean_reply
     monkeypatch.setattr(llm_client, "clean_reply", lambda text: rewrite(real(text)))
@@ -163,7 +163,7 @@ def test_a_slow_first_token_times_out_to_the_extractive_answer(settings: Setting
 
 def test_a_server_killed_mid_answer_gives_a_notice_and_the_extractive_answer(
         real_index: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import llm_client
+    from assistant.backends import llm_client
     from eval.llama_server import llama_server
 
     with llama_server(tmp_path / "doomed.log") as doomed:

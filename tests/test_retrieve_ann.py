@@ -1,4 +1,4 @@
-"""Issue #13 (scale): dense search over the IVF index (``assistant.ivf``) above a size threshold.
+"""Issue #13 (scale): dense search over the IVF index (``assistant.retrieval.ivf``) above a size threshold.
 
 With every cluster probed it must rank exactly like scoring every row; with fewer, the rows it
 returns carry the scores the full pass gives them; below the threshold nothing changes, and a
@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.ivf import IVFIndex, build, n_lists, write_ivf
-from assistant.retrieve import SentenceRetriever
-from assistant.types import Sentence
+from assistant.core.types import Sentence
+from assistant.retrieval.ivf import IVFIndex, build, n_lists, write_ivf
+from assistant.retrieval.retrieve import SentenceRetriever
 
 WORDS = [f"w{i}" for i in range(80)] + ["paris", "troops", "oil", "meeting", "bridge"]
 QUERIES = ["paris meeting", "troops oil w3", "bridge w17 w40", "w5", "nothing here at all"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.retrieve import SentenceRetriever, single_blas_thread, top_k
-from assistant.types import Sentence
+from assistant.core.types import Sentence
+from assistant.retrieval.retrieve import SentenceRetriever, single_blas_thread, top_k
 
 
 def _reference(scores: np.ndarray, k: int) -> list[int]:
@@ -53,7 +53,7 @@ def test_saved_bm25_scores_exactly_like_bm25s(tmp_path) -> None:
     """The memory-mapped scorer (no bm25s import at question time) equals bm25s bit for bit."""
     import bm25s
 
-    from assistant.bm25_mmap import SavedBM25
+    from assistant.retrieval.bm25_mmap import SavedBM25
 
     rng = np.random.default_rng(3)
     words = [f"w{i}" for i in range(60)]

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.analysis import SALIENT_KEY, entity_keys
-from assistant.doc_rows import DocRows, RowView
-from assistant.support import ROLE_OR_PRONOUN, SentenceContext
-from assistant.text import content_terms, words
-from assistant.types import Entity, Sentence
+from assistant.answering.support import ROLE_OR_PRONOUN, SentenceContext
+from assistant.core.doc_rows import DocRows, RowView
+from assistant.core.types import Entity, Sentence
+from assistant.language.question import SALIENT_KEY, entity_keys
+from assistant.language.text import content_terms, words
 
 
 def _eager(sentences: list[Sentence]) -> dict[str, Any]:
@@ -125,13 +125,13 @@ def test_cache_statistics_equal_the_eager_ones(tmp_path: Any) -> None:
     ctx = SentenceContext(snap.sentences, snap.terms)
     assert ctx.rows._ranged  # the table's ranges, not a grouping pass
     _assert_same(ctx, _corpus())
-    from assistant.language import document_words
+    from assistant.language.check import document_words
 
     assert snap.documents.words() == document_words([snap.documents[d].text for d in snap.documents])
 
 
 def test_lazy_context_on_the_shipped_article(real_assistant: Any) -> None:
-    from assistant.answer import _context
+    from assistant.answering.answer import _context
 
     real_assistant.ask("Where was the meeting held?")
     sentences = list(real_assistant.sentences)
@@ -140,9 +140,9 @@ def test_lazy_context_on_the_shipped_article(real_assistant: Any) -> None:
 
 
 def _write_cache(tmp_path: Any, sentences: list[Sentence]) -> Any:
-    from assistant.cache_build import write_cache
-    from assistant.snapshot import open_cache
-    from assistant.store import entities_to_json
+    from assistant.index.cache_build import write_cache
+    from assistant.index.snapshot import open_cache
+    from assistant.index.store import entities_to_json
 
     texts: dict[str, str] = {}
     rows = []
@@ -188,9 +188,9 @@ def test_document_filter_answers_as_before(tmp_path: Any, fake_embedder: Any, do
     from dataclasses import replace
 
     from assistant import Assistant
-    from assistant.settings import Settings
-    from assistant.snapshot import IndexSnapshot
-    from assistant.types import Document
+    from assistant.core.settings import Settings
+    from assistant.core.types import Document
+    from assistant.index.snapshot import IndexSnapshot
 
     sentences = _corpus()
     docs = {d: Document(d, " ".join(s.text for s in sentences if s.doc_id == d), d)
@@ -207,11 +207,11 @@ def test_document_filter_answers_as_before(tmp_path: Any, fake_embedder: Any, do
 def test_follow_up_lookup_finds_what_the_scan_finds(tmp_path: Any) -> None:
     """``followup_lookup`` (large corpora) gives ``resolve`` the same quoted sentences and the
     same person words as reading every allowed sentence."""
-    from assistant.bm25_mmap import SavedBM25
-    from assistant.conversation import _cited_sentences, resolve
-    from assistant.followup_lookup import FollowUpLookup
-    from assistant.text import fold
-    from assistant.types import Message
+    from assistant.core.types import Message
+    from assistant.language.conversation import _cited_sentences, resolve
+    from assistant.language.text import fold
+    from assistant.retrieval.bm25_mmap import SavedBM25
+    from assistant.retrieval.followup_lookup import FollowUpLookup
 
     snap = _write_cache(tmp_path, _corpus())
     table = snap.sentences
@@ -246,7 +246,7 @@ def test_a_question_reads_a_few_rows_not_the_corpus(tmp_path: Any, fake_embedder
     from dataclasses import replace
 
     from assistant import Assistant
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     filler = [_sentence("big.txt", i, f"Section {i} describes the harbour works of year {1900 + i}.")
               for i in range(1500)]

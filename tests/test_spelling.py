@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.analysis import analyze
-from assistant.spelling import documents_spelling, one_edit_apart, respell_names
+from assistant.language.question import analyze
+from assistant.language.spelling import documents_spelling, one_edit_apart, respell_names
 
 
 def test_one_edit() -> None:

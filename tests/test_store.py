@@ -16,11 +16,12 @@ from typing import Any, ClassVar
 
 import pytest
 
+from assistant.core.errors import IndexCorruptError, IndexMissingError, IndexUnreachableError
+from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.core.types import Entity
 from assistant.engine import Assistant
-from assistant.errors import IndexCorruptError, IndexMissingError, IndexUnreachableError
-from assistant.index_view import read_snapshot
-from assistant.settings import PROJECT_ROOT, Settings
-from assistant.store import (
+from assistant.index.index_view import read_snapshot
+from assistant.index.store import (
     COLLECTION_METADATA,
     collection_names,
     entities_from_json,
@@ -28,7 +29,6 @@ from assistant.store import (
     get_collections,
     open_client,
 )
-from assistant.types import Entity
 from ingest.pipeline import Ingestor
 
 
@@ -107,7 +107,7 @@ def test_a_cache_of_an_older_format_is_rebuilt_in_place(
     cache is rebuilt from Chroma, not kept (which used to fail an assertion on every start)."""
     import json
 
-    from assistant.snapshot import CACHE_FORMAT, cache_root, current_generation
+    from assistant.index.snapshot import CACHE_FORMAT, cache_root, current_generation
 
     _ingest(tmp_settings, fake_embedder, tmp_path, article_text)
     root = cache_root(tmp_settings)
@@ -125,7 +125,7 @@ def test_a_damaged_cache_is_rebuilt_not_a_traceback(
     """A cache file missing (read at open, or only by a later question) is found when the cache
     is opened and the cache is rebuilt from Chroma: the question is answered, and
     ``--repair`` (which rebuilds through the same path) is not stuck on the damaged folder."""
-    from assistant.snapshot import cache_root, current_generation
+    from assistant.index.snapshot import cache_root, current_generation
 
     _ingest(tmp_settings, fake_embedder, tmp_path, article_text)
     root = cache_root(tmp_settings)
@@ -142,7 +142,7 @@ def test_the_ivf_index_follows_the_settings_given(
         tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
     """The cache build writes the IVF index from the ingest's ``ann_min_sentences``, the value
     its retriever uses, not from the environment's."""
-    from assistant.snapshot import cache_root, current_generation
+    from assistant.index.snapshot import cache_root, current_generation
 
     settings = replace(tmp_settings, ann_min_sentences=10)
     _ingest(settings, fake_embedder, tmp_path, article_text)
@@ -298,7 +298,7 @@ def test_embedded_client_has_telemetry_off(tmp_settings: Settings) -> None:
 def test_importing_settings_turns_telemetry_and_hub_access_off() -> None:
     env = {k: v for k, v in os.environ.items()
            if k not in ("ANONYMIZED_TELEMETRY", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-    code = ("import os, assistant.settings; "
+    code = ("import os, assistant.core.settings; "
             "print(os.environ['ANONYMIZED_TELEMETRY'], os.environ['HF_HUB_OFFLINE'], "
             "os.environ['TRANSFORMERS_OFFLINE'])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
