@@ -102,7 +102,7 @@ reader-device-kit: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
-# mypy over ingest/ and ui/ (config: [tool.mypy] in pyproject.toml). Not a test: a first run,
+# mypy over assistant/, ingest/ and ui/ (config: [tool.mypy] in pyproject.toml). Not a test: a first run,
 # with no .mypy_cache, reads the typed libraries (gradio, numpy, chromadb) for about a minute.
 typecheck: setup
 	$(VENV)/bin/mypy

@@ -27,8 +27,8 @@ class Assistant:
         self, settings: Settings | None = None, *, snapshot: Any | None = None, embedder: Any | None = None
     ) -> None:
         self.settings = settings or Settings.from_env()
-        self._snapshot = snapshot
-        self._embedder = embedder
+        self._snapshot: Any = snapshot
+        self._embedder: Any = embedder
         self._retriever: Any = None
         self._decision: Any = None
         self._vocab: tuple[Any, frozenset[str]] | None = None
@@ -265,7 +265,7 @@ class Assistant:
         cached = self._lookup
         if cached is None or cached[0] is not snapshot:
             lookup = None
-            sentences, bm25 = snapshot.sentences, getattr(retriever, "_bm25", None)
+            sentences, bm25 = snapshot.sentences, getattr(retriever, "bm25", None)
             people = getattr(snapshot.documents, "person_words", None)
             starts = getattr(sentences, "doc_starts", None)
             big = len(sentences) >= self.settings.ann_min_sentences

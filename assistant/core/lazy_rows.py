@@ -79,6 +79,11 @@ class LazyMap(Generic[K, T]):
         self._memo[key] = value
         return value
 
+    @overload
+    def get(self, key: K) -> T | None: ...
+    @overload
+    def get(self, key: K, default: T) -> T: ...
+
     def get(self, key: K, default: T | None = None) -> T | None:
         try:
             return self[key]

@@ -216,7 +216,10 @@ class AnswerContext:
 class AnswerBackend(Protocol):
     """One way of answering a resolved question (``assistant.backends.registry`` registers them)."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The backend's name (``backend=`` of ``ask``)."""
+        ...
 
     def answer(self, turn: Any, context: AnswerContext) -> Answer:
         """Answer ``turn`` (an ``assistant.language.conversation.Turn``) from ``context``; never raises

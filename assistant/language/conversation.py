@@ -127,7 +127,7 @@ def _swap_entity(prev_q: str, new_names: list[str]) -> str:
         out = prev_q
         for o, n in zip(old, new_names, strict=False):
             # a function, not ``n`` itself: user text is never a replacement template ("And \\2?")
-            out = re.sub(rf"\b(the\s+)?{re.escape(o)}\b", lambda _m, n=n: n, out, count=1)
+            out = re.sub(rf"\b(the\s+)?{re.escape(o)}\b", lambda _m, n=n: n, out, count=1)  # type: ignore[misc]
         return out
     return f"{prev_q.rstrip('?')} {' '.join(new_names)}?"
 

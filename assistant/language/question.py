@@ -225,7 +225,7 @@ SALIENT_KEY = "@@salient"  # matches a sentence about the document's main actor
 
 def _role_qualified(name: str, question: str) -> bool:
     m = re.search(rf"\b{re.escape(name)}\b", question)
-    return bool(m) and is_alias(fold(name)) and bool(_ROLE_AFTER.match(question[m.end() :]))
+    return m is not None and is_alias(fold(name)) and bool(_ROLE_AFTER.match(question[m.end() :]))
 
 
 # Ordinals that only count ("second" is also a unit of time, "first" is used loosely).
@@ -292,7 +292,7 @@ def _asks_when(q: str) -> bool:
     """ "When ...?", "Since when ...?", "Tell me when ...": "when" is the question word. Not in
     "What happens when ...?" or "Who was mayor when ...?": there it only sets a condition."""
     m = re.search(r"\bwhen\b", q)
-    return bool(m) and not re.search(r"\b(what|which|who|whom|whose|where|how|why)\b", q[: m.start()])
+    return m is not None and not re.search(r"\b(what|which|who|whom|whose|where|how|why)\b", q[: m.start()])
 
 
 def _kind(q: str) -> str:

@@ -141,7 +141,7 @@ class IVFIndex:
             if b <= a:
                 continue
             want, at = (b - a) * self._row_bytes, int(sorted_place[a]) * self._row_bytes
-            got = os.preadv(self._fd, [memoryview(block[a:b]).cast("B")], at)
+            got = os.preadv(self._fd, [memoryview(block[a:b]).cast("B")], at)  # type: ignore[arg-type]
             if got != want:
                 raise OSError(f"short read from the IVF vectors ({got} of {want} bytes): rebuild the cache")
         return block, by_place

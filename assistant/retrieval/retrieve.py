@@ -164,6 +164,12 @@ class SentenceRetriever:
         self._cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
 
+    @property
+    def bm25(self) -> Any:
+        """The BM25 index (``SavedBM25`` over a query cache, else ``bm25s.BM25``); the engine hands
+        it to ``followup_lookup`` on a large corpus."""
+        return self._bm25
+
     @cached_property
     def sentence_terms(self) -> Sequence[list[str]]:
         """Each sentence's ``content_terms`` (shared with the answerer's support scoring)."""
