@@ -5,7 +5,7 @@ was the largest part of a fresh process's first answer. The saved index is three
 CSC matrix (precomputed per-term scores) plus a vocabulary; scoring a query is summing the
 columns of its terms. This does exactly what ``bm25s.BM25.get_scores`` does for the methods
 that need no non-occurrence term (``lucene``, ``robertson``, ``atire``): the same float32
-sums in the same order (checked by ``tests/test_retrieve_top.py``).
+sums in the same order (checked by ``tests/retrieval/test_retrieve_top.py``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Two implementations of one interface (``embed(texts) -> (n, 384) float32, L2-nor
   the same ``model.safetensors`` and ``tokenizer.json``. It exists for one measured reason:
   importing sentence-transformers costs ~5 s on this machine, which alone breaks the 4 s
   cold-start budget for a first answer, while this loads in ~0.2 s and embeds a question in a
-  few milliseconds. ``tests/test_embedder.py`` checks it matches the library (cosine > 0.9999).
+  few milliseconds. ``tests/retrieval/test_embedder.py`` checks it matches the library (cosine > 0.9999).
 
 Neither ever downloads anything: both read only the local model folder.
 """

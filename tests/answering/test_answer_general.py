@@ -17,7 +17,7 @@ from assistant import Assistant
 from assistant.core.settings import Settings
 
 pytestmark = pytest.mark.slow
-DATA = Path(__file__).parent / "data" / "bridge.txt"
+DATA = Path(__file__).parents[1] / "data" / "bridge.txt"
 
 
 @pytest.fixture(scope="module")
