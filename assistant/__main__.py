@@ -26,11 +26,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
 
 if TYPE_CHECKING:
+    from assistant.core.types import Answer, Citation
     from assistant.engine import Assistant
-    from assistant.types import Answer, Citation
 
 EXIT_OK = 0
 EXIT_BAD_QUESTION = 1
@@ -143,7 +143,7 @@ def _log_to(stream: TextIO) -> None:
 
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("trace: %(message)s"))
-    log = logging.getLogger("assistant.answer")
+    log = logging.getLogger("assistant.answering.answer")
     log.setLevel(logging.DEBUG)
     log.addHandler(handler)
 
@@ -173,8 +173,8 @@ def main(
         return EXIT_INDEX
     try:
         if assistant is None:
+            from assistant.core.settings import Settings
             from assistant.engine import Assistant
-            from assistant.settings import Settings
 
             settings = Settings.from_env()
             if args.index_dir:

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant.errors import QuestionError
-from assistant.settings import Settings
-from assistant.types import Answer, AnswerContext, Document, Message, Reason, Sentence
+from assistant.core.errors import QuestionError
+from assistant.core.settings import Settings
+from assistant.core.types import Answer, AnswerContext, Document, Message, Reason, Sentence
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,8 @@ class Assistant:
         self, settings: Settings | None = None, *, snapshot: Any | None = None, embedder: Any | None = None
     ) -> None:
         self.settings = settings or Settings.from_env()
-        self._snapshot = snapshot
-        self._embedder = embedder
+        self._snapshot: Any = snapshot
+        self._embedder: Any = embedder
         self._retriever: Any = None
         self._decision: Any = None
         self._vocab: tuple[Any, frozenset[str]] | None = None
@@ -43,8 +43,8 @@ class Assistant:
         with self._lock:
             if self._retriever is not None:
                 return
-            from assistant.embedder import get_query_embedder
-            from assistant.index_view import read_snapshot
+            from assistant.index.index_view import read_snapshot
+            from assistant.retrieval.embedder import get_query_embedder
 
             snapshot = self._snapshot or read_snapshot(self.settings)
             self._embedder = self._embedder or get_query_embedder(self.settings.resolved_model_path())
@@ -52,7 +52,7 @@ class Assistant:
             self._snapshot, self._retriever = snapshot, self._make_retriever(snapshot)
 
     def _make_retriever(self, snapshot: Any) -> Any:
-        from assistant.retrieve import SentenceRetriever
+        from assistant.retrieval.retrieve import SentenceRetriever
 
         return SentenceRetriever(
             snapshot.sentences,
@@ -73,12 +73,12 @@ class Assistant:
     def _load_decision(self) -> Any:
         """The decision model (``ASSISTANT_DECISION_MODEL``, default: the shipped one); a missing
         or broken file raises ``DecisionModelError`` saying how to rebuild it."""
-        from assistant.decision import load_decision_model
+        from assistant.answering.decision import load_decision_model
 
         return load_decision_model(self.settings.decision_model or None)
 
     def use_decision_model(self, model: Any) -> None:
-        """Decide with ``model`` (an ``assistant.decision.DecisionModel``) from now on: what the
+        """Decide with ``model`` (an ``assistant.answering.decision.DecisionModel``) from now on: what the
         training scripts and tests pass instead of the shipped file."""
         with self._lock:
             self._decision = model
@@ -88,7 +88,7 @@ class Assistant:
         if self._retriever is None:
             self._ensure_loaded()
             return
-        from assistant.index_view import read_snapshot
+        from assistant.index.index_view import read_snapshot
 
         # Build the new index view first, then swap: a question asked meanwhile (another
         # visitor's, during an upload) keeps answering from the old one, never from None.
@@ -166,7 +166,7 @@ class Assistant:
         self, question: object, history: object, doc_ids: object, top_k: object, backend: object
     ) -> _Request:
         """Every argument cleaned, or ``QuestionError`` naming the bad one."""
-        from assistant.questions import (
+        from assistant.requests.validate import (
             clean_backend,
             clean_doc_ids,
             clean_history,
@@ -188,15 +188,15 @@ class Assistant:
 
     def _answer(self, args: _Request) -> Answer:
         """Resolve the conversation and answer, all within the document filter if one is set."""
-        from assistant.conversation import resolve
+        from assistant.language.conversation import resolve
 
         snapshot, retriever = self._loaded()
         allowed = None
         sentences = snapshot.sentences
         if args.doc_ids:
-            # per document, not per sentence: a range of rows each (``assistant.doc_rows``), and
+            # per document, not per sentence: a range of rows each (``assistant.core.doc_rows``), and
             # the filtered list is a view that reads rows only if the conversation needs them
-            from assistant.doc_rows import RowView
+            from assistant.core.doc_rows import RowView
 
             allowed = self._doc_rows(snapshot).mask(args.doc_ids)
             sentences = RowView(sentences, allowed.nonzero()[0])
@@ -211,7 +211,7 @@ class Assistant:
             return Answer(
                 text=message, refused=True, standalone_question=turn.query, kind=kind, reason=reason
             )
-        from assistant.backends import get_backend
+        from assistant.backends.registry import get_backend
 
         context = self._answer_context(snapshot, retriever, allowed, args.top_k)
         return get_backend(args.backend).answer(turn, context)
@@ -235,7 +235,7 @@ class Assistant:
 
     def _reading_problem(self, turn: Any) -> tuple[str, str] | None:
         """(kind, message) when the question cannot be matched to the documents as asked."""
-        from assistant.language import language_problem, nothing_to_look_for
+        from assistant.language.check import language_problem, nothing_to_look_for
 
         message = language_problem(turn.question, self._vocabulary())
         if message:
@@ -252,7 +252,7 @@ class Assistant:
         """Each document's rows in ``snapshot`` (``DocRows``, cached per snapshot)."""
         cached = self._rows
         if cached is None or cached[0] is not snapshot:
-            from assistant.doc_rows import DocRows
+            from assistant.core.doc_rows import DocRows
 
             cached = (snapshot, DocRows(snapshot.sentences))
             self._rows = cached
@@ -265,12 +265,12 @@ class Assistant:
         cached = self._lookup
         if cached is None or cached[0] is not snapshot:
             lookup = None
-            sentences, bm25 = snapshot.sentences, getattr(retriever, "_bm25", None)
+            sentences, bm25 = snapshot.sentences, getattr(retriever, "bm25", None)
             people = getattr(snapshot.documents, "person_words", None)
             starts = getattr(sentences, "doc_starts", None)
             big = len(sentences) >= self.settings.ann_min_sentences
             if big and callable(people) and callable(starts) and hasattr(bm25, "rows_holding"):
-                from assistant.followup_lookup import FollowUpLookup
+                from assistant.retrieval.followup_lookup import FollowUpLookup
 
                 lookup = FollowUpLookup(sentences, bm25, people(), starts)
             cached = (snapshot, lookup)
@@ -282,7 +282,7 @@ class Assistant:
         snapshot = self._snapshot
         cached = self._vocab
         if cached is None or cached[0] is not snapshot:
-            from assistant.language import document_words
+            from assistant.language.check import document_words
 
             stored = getattr(snapshot.documents, "words", None)  # the query cache keeps them
             docs = snapshot.documents

@@ -56,8 +56,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def run_suite(args: argparse.Namespace) -> int:
     """``--suite``: every set of the suite, strict and lenient per split, next to the baseline."""
-    from assistant.errors import AssistantError
-    from assistant.settings import Settings
+    from assistant.core.errors import AssistantError
+    from assistant.core.settings import Settings
     from eval.report import REPORTS_DIR
     from eval.suite_report import build, format_table, write
     from eval.suite_run import run_sets
@@ -86,8 +86,8 @@ def run_side_by_side(args: argparse.Namespace) -> int:
     """``--suite`` with several ``--backend``: one row per backend (``eval.side_by_side``)."""
     import os
 
-    from assistant.errors import AssistantError
-    from assistant.settings import Settings
+    from assistant.core.errors import AssistantError
+    from assistant.core.settings import Settings
     from eval.report import REPORTS_DIR
     from eval.side_by_side import format_table, run, write
     from eval.suites import resolve_suite
@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     from assistant import Assistant, AssistantError
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
     from eval.plot import plot_scores
     from eval.report import REPORTS_DIR, build_report, format_table, scores_from_report, write_report
     from eval.runner import run_backend

@@ -24,14 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assistant.settings import PROJECT_ROOT
+from assistant.core.settings import PROJECT_ROOT
 
 _INGEST = """
 import json, resource, sys, time
 t_start = time.perf_counter()
 from dataclasses import replace
 from pathlib import Path
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 which, folder, index_dir = sys.argv[1:4]
 s = replace(Settings.from_env(), index_dir=Path(index_dir), chroma_host="")
 if which == "ours":
@@ -59,7 +59,7 @@ t0 = time.perf_counter()
 from dataclasses import replace
 from pathlib import Path
 from assistant import Assistant
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 qs = json.loads(Path(sys.argv[2]).read_text())
 a = Assistant(replace(Settings.from_env(), index_dir=Path(sys.argv[1]), chroma_host=""))
 ans = a.ask(qs[0])

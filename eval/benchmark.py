@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.core.settings import PROJECT_ROOT, Settings
 
 # The baseline's transformers prints a progress bar per model load; keep the report readable.
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -120,8 +120,8 @@ t0 = time.perf_counter()
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 from sentence_transformers import SentenceTransformer
-from assistant.settings import Settings
-from assistant.store import collection_names
+from assistant.core.settings import Settings
+from assistant.index.store import collection_names
 s = Settings.from_env()
 model = SentenceTransformer(s.resolved_model_path(), device="cpu")
 col = chromadb.PersistentClient(path=str(s.index_dir), settings=ChromaSettings(anonymized_telemetry=False)
@@ -202,7 +202,7 @@ def baseline_warm(settings: Settings, rounds: int) -> dict[str, float]:
     model = SentenceTransformer(settings.resolved_model_path(), device="cpu")
     client = chromadb.PersistentClient(path=str(settings.index_dir),
                                        settings=ChromaSettings(anonymized_telemetry=False))
-    from assistant.store import collection_names
+    from assistant.index.store import collection_names
 
     col = client.get_collection(collection_names(settings)[0], embedding_function=None)
 
@@ -329,8 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dataclasses import replace
 
         settings = replace(settings, index_dir=args.index_dir)
-    from assistant.errors import AssistantError
-    from assistant.index_view import read_snapshot
+    from assistant.core.errors import AssistantError
+    from assistant.index.index_view import read_snapshot
 
     try:
         read_snapshot(settings)  # fail early and clearly, not inside a child process

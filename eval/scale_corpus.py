@@ -57,8 +57,8 @@ def questions(n_paragraphs: int = 100, limit: int = 40) -> list[str]:
 def replicate_cache(src: Path, dst: Path, times: int) -> None:
     """Write into ``dst`` (an index folder) a query cache that is ``src``'s ``times`` times
     over, each copy under document ids ``r<k>/<id>``; BM25 and terms are rebuilt."""
-    from assistant.cache_build import write_cache
-    from assistant.snapshot import open_cache, write_current
+    from assistant.index.cache_build import write_cache
+    from assistant.index.snapshot import open_cache, write_current
 
     root = src / "cache"
     gen = (root / "CURRENT").read_text().strip()
@@ -80,7 +80,7 @@ def replicate_cache(src: Path, dst: Path, times: int) -> None:
 
 
 def _entities_json(s: object) -> str:
-    from assistant.store import entities_to_json
+    from assistant.index.store import entities_to_json
 
     ents = s.entities  # type: ignore[attr-defined]
     return entities_to_json(ents) if ents else ""

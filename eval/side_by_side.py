@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 from eval import metrics as m
 from eval.dataset import GoldItem, select
 from eval.records import Outcome

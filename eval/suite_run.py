@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 from eval import metrics as m
 from eval.baseline import baseline_outcomes
 from eval.calibration import Calibration, calibration

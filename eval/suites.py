@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 from eval.dataset import EVAL_DIR, PROJECT_ROOT, GoldItem, load_gold
 
 CACHE_DIR = PROJECT_ROOT / ".index-eval"
@@ -119,7 +119,7 @@ def _import_closure() -> list[Path]:
 
 def _project_imports(path: Path) -> list[Path]:
     """The files of the ``assistant``/``ingest`` modules that ``path`` imports
-    (``from assistant import policy`` is ``assistant/policy.py``, not the package)."""
+    (``from assistant import policy`` is ``assistant/answering/policy.py``, not the package)."""
     found: list[Path] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):

@@ -1,11 +1,11 @@
-"""Re-measure the answerer's thresholds and weights (``assistant.policy``) on the *dev* splits.
+"""Re-measure the answerer's thresholds and weights (``assistant.answering.policy``) on the *dev* splits.
 
 ``python -m eval.tune_policy --set gold --set dev_article min_score=0.45,0.52,0.6`` loads each
 set's dev items and cached eval index once, then, for every combination of the values given
-(any ``AnswerPolicy`` field), swaps ``assistant.policy.POLICY`` and prints the strict accuracy
+(any ``AnswerPolicy`` field), swaps ``assistant.answering.policy.POLICY`` and prints the strict accuracy
 (the direct answer must be right; unanswerable items must be refused) with the refusal rates.
 The first line is the policy in force. Test splits are never read, so a value chosen here can
-still be checked on them; write the chosen value, with the run, beside it in assistant/policy.py.
+still be checked on them; write the chosen value, with the run, beside it in assistant/answering/policy.py.
 The trained reader is used when ``ASSISTANT_READER`` allows it (its own constants: train/tune_reader.py).
 """
 
@@ -16,8 +16,8 @@ import itertools
 from dataclasses import fields, replace
 from typing import Any
 
-from assistant import policy as policy_mod
-from assistant.policy import AnswerPolicy
+from assistant.answering import policy as policy_mod
+from assistant.answering.policy import AnswerPolicy
 
 
 def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
@@ -35,7 +35,7 @@ def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
 def load_dev_sets(names: list[str]) -> list[tuple[str, list[Any], Any]]:
     """Each named set's *dev* items and an assistant over its cached eval index."""
     from assistant import Assistant
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
     from eval.suites import CACHE_DIR, SETS, ensure_index
 
     settings = Settings.from_env()

@@ -12,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from assistant.errors import AssistantError
-from assistant.settings import Settings
+from assistant.core.errors import AssistantError
+from assistant.core.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:

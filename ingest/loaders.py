@@ -12,8 +12,8 @@ import re
 import stat
 from pathlib import Path
 
-from assistant.errors import IngestError
-from assistant.types import Document
+from assistant.core.errors import IngestError
+from assistant.core.types import Document
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}

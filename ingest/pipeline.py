@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.embedder import Embedder
-from assistant.errors import IngestError
-from assistant.settings import Settings
-from assistant.types import Document
+from assistant.core.errors import IngestError
+from assistant.core.settings import Settings
+from assistant.core.types import Document
+from assistant.retrieval.embedder import Embedder
 from ingest.legacy import has_legacy
 from ingest.loaders import SUPPORTED, collect_files, load_bytes, load_file
 from ingest.prepare import StepProgress, prepare_many
@@ -109,7 +109,7 @@ class Ingestor:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            from assistant.embedder import SentenceTransformerEmbedder
+            from assistant.retrieval.embedder import SentenceTransformerEmbedder
 
             self._embedder = SentenceTransformerEmbedder(
                 self.settings.resolved_model_path(), batch_size=MODEL_BATCH
@@ -200,7 +200,7 @@ class Ingestor:
 
     def refresh_cache(self) -> None:
         """Rebuild the answerer's query cache for the index's current generation."""
-        from assistant.cache_build import ensure_cache
+        from assistant.index.cache_build import ensure_cache
 
         ensure_cache(self.settings, self.writer.cols)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from assistant.embedder import Embedder
-from assistant.errors import IngestError
-from assistant.types import Document, Sentence
+from assistant.core.errors import IngestError
+from assistant.core.types import Document, Sentence
+from assistant.retrieval.embedder import Embedder
 from ingest.sentences import split_sentences
 from ingest.writer import PreparedDocument
 

@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from assistant.embedder import Embedder
-from assistant.settings import Settings
-from assistant.store import ManifestEntry, doc_key
-from assistant.types import Document
+from assistant.core.settings import Settings
+from assistant.core.types import Document
+from assistant.index.store import ManifestEntry, doc_key
+from assistant.retrieval.embedder import Embedder
 from ingest.legacy import drop_legacy, legacy_documents
 from ingest.prepare import prepare_many
 from ingest.writer import IndexWriter

@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from assistant.text import SPEECH_VERBS
-from assistant.types import Sentence
+from assistant.core.types import Sentence
+from assistant.language.text import SPEECH_VERBS
 
 CLOSERS = "\"'”’»)]"
 OPENERS = "\"'“‘«(["

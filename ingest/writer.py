@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.settings import Settings
-from assistant.store import (
+from assistant.core.settings import Settings
+from assistant.core.types import Document, Sentence
+from assistant.index.store import (
     GENERATION_ID,
     Collections,
     ManifestEntry,
@@ -35,7 +36,6 @@ from assistant.store import (
     read_manifest,
     sentence_row_ids,
 )
-from assistant.types import Document, Sentence
 
 
 @dataclass
@@ -78,7 +78,7 @@ class IndexWriter:
         """Serialise writers of one embedded index (e.g. the web page's upload and the CLI)."""
         if self.settings.chroma_host or self._lock_file is not None:
             return
-        from assistant.errors import IndexCorruptError
+        from assistant.core.errors import IndexCorruptError
 
         try:
             self.settings.index_dir.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 # First: settings pins BLAS to one thread and turns telemetry/hub access off, which only
 # works before numpy (or anything else) is imported.
-from assistant.settings import PROJECT_ROOT, Settings  # isort: skip
+from assistant.core.settings import PROJECT_ROOT, Settings  # isort: skip
 
 import numpy as np
 import pytest
@@ -79,7 +79,7 @@ class FakeEmbedder:
     dim = 384
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        from assistant.text import content_terms
+        from assistant.language.text import content_terms
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, t in enumerate(texts):

@@ -8,7 +8,7 @@ not move when the model is refitted. The shipped model is exercised end to end o
 
 from __future__ import annotations
 
-from assistant.decision import ANSWER_FEATURES, CANDIDATE_FEATURES, DecisionModel, LinearModel
+from assistant.answering.decision import ANSWER_FEATURES, CANDIDATE_FEATURES, DecisionModel, LinearModel
 
 _CANDIDATE = {"coverage": 3.0, "own_coverage": 2.0, "dense": 2.0, "names_missing": -3.0, "type_missing": -2.0,
               "heading": -1.0, "rank_inv": 1.0, "other_holder": -2.0}

@@ -283,7 +283,7 @@ def check_answer(case: QuestionCase, answer: Any, documents: dict[str, Any]) -> 
     """'' when ``answer`` keeps the contract and meets the case's expectation, else why not."""
     import re
 
-    from assistant.types import Answer
+    from assistant.core.types import Answer
 
     if not isinstance(answer, Answer):
         return f"returned {type(answer).__name__}, not an Answer"
@@ -336,10 +336,10 @@ def build_assistant() -> Any:
     from dataclasses import replace
 
     from assistant import Assistant
-    from assistant.embedder import get_query_embedder
-    from assistant.settings import Settings
-    from assistant.snapshot import IndexSnapshot
-    from assistant.types import Document
+    from assistant.core.settings import Settings
+    from assistant.core.types import Document
+    from assistant.index.snapshot import IndexSnapshot
+    from assistant.retrieval.embedder import get_query_embedder
     from ingest.annotate import annotate
     from ingest.sentences import split_sentences
 
@@ -425,7 +425,7 @@ _ISOLATED = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
 from pathlib import Path
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
 from ingest.loaders import load_file
 try:
     doc = load_file(Path(sys.argv[1]), max_bytes=int(sys.argv[2]))
@@ -447,7 +447,7 @@ def _load(case: FileCase) -> tuple[str | None, str | None, str]:
             return None, None, (proc.stderr.strip().splitlines() or ["killed"])[-1][:160]
         out = json.loads(proc.stdout)
         return out.get("doc"), out.get("error"), ""
-    from assistant.errors import IngestError
+    from assistant.core.errors import IngestError
     from ingest.loaders import load_file
 
     try:

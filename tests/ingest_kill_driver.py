@@ -19,7 +19,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.settings import Settings  # isort: skip  (first: it pins threads and telemetry)
+from assistant.core.settings import Settings  # isort: skip  (first: it pins threads and telemetry)
 
 import numpy as np
 
@@ -63,7 +63,7 @@ def settings(folder: str) -> Settings:
 
 def ingest(folder: str, texts: dict[str, str]) -> None:
     import ingest.pipeline as pipeline
-    from assistant.types import Document
+    from assistant.core.types import Document
     from ingest.loaders import content_hash
 
     pipeline.GROUP_SENTENCES = 2  # one document per group, so kills land between committed groups too
@@ -75,8 +75,8 @@ def count_writes(kill_at: int | None) -> list[int]:
     """Wrap every index-changing call; SIGKILL this process just before call ``kill_at``."""
     import chromadb.api.models.Collection as chroma_collection
 
-    import assistant.cache_build as cache_build
-    import assistant.snapshot as snapshot
+    import assistant.index.cache_build as cache_build
+    import assistant.index.snapshot as snapshot
 
     calls = [0]
 
@@ -101,8 +101,8 @@ def count_writes(kill_at: int | None) -> list[int]:
 
 def check(folder: str) -> dict[str, object]:
     """Is the index usable right after the kill, did it lose anything, does a re-run recover?"""
-    from assistant.index_view import read_snapshot
-    from assistant.store import get_collections, open_client
+    from assistant.index.index_view import read_snapshot
+    from assistant.index.store import get_collections, open_client
     from ingest.sentences import split_sentences
 
     v1, v2 = version1(), version2()

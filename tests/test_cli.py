@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from assistant.__main__ import main
-from assistant.errors import IndexCorruptError, IndexMissingError
-from assistant.settings import PROJECT_ROOT, Settings
-from assistant.types import Answer, Citation
+from assistant.core.errors import IndexCorruptError, IndexMissingError
+from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.core.types import Answer, Citation
 
 DOC = "Leaders met in Paris on Thursday. Up to 26 countries agreed to send troops. Spain declined."
 CIT_PARIS = Citation(text=DOC[0:33], doc_id="news.txt", sentence_id=0, start=0, end=33, score=0.9)

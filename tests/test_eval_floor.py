@@ -30,7 +30,7 @@ TIME_BUDGET_S = {"article": 60.0, "news": 90.0, "squad": 240.0}
 
 
 def _single_threaded_blas() -> contextlib.AbstractContextManager[object]:
-    """One BLAS thread, as ``assistant.settings`` asks via ``OPENBLAS_NUM_THREADS=1``.
+    """One BLAS thread, as ``assistant.core.settings`` asks via ``OPENBLAS_NUM_THREADS=1``.
 
     That variable only works if set before NumPy is imported, and ``tests/conftest.py`` imports
     NumPy first; with two BLAS threads next to torch's OpenMP pool (loaded by the ingest

@@ -1,7 +1,7 @@
 """No lexicon entry may exist only because a gold question needs it.
 
-The answerer's country/demonym aliases (``assistant.text``) and the words it strips from entity
-answers (``assistant.extract.ROLE_WORDS``) must be general knowledge: each entry is either in a
+The answerer's country/demonym aliases (``assistant.language.text``) and the words it strips from entity
+answers (``assistant.answering.extract.ROLE_WORDS``) must be general knowledge: each entry is either in a
 public country table (names, official names, ISO codes, capitals, demonyms; ``assistant/data/countries.tsv``
 from mledoze/countries, ODbL) or a word of some shipped document. An entry that appears in an eval
 question but in neither is there for that question alone, and fails this test.
@@ -13,8 +13,8 @@ import json
 from functools import cache
 from pathlib import Path
 
-from assistant.extract import ROLE_WORDS
-from assistant.text import _ALIAS_GROUPS, COUNTRY_TABLE, country_rows, words
+from assistant.answering.extract import ROLE_WORDS
+from assistant.language.text import _ALIAS_GROUPS, COUNTRY_TABLE, country_rows, words
 from eval.dataset import DOC_DIRS, EVAL_DIR
 
 COUNTRIES = COUNTRY_TABLE

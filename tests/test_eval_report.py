@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from assistant.types import Answer, Citation
+from assistant.core.types import Answer, Citation
 from eval.__main__ import main
 from eval.compare import compare_files
 from eval.dataset import GoldItem, parse_lines

@@ -205,7 +205,7 @@ def test_index_is_built_once_and_rebuilt_when_a_document_changes(tmp_path: Path,
     qs = QuestionSet("t", tmp_path / "g.jsonl", (doc,))
     built: list[Path] = []
     monkeypatch.setattr("ingest.pipeline.Ingestor", _fake_ingestor(built))
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     first = ensure_index(qs, Settings.from_env(), tmp_path / "cache", log=lambda m: None)
     assert ensure_index(qs, Settings.from_env(), tmp_path / "cache", log=lambda m: None) == first
@@ -229,7 +229,7 @@ def test_two_runs_building_one_index_together_build_it_once(tmp_path: Path,
     built: list[Path] = []
     # the other run arrives while this one is half-way
     monkeypatch.setattr("ingest.pipeline.Ingestor", _fake_ingestor(built, seconds=0.3))
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     got: list[Path] = []
     runs = [threading.Thread(target=lambda: got.append(
@@ -248,9 +248,9 @@ def test_index_key_covers_the_assistant_modules_that_shape_an_index() -> None:
     from eval.suites import _ingest_sources
 
     names = {f"{p.parent.name}/{p.name}" for p in _ingest_sources()}
-    assert {"ingest/pipeline.py", "assistant/store.py", "assistant/cache_build.py", "assistant/snapshot.py",
-            "assistant/text.py"} <= names
-    assert "assistant/answer.py" not in names and "assistant/__init__.py" not in names
+    assert {"ingest/pipeline.py", "index/store.py", "index/cache_build.py", "index/snapshot.py",
+            "language/text.py"} <= names
+    assert "answering/answer.py" not in names and "assistant/__init__.py" not in names
 
 
 def test_two_suite_reports_compare_set_by_set(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from hostile_cases import (
 )
 
 from assistant import Answer, Assistant
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
 from ingest.loaders import load_bytes
 
 QUESTIONS = question_cases()
@@ -82,7 +82,7 @@ def test_lone_surrogates_are_dropped_not_fatal(bot: Assistant) -> None:
 
 
 def test_embedder_accepts_lone_surrogates() -> None:
-    from assistant.embedder import get_query_embedder
+    from assistant.retrieval.embedder import get_query_embedder
 
     embedder = get_query_embedder()
     vecs = embedder.embed(["meeting \udc80 held", "meeting \ufffd held"])

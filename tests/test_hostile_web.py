@@ -25,7 +25,7 @@ import httpx
 import pytest
 from test_ui_handlers import FakeAssistant, FakeIngestor
 
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.core.settings import PROJECT_ROOT, Settings
 from ui.files import EXPORTS, MARKER, FileKeeper, discarding, prepare_upload_dir, remove_legacy_exports
 from ui.proxies import UVICORN_TRUST_VAR, apply_proxy_trust, parse_trusted_proxies
 from ui.reader import view

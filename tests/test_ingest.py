@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.index_view import read_snapshot
-from assistant.settings import Settings
+from assistant.core.settings import Settings
+from assistant.index.index_view import read_snapshot
 from ingest.loaders import load_file
 from ingest.pipeline import Ingestor
 
@@ -173,7 +173,7 @@ def test_cli_repair_cleans_an_interrupted_ingest(
     """A pending version left by a killed ingest: --repair deletes its rows, keeps the document."""
     import ingest.__main__ as cli
     import ingest.pipeline as pipeline
-    from assistant.store import sentence_row_ids
+    from assistant.index.store import sentence_row_ids
 
     f = cli_article
     assert cli.main([str(f), "--quiet"]) == 0
@@ -183,7 +183,7 @@ def test_cli_repair_cleans_an_interrupted_ingest(
     # what a kill between "mark pending" and "switch" leaves: a pending mark and its rows
     from dataclasses import replace
 
-    from assistant.types import Document
+    from assistant.core.types import Document
     from ingest.prepare import prepare
 
     new = Document("article.txt", article_text + " One more sentence.", str(f), "h2", "article")
@@ -238,7 +238,7 @@ def test_an_upload_is_read_under_its_file_name_only(tmp_settings: Settings, fake
     doc = ing.load_upload("../../elsewhere/notes.md", b"- a first point\n- a second point\n")
     assert doc.doc_id == "notes.md" and doc.text.startswith("- a first point")
     assert {".txt", ".md", ".html", ".pdf"} <= ing.supported
-    from assistant.errors import IngestError
+    from assistant.core.errors import IngestError
 
     with pytest.raises(IngestError, match="unsupported"):
         ing.load_upload("slides.pptx", b"PK")

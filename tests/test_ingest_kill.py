@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import PROJECT_ROOT
+from assistant.core.settings import PROJECT_ROOT
 
 DRIVER = str(PROJECT_ROOT / "tests" / "ingest_kill_driver.py")
 RANDOM_KILLS = 6

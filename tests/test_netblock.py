@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assistant.settings import PROJECT_ROOT
+from assistant.core.settings import PROJECT_ROOT
 
 PROBE = """
 import socket, sys

@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from assistant.settings import default_model_path  # noqa: E402
+from assistant.core.settings import default_model_path  # noqa: E402
 from train.base_fp16 import write_fp16_base  # noqa: E402
 from train.reader_model import Reader, load_trained, save  # noqa: E402
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.decision import ANSWER_FEATURES, CANDIDATE_FEATURES
+from assistant.answering.decision import ANSWER_FEATURES, CANDIDATE_FEATURES
 from train.decision.card import write_card
 from train.decision.collect import Record
 from train.decision.fit import accuracy_at, build_model, fit_answers, fit_candidates, fit_linear, weights

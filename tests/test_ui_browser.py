@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from assistant.settings import PROJECT_ROOT
+from assistant.core.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from assistant import Answer, Citation, Document, Sentence
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 from ingest.loaders import SUPPORTED, load_bytes
 from ingest.pipeline import IngestReport
 from ui import session
@@ -87,7 +87,7 @@ class FakeIngestor:
     def ingest_documents(self, docs: list[Document], on_step: Any = None, **_kw: Any) -> IngestReport:
         doc = docs[0]
         if "bad" in doc.text:
-            from assistant.errors import IngestError
+            from assistant.core.errors import IngestError
 
             return IngestReport(errors=[IngestError(doc.doc_id, "has no sentences to index")])
         if on_step:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import ui.__main__ as ui_main
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 from ui.server import (
     MARKER,
     LoginThrottle,

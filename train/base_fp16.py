@@ -18,7 +18,7 @@ FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_toke
 def write_fp16_base(out: Path) -> Path:
     from safetensors.numpy import load_file, save_file
 
-    from assistant.settings import default_model_path
+    from assistant.core.settings import default_model_path
 
     src = Path(default_model_path())
     out.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from assistant.settings import default_model_path
+from assistant.core.settings import default_model_path
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "assistant" / "models" / "reader"
 POOLS = ("cls", "pooler")

@@ -3,7 +3,7 @@ question, and where is the answer?
 
 Why it left the product: trained on the CPU here it ranked no better than the hybrid retrieval
 and cost ~100 ms a question (``train/READER.md``); the answerer's decisions are now learned by the
-small models of ``assistant.decision`` instead. Kept so the experiment can be re-run.
+small models of ``assistant.answering.decision`` instead. Kept so the experiment can be re-run.
 
 A MiniLM-L6 cross-encoder (trained by ``train/reader_train.py`` on public SQuAD 2.0 pairs,
 model card in ``train/READER.md``) reads the question together with a
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.settings import default_model_path
+from assistant.core.settings import default_model_path
 
 MODEL_DIR = Path(__file__).resolve().parent / "out" / "reader"
 

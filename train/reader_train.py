@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from assistant.settings import default_model_path
+from assistant.core.settings import default_model_path
 from train.reader_data import HELD_OUT, Pair, build_pairs, split_by_article
 from train.reader_model import MODEL_DIR, POOLS, Reader, load_trained, save
 from train.reader_runtime import second_text  # the layout inference repeats: one definition

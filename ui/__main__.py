@@ -13,7 +13,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported an
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from assistant import Assistant, AssistantError
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 from ui.proxies import parse_trusted_proxies
 
 NO_INDEX = ("There is no index to answer from yet ({reason}).\n"

@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

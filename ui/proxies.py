@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import os
 
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 
 UVICORN_TRUST_VAR = "FORWARDED_ALLOW_IPS"
 # An entry no socket address can equal: uvicorn then trusts no peer (an unset variable would

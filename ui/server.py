@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 from ui.files import MARKER, FileKeeper, discard_uploads, discarding, prepare_upload_dir
 from ui.proxies import apply_proxy_trust
 from ui.throttle import LoginThrottle

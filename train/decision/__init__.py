@@ -1,4 +1,4 @@
-"""Fitting the answerer's decision model (``assistant.decision``) from public data.
+"""Fitting the answerer's decision model (``assistant.answering.decision``) from public data.
 
 ``python -m train.decision`` (``make decision-model``): build the training questions
 (``data``), run the answerer over them and record every candidate's and answer's features

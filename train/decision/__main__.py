@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.decision.model import DEFAULT_PATH, bootstrap_model
-from assistant.settings import Settings
+from assistant.answering.decision.model import DEFAULT_PATH, bootstrap_model
+from assistant.core.settings import Settings
 from train.decision.card import write_card
 from train.decision.collect import collect, read, write
 from train.decision.data import WORK, eval_dev_sets, squad_training_sets

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.decision import DecisionModel, LinearModel
+from assistant.answering.decision import DecisionModel, LinearModel
 from train.decision.collect import Record
 from train.decision.fit import accuracy_at, source
 
@@ -80,7 +80,8 @@ def write_card(
     lines = [
         "# Decision model card (`decision.json`)",
         "",
-        "Two logistic regressions that make the extractive answerer's decisions (`assistant/decision/`),",
+        "Two logistic regressions that make the extractive answerer's decisions",
+        "(`assistant/answering/decision/`),",
         f"fitted by `make decision-model` (`python -m train.decision`), version `{model.version}`.",
         "",
         "## Data",

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from assistant.decision import DecisionModel
-from assistant.settings import Settings
+from assistant.answering.decision import DecisionModel
+from assistant.core.settings import Settings
 from eval import metrics as m
 from eval.runner import outcome_of
 from eval.suites import ensure_index

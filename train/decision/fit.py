@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from assistant.decision import ANSWER_FEATURES, CANDIDATE_FEATURES, DecisionModel, LinearModel
+from assistant.answering.decision import ANSWER_FEATURES, CANDIDATE_FEATURES, DecisionModel, LinearModel
 from train.decision.collect import Record
 
 C = 1.0  # inverse L2 strength on standardised features (scikit-learn's default)
