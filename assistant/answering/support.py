@@ -38,7 +38,7 @@ ROLE = re.compile(rf"\b({_ROLES})\b", re.IGNORECASE)
 _ROLE_TERMS = frozenset(content_terms(_ROLES.replace("|", " ")))
 ROLE_OR_PRONOUN = re.compile(rf"\b(he|his|him|she|her|{_ROLES})\b", re.IGNORECASE)
 
-# How much each feature counts is learned: assistant/answering/decision (its card: assistant/models/decision.md).
+# How much each feature counts is learned: assistant/answering/decision (card: assistant/models/decision.md).
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ class Settings:
     chroma_host: str = ""  # set CHROMA_HOST to use a Chroma server instead of the embedded one
     chroma_port: int = 8000
     top_k: int = 8  # sentences considered by the answerer
-    # The learned decision model (assistant/answering/decision): empty = the shipped assistant/models/decision.json
+    # The learned decision model (assistant/answering/decision); empty: assistant/models/decision.json
     decision_model: str = ""
     max_question_chars: int = 2000
     max_file_bytes: int = 20_000_000
