@@ -121,12 +121,13 @@ def test_confidence_is_shown_and_a_probable_answer_looks_hedged() -> None:
     cite = _cite("Leaders met in Paris on Thursday.")
     sure = Answer(text="Paris [1].", refused=False, citations=[cite], confidence=0.91, certainty="confident")
     html = render.answer_html(sure, {"article.txt": _doc()})
-    assert "dq-conf-confident" in html and "Confident · 91%" in html and "dq-probable" not in html
+    assert "dq-conf-confident" in html and "Confident · 91% likely right" in html
+    assert "dq-probable" not in html
     maybe = Answer(text="Probably Paris [1] — check the cited sentences.", refused=False, citations=[cite],
                    confidence=0.55, certainty="probable")
     html = render.answer_html(maybe, {"article.txt": _doc()})
     assert 'class="dq-answer dq-ok dq-probable dq-done"' in html
-    assert "Probably right — check the sources · 55%" in html
+    assert "Not certain · 55% likely right" in html
     assert "dq-conf" not in render.answer_html(maybe, partial="Probably")  # only once complete
     assert "dq-conf" not in render.answer_html(Answer(text="Paris [1].", refused=False, citations=[cite]))
 

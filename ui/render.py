@@ -24,7 +24,7 @@ from ui.labels import doc_label, position_label, quote_text
 REFUSAL_HEADING = "The documents don't say"
 UNSURE_HEADING = "Not sure — these passages may hold the answer"
 # How sure an answer is (``Answer.certainty``, from the decision model's P(right)), as a badge.
-CERTAINTY_BADGE = {"confident": "Confident", "probable": "Probably right — check the sources"}
+CERTAINTY_BADGE = {"confident": "Confident", "probable": "Not certain"}
 INVALID_HEADING = "That question can't be answered as asked"
 BACKEND_HEADING = "The {backend} answer backend could not answer"
 MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -156,7 +156,7 @@ def certainty_badge(answer: Answer) -> str:
         return ""
     tip = "estimated chance that this answer is right"
     return (f'<div class="dq-conf dq-conf-{esc(answer.certainty)}" title="{tip}">'
-            f'{esc(label)} · {answer.confidence:.0%}</div>')
+            f'{esc(label)} · {answer.confidence:.0%} likely right</div>')
 
 
 def error_html(message: str) -> str:
