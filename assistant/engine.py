@@ -31,6 +31,8 @@ class Assistant:
         self._embedder: Any = embedder
         self._retriever: Any = None
         self._decision: Any = None
+        self._policy: Any = None  # the rules' AnswerPolicy (None: its defaults)
+        self._support: tuple[Any, Any] | None = None  # (retriever, its support context)
         self._vocab: tuple[Any, frozenset[str]] | None = None
         self._rows: tuple[Any, Any] | None = None
         self._lookup: tuple[Any, Any] | None = None
@@ -216,6 +218,22 @@ class Assistant:
         context = self._answer_context(snapshot, retriever, allowed, args.top_k)
         return get_backend(args.backend).answer(turn, context)
 
+    def use_answer_policy(self, policy: Any) -> None:
+        """Answer with ``policy`` (an ``assistant.answering.policy.AnswerPolicy``): the hand-set
+        numbers of the rules, passed in (``eval.tune_policy`` tries values this way)."""
+        with self._lock:
+            self._policy, self._support = policy, None
+
+    def _support_for(self, retriever: Any) -> Any:
+        """The support context over ``retriever``'s sentences, built on first use and kept while
+        that retriever is the one in force (``reload`` makes a new one)."""
+        with self._lock:
+            if self._support is None or self._support[0] is not retriever:
+                from assistant.answering.answer import support_context
+
+                self._support = (retriever, support_context(retriever, self._policy))
+            return self._support[1]
+
     def answer_context(self, allowed: Any = None, top_k: int | None = None) -> AnswerContext:
         """What a backend answers from (index loaded first): the retriever, the documents, the
         document filter ``allowed`` (a bool mask over the sentences, ``None``: all), the decision model."""
@@ -231,6 +249,7 @@ class Assistant:
             top_k=self.settings.top_k if top_k is None else top_k,
             settings=self.settings,
             decision=self._decision,
+            support=self._support_for(retriever),
         )
 
     def _reading_problem(self, turn: Any) -> tuple[str, str] | None:

@@ -1,12 +1,13 @@
-"""Re-measure the answerer's thresholds and weights (``assistant.answering.policy``) on the *dev* splits.
+"""Re-measure the rules' hand-set numbers (``assistant.answering.policy``) on the *dev* splits.
 
-``python -m eval.tune_policy --set gold --set dev_article min_score=0.45,0.52,0.6`` loads each
-set's dev items and cached eval index once, then, for every combination of the values given
-(any ``AnswerPolicy`` field), swaps ``assistant.answering.policy.POLICY`` and prints the strict accuracy
-(the direct answer must be right; unanswerable items must be refused) with the refusal rates.
-The first line is the policy in force. Test splits are never read, so a value chosen here can
-still be checked on them; write the chosen value, with the run, beside it in assistant/answering/policy.py.
-The trained reader is used when ``ASSISTANT_READER`` allows it (its own constants: train/tune_reader.py).
+``python -m eval.tune_policy --set gold --set news yes_coverage=0.5,0.6,0.7`` loads each set's
+dev items and cached eval index once, then, for every combination of the values given (any
+``AnswerPolicy`` field), hands each assistant that policy (``Assistant.use_answer_policy``) and
+prints the strict accuracy (the direct answer must be right; unanswerable items must be refused)
+with the refusal rates. The first line is the defaults. Test splits are never read, so a value
+chosen here can still be checked on them; write the chosen value, with the run, beside it in
+assistant/answering/policy.py. Which candidate answers and whether to answer are not here: they
+are learned (``make decision-model``).
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ import itertools
 from dataclasses import fields, replace
 from typing import Any
 
-from assistant.answering import policy as policy_mod
 from assistant.answering.policy import AnswerPolicy
 
 
 def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
     """``["min_score=0.4,0.5"]`` -> ``{"min_score": [0.4, 0.5]}``, typed like the field."""
-    types = {f.name: type(getattr(policy_mod.POLICY, f.name)) for f in fields(AnswerPolicy)}
+    types = {f.name: type(getattr(AnswerPolicy(), f.name)) for f in fields(AnswerPolicy)}
     grid: dict[str, list[Any]] = {}
     for spec in specs:
         name, _, values = spec.partition("=")
@@ -75,16 +75,19 @@ def main() -> None:
 
 
 def run_grid(loaded: list[tuple[str, list[Any], Any]], grid: dict[str, list[Any]]) -> None:
-    """Print the policy in force, then every combination of ``grid``, scored on ``loaded``."""
-    base = policy_mod.POLICY
-    print("in force:", score(loaded), flush=True)
+    """Print the default policy's scores, then every combination of ``grid``, scored on ``loaded``
+    (each assistant is handed the policy: ``Assistant.use_answer_policy``)."""
+    base = AnswerPolicy()
+    print("defaults:", score(loaded), flush=True)
     try:
         for combo in itertools.product(*grid.values()):
             change = dict(zip(grid, combo, strict=True))
-            policy_mod.POLICY = replace(base, **change)
+            for _name, _items, bot in loaded:
+                bot.use_answer_policy(replace(base, **change))
             print(" ".join(f"{k}={v}" for k, v in change.items()) + ":", score(loaded), flush=True)
     finally:
-        policy_mod.POLICY = base
+        for _name, _items, bot in loaded:
+            bot.use_answer_policy(base)
 
 
 if __name__ == "__main__":

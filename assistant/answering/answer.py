@@ -17,13 +17,11 @@ from __future__ import annotations
 import logging
 import re
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from assistant.answering import policy as _policy
 from assistant.answering.arithmetic import compute
 from assistant.answering.cite import citation_for, renumber, verify
 from assistant.answering.decision import Band, DecisionModel, answer_features, candidate_features
@@ -36,6 +34,7 @@ from assistant.answering.extract import (
     figure_answer,
     readable,
 )
+from assistant.answering.policy import AnswerPolicy
 from assistant.answering.premises import (
     absent_ask,
     polarity_differs,
@@ -60,34 +59,33 @@ from assistant.language.spelling import respell_names
 from assistant.language.text import SPEECH_VERBS, STOPWORDS, fold, stem, words
 from assistant.retrieval.retrieve import SentenceRetriever
 
-# Every threshold and weight is in assistant/answering/policy.py (``_policy.POLICY``), each with how it
-# was set.
+# The hand-set numbers of the rules are an ``AnswerPolicy`` carried by the support context
+# (``ctx.policy``), passed in with it: no module global.
 
 log = logging.getLogger(__name__)
 
 
-_CONTEXTS: weakref.WeakKeyDictionary[SentenceRetriever, SentenceContext] = weakref.WeakKeyDictionary()
-
-
-def _context(retriever: SentenceRetriever) -> SentenceContext:
-    """The support context of the retriever's sentences, built once per loaded index (kept
-    here, beside the retriever rather than on it: it is the answerer's, not the retriever's)."""
-    ctx = _CONTEXTS.get(retriever)
-    if ctx is None or ctx.sentences is not retriever.sentences:
-        ctx = SentenceContext(retriever.sentences, retriever.sentence_terms)
-        _CONTEXTS[retriever] = ctx
-    return ctx
+def support_context(retriever: SentenceRetriever, policy: AnswerPolicy | None = None) -> SentenceContext:
+    """The support context over the retriever's sentences (what the caller keeps, once per
+    loaded index: ``Assistant`` does) with ``policy`` (default: ``AnswerPolicy()``)."""
+    return SentenceContext(retriever.sentences, retriever.sentence_terms, policy)
 
 
 def _refuse(
-    turn: Turn, info: Question, code: Reason, reason: str, related: list[Evidence], trace: DecisionTrace
+    turn: Turn,
+    info: Question,
+    code: Reason,
+    reason: str,
+    related: list[Evidence],
+    trace: DecisionTrace,
+    policy: AnswerPolicy,
 ) -> Answer:
     """A refusal; the nearest sentences go along as ``related`` only when they are on the topic
     (dense similarity at least ``related_min_dense``), never as citations."""
     rel = [
         citation_for(e.sentence, e.score)
         for e in related[:3]
-        if not e.sentence.is_heading and e.dense >= _policy.POLICY.related_min_dense
+        if not e.sentence.is_heading and e.dense >= policy.related_min_dense
     ]
     log.debug("refused reason=%s kind=%s question=%r top=%s", code, info.kind, turn.query, _trace(related))
     return Answer(
@@ -165,7 +163,7 @@ def _with_context(
             or re.match(
                 r"^\W*(that is why|this is why|because|so that|which is why)\b", n_text, re.IGNORECASE
             )
-            or (len(words(s.text)) < _policy.POLICY.short_sentence_words and same_para and nxt in supported)
+            or (len(words(s.text)) < ctx.policy.short_sentence_words and same_para and nxt in supported)
         ):
             idxs.append(nxt)
     return idxs
@@ -210,7 +208,7 @@ class State:
         return None
 
     def refuse(self, code: Reason, text: str) -> Answer:
-        return _refuse(self.turn, self.info, code, text, self.cands, self.trace)
+        return _refuse(self.turn, self.info, code, text, self.cands, self.trace, self.ctx.policy)
 
     def finish(self, draft: Draft) -> Answer:
         return _finish(self.turn, self.info, draft, self.documents, self.t0, self.trace, self.band)
@@ -227,14 +225,17 @@ def answer_question(
     allowed: np.ndarray | None,
     top_k: int,
     model: DecisionModel,
+    support: SentenceContext | None = None,
 ) -> Answer:
     """Answer ``turn`` from the documents, or refuse: run ``STAGES`` in order until one
-    decides (every decision carries a ``Reason``); ``model`` makes the learned decisions.
+    decides (every decision carries a ``Reason``); ``model`` makes the learned decisions;
+    ``support``: the support context over the retriever's sentences, with the rules' policy
+    (``support_context``; built here when not given, which costs a pass on an uncached index).
     See the module docstring."""
     t0 = time.perf_counter()
-    st = State(
-        turn, _parse(turn, retriever), _context(retriever), retriever, documents, allowed, top_k, model, t0
-    )
+    fresh = support is None or support.sentences is not retriever.sentences
+    ctx = support_context(retriever) if fresh or support is None else support
+    st = State(turn, _parse(turn, ctx), ctx, retriever, documents, allowed, top_k, model, t0)
     for stage in STAGES:
         decision = stage(st)
         if decision is not None:
@@ -243,14 +244,13 @@ def answer_question(
     raise AssertionError("the last stage always decides")  # pragma: no cover
 
 
-def _parse(turn: Turn, retriever: SentenceRetriever) -> Question:
+def _parse(turn: Turn, ctx: SentenceContext) -> Question:
     """Parse the question once; a follow-up's pronoun brings the previous topic's terms, and a
     name spelt one letter off takes the documents' spelling (``assistant.language.spelling``)."""
     info = analyze(turn.query)
     if turn.context and info.pronoun:
         # "Which countries are still buying it?": "it" is the previous question's topic.
         info = replace(info, terms=tuple(dict.fromkeys(info.terms + tuple(turn.context.split()))))
-    ctx = _context(retriever)
     info = respell_names(info, ctx.corpus_names, lambda: ctx.entity_names)
     return replace(info, synonyms=synonyms_in(turn.query, ctx.corpus_terms))
 
@@ -291,7 +291,7 @@ def _retrieve(st: State) -> Decision:
     # A follow-up's earlier topic (context) also finds candidates, at weight 0.8; linear-time top-k.
     order, fused, dense = st.retriever.top(
         turn.query,
-        max(_policy.POLICY.candidates, st.top_k),
+        max(st.ctx.policy.candidates, st.top_k),
         allowed=st.allowed,
         expansion=expansion,
         context=turn.context,
@@ -463,7 +463,7 @@ def _short_figure(st: State) -> Decision:
     if fig is None:
         return st.no_direct_answer(Reason.WRONG_KIND, f"{REFUSAL_NOT_STATED} that figure.")
     counted = _counted_noun(fig, src, st.cands) if info.kind == "how_many" else ""
-    if counted and info.head_noun and not _same_thing(st.retriever, info.head_noun, counted):
+    if counted and info.head_noun and not _same_thing(st.retriever, info.head_noun, counted, st.ctx.policy):
         return st.no_direct_answer(
             Reason.COUNTS_OTHER,
             f"{REFUSAL_NOT_STATED} how many {info.head_noun}: the closest figure, {fig.text}, "
@@ -560,7 +560,7 @@ def _short_yesno(st: State) -> Decision:
     if polarity_differs(st.info, best.sentence):
         st.lead = "No."
     else:
-        st.lead = "Yes." if best.own_coverage >= _policy.POLICY.yes_coverage else "The documents say:"
+        st.lead = "Yes." if best.own_coverage >= st.ctx.policy.yes_coverage else "The documents say:"
     st.draft.short = st.lead.rstrip(".:") if st.lead != "The documents say:" else ""
     return None
 
@@ -673,13 +673,13 @@ def _counted_noun(fig: Figure, src: Sentence, cands: list[Evidence]) -> str:
     return ""
 
 
-def _same_thing(retriever: SentenceRetriever, a: str, b: str) -> bool:
+def _same_thing(retriever: SentenceRetriever, a: str, b: str, policy: AnswerPolicy) -> bool:
     """Do two nouns name the same kind of thing ("nations"/"countries": yes; "soldiers"/
     "countries": no)? Same stem, or close MiniLM embeddings (``same_noun_similarity``)."""
     if stem(fold(a)) == stem(fold(b)):
         return True
     va, vb = retriever.embedder.embed([a, b])
-    return float(va @ vb) >= _policy.POLICY.same_noun_similarity
+    return float(va @ vb) >= policy.same_noun_similarity
 
 
 def _not_stated_text(info: Question) -> str:

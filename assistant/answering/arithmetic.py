@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from assistant.answering import policy as _policy
 from assistant.answering.draft import Draft
 from assistant.answering.extract import clause_terms, figure_answer
+from assistant.answering.policy import AnswerPolicy
 from assistant.answering.support import Evidence, SentenceContext
 from assistant.core.types import Sentence
 from assistant.language.figures import Figure, find_figures, format_value, quantities
@@ -29,7 +29,7 @@ def _is_money(f: Figure, s: Sentence) -> bool:
 
 
 def _figure_candidates(
-    info: Question, keys: tuple[str, ...], cands: list[Evidence]
+    info: Question, keys: tuple[str, ...], cands: list[Evidence], p: AnswerPolicy
 ) -> list[tuple[float, Figure, Sentence]]:
     """(cost, figure, sentence) for the figures that follow a mention of the entity ``keys``."""
     wants_money = bool(set(info.terms) & {stem(t) for t in MONEY_TERMS}) or info.kind == "how_much"
@@ -45,7 +45,6 @@ def _figure_candidates(
         if not mentions:
             continue
         for f in quantities(s):
-            p = _policy.POLICY
             cost = min(
                 (f.start - pos)
                 if f.start >= pos
@@ -54,16 +53,18 @@ def _figure_candidates(
             )
             cost += rank * p.figure_rank_cost
             if wants_money != _is_money(f, s):
-                cost += _policy.POLICY.figure_kind_cost
+                cost += p.figure_kind_cost
             out.append((cost, f, s))
     return sorted(out, key=lambda x: x[0])
 
 
-def _pick_operands(info: Question, cands: list[Evidence]) -> list[tuple[str, Figure, Sentence]]:
+def _pick_operands(
+    info: Question, cands: list[Evidence], p: AnswerPolicy
+) -> list[tuple[str, Figure, Sentence]]:
     """The two (entity, figure) pairs the question compares: cheapest first, distinct figures."""
     options = []
     for name, keys in zip(info.entities, info.entity_keys, strict=True):
-        for cost, f, s in _figure_candidates(info, keys, cands)[:3]:
+        for cost, f, s in _figure_candidates(info, keys, cands, p)[:3]:
             options.append((cost, name, f, s))
     options.sort(key=lambda o: o[0])
     chosen: list[tuple[str, Figure, Sentence]] = []
@@ -135,7 +136,7 @@ def compute(info: Question, ctx: SentenceContext, cands: list[Evidence], draft: 
     True if done."""
     if info.operation == "remainder":
         return _remainder(info, cands, draft)
-    found = _pick_operands(info, cands)
+    found = _pick_operands(info, cands, ctx.policy)
     if info.operation == "share" and len(found) >= 1:
         name, f, s = found[0]
         peers = [

@@ -44,5 +44,3 @@ class AnswerPolicy:
     w_synonym: float = 0.8  # a WordNet synonym of a question word counts nearly as the word; dev
     type_next_own: float = 0.5  # a figure/date in the next sentence counts when own coverage > this; gold
 
-
-POLICY = AnswerPolicy()  # the policy in force (tuning scripts replace it; nothing else should)

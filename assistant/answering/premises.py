@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from assistant.answering import policy as _policy
 from assistant.answering.draft import REFUSAL_NOT_STATED, Draft, join_names
 from assistant.answering.extract import readable
 from assistant.answering.support import Evidence, SentenceContext
@@ -72,8 +71,8 @@ def presupposition_correction(info: Question, ctx: SentenceContext, cands: list[
     for c in cands[:3]:
         if (
             c.entities_found >= 1.0
-            or c.predicate < _policy.POLICY.premise_predicate
-            or c.dense < _policy.POLICY.premise_dense
+            or c.predicate < ctx.policy.premise_predicate
+            or c.dense < ctx.policy.premise_dense
         ):
             continue
         window = set().union(*(ctx.names[j] for j in ctx.window(c.index)))

@@ -14,8 +14,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from assistant.answering import policy as _policy
 from assistant.answering.holders import other_holder
+from assistant.answering.policy import AnswerPolicy
 from assistant.core.doc_rows import DocRows
 from assistant.core.lazy_rows import LazyMap, LazyRows
 from assistant.core.types import Entity, Sentence
@@ -106,9 +106,16 @@ class SentenceContext:
     its ``TermTable`` (``CorpusStats``), else from one pass here (tests, in-memory indexes).
     """
 
-    def __init__(self, sentences: Sequence[Sentence], terms: Sequence[list[str]] | None = None) -> None:
-        """``terms``: each sentence's ``content_terms``, when the retriever already has them."""
+    def __init__(
+        self,
+        sentences: Sequence[Sentence],
+        terms: Sequence[list[str]] | None = None,
+        policy: AnswerPolicy | None = None,
+    ) -> None:
+        """``terms``: each sentence's ``content_terms``, when the retriever already has them;
+        ``policy``: the hand-set numbers of the rules that read this context (default values)."""
         self.sentences = sentences
+        self.policy = policy or AnswerPolicy()
         self.rows = DocRows(sentences)
         # checked once: a runtime Protocol check costs more than the look-up it guards
         self._facts = sentences if isinstance(sentences, StoredFacts) else None
@@ -269,11 +276,11 @@ class SentenceContext:
             if t in pool:
                 return 1.0
             alts = synonyms.get(t)
-            return _policy.POLICY.w_synonym if alts and alts & pool else 0.0
+            return self.policy.w_synonym if alts and alts & pool else 0.0
 
         own_hit = sum(self.weight(t) * hit(t, own_terms) for t in terms)
         win_hit = sum(
-            self.weight(t) * max(hit(t, own_terms), _policy.POLICY.neighbour_hit * hit(t, win_terms))
+            self.weight(t) * max(hit(t, own_terms), self.policy.neighbour_hit * hit(t, win_terms))
             for t in terms
         )
         return win_hit / total, own_hit / total
@@ -408,7 +415,7 @@ def score_evidence(
     info: Question, ctx: SentenceContext, index: int, retrieval: float, dense: float
 ) -> Evidence:
     """The support features of a candidate sentence (``score`` is left for the decision model)."""
-    p = _policy.POLICY
+    p = ctx.policy
     s = ctx.sentences[index]
     idxs = ctx.window(index)
     cover, own = ctx.coverage(info.terms, idxs, index, info.synonyms)

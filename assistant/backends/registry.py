@@ -28,7 +28,7 @@ class ExtractiveBackend:
 
         model = context.decision if context.decision is not None else load_decision_model()
         return answer_question(
-            turn, context.retriever, context.documents, context.allowed, context.top_k, model
+            turn, context.retriever, context.documents, context.allowed, context.top_k, model, context.support
         )
 
 

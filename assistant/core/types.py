@@ -211,6 +211,9 @@ class AnswerContext:
     top_k: int
     settings: Any  # assistant.core.settings.Settings
     decision: Any = None
+    # the assistant.answering.support.SentenceContext over retriever.sentences, with the rules'
+    # AnswerPolicy (None: the extractive answerer builds one per answer)
+    support: Any = None
 
 
 class AnswerBackend(Protocol):

@@ -296,3 +296,18 @@ def test_llm_backend_decisions_carry_reasons(town: Assistant) -> None:
     assert ask_llm(town, question, "It is expensive.").reason == Reason.LLM_UNCITED
     cut = ask_llm(town, question, LLMInterrupted("the server stopped"))
     assert cut.refused and cut.reason == Reason.LLM_INTERRUPTED and not cut.error and cut.notice
+
+
+def test_the_rules_policy_is_passed_in(town: Assistant) -> None:
+    """The hand-set numbers reach the rules through the assistant (``use_answer_policy``), never
+    through a module global: a policy that asks for a stricter plain "Yes." gives "The documents
+    say:" on one assistant and leaves another as it was."""
+    from assistant.answering.policy import AnswerPolicy
+
+    bot = Assistant(town.settings, snapshot=town._snapshot, embedder=town._embedder)
+    bot.use_decision_model(fixed_model())
+    bot.use_answer_policy(AnswerPolicy(yes_coverage=1.01))
+    question = "Did Ana Costa say the bridge will open in 2027?"
+    assert town.ask(question).short_answer == "Yes"
+    assert bot.ask(question).short_answer == ""
+    assert bot.answer_context().support.policy.yes_coverage == 1.01

@@ -200,6 +200,7 @@ def _evidence(i: int, text: str, score: float, dense: float) -> Evidence:
 
 def test_refusal_shows_related_sentences_only_when_close_in_meaning() -> None:
     """Issue 14 item 11: an off-topic question's refusal lists no unrelated "related" cards."""
+    from assistant.answering.policy import AnswerPolicy
     from assistant.core.types import Reason
     from assistant.language.conversation import Turn
     from assistant.language.question import analyze
@@ -207,12 +208,13 @@ def test_refusal_shows_related_sentences_only_when_close_in_meaning() -> None:
     q = "What is the population of Brazil?"
     near = _evidence(0, "The bridge will carry 40,000 cars a day.", 0.9, dense=0.55)
     far = _evidence(1, "Up to 26 countries agreed to take part.", 0.8, dense=0.12)
+    say = "The documents do not say."
     out = answer_mod._refuse(
-        Turn(q, q), analyze(q), Reason.LOW_SUPPORT, "The documents do not say.", [near, far], DecisionTrace()
+        Turn(q, q), analyze(q), Reason.LOW_SUPPORT, say, [near, far], DecisionTrace(), AnswerPolicy()
     )
     assert out.refused and out.reason == "low_support"
     assert [c.text for c in out.related] == [near.sentence.text]
     none = answer_mod._refuse(
-        Turn(q, q), analyze(q), Reason.LOW_SUPPORT, "The documents do not say.", [far], DecisionTrace()
+        Turn(q, q), analyze(q), Reason.LOW_SUPPORT, say, [far], DecisionTrace(), AnswerPolicy()
     )
     assert none.related == []

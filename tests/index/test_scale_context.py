@@ -131,11 +131,9 @@ def test_cache_statistics_equal_the_eager_ones(tmp_path: Any) -> None:
 
 
 def test_lazy_context_on_the_shipped_article(real_assistant: Any) -> None:
-    from assistant.answering.answer import _context
-
     real_assistant.ask("Where was the meeting held?")
     sentences = list(real_assistant.sentences)
-    _assert_same(_context(real_assistant.retriever), sentences)
+    _assert_same(real_assistant.answer_context().support, sentences)
     _assert_same(SentenceContext(sentences), sentences)
 
 
