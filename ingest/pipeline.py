@@ -47,6 +47,25 @@ def embed_threads() -> int:
     return max(1, min(cpus, round(cpus - os.getloadavg()[0])))
 
 
+def _load_embedder(settings: Settings) -> Embedder:
+    """ONNX Runtime MiniLM (``ingest.onnx_embedder``) unless settings ask for torch or the
+    graph cannot be exported here (no ``onnx`` package): then sentence-transformers, which
+    gives the same vectors more slowly."""
+    model_path = settings.resolved_model_path()
+    if settings.embed_backend == "onnx":
+        try:
+            from ingest.onnx_embedder import OnnxMiniLM
+
+            return OnnxMiniLM(model_path, settings.onnx_dir, threads=embed_threads(), batch_size=MODEL_BATCH)
+        except ImportError as exc:
+            print(f"note: embedding with sentence-transformers (slower): {exc}", file=sys.stderr)
+    elif settings.embed_backend != "torch":
+        raise ValueError(f"ASSISTANT_EMBED_BACKEND={settings.embed_backend!r}: use onnx or torch")
+    from assistant.embedder import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(model_path, batch_size=MODEL_BATCH)
+
+
 @dataclass
 class IngestReport:
     """What one ingest run did; ``summary()`` is the line the CLI and the UI print."""
@@ -58,6 +77,8 @@ class IngestReport:
     sentences: int = 0
     seconds: float = 0.0
     recovered: list[str] = field(default_factory=list)  # documents a killed ingest had left marked
+    # seconds per stage: split, entities, embed, write (Chroma), cache (the query cache build)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def documents(self) -> int:
@@ -109,11 +130,7 @@ class Ingestor:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            from assistant.embedder import SentenceTransformerEmbedder
-
-            self._embedder = SentenceTransformerEmbedder(
-                self.settings.resolved_model_path(), batch_size=MODEL_BATCH
-            )
+            self._embedder = _load_embedder(self.settings)
         return self._embedder
 
     @property
@@ -158,7 +175,9 @@ class Ingestor:
                     todo.append(doc)
             for group in _groups(todo):
                 self._ingest_group(group, report, progress, on_step)
+            t = time.perf_counter()
             self.refresh_cache()
+            report.timings["cache"] = time.perf_counter() - t
         finally:
             writer.close()
             self._writer = None
@@ -187,10 +206,12 @@ class Ingestor:
     ) -> None:
         if "torch" in sys.modules:  # the real model (tests' fakes need no threads)
             sys.modules["torch"].set_num_threads(embed_threads())
-        prepared, errors = prepare_many(group, self.embedder, self.with_entities, on_step)
+        prepared, errors = prepare_many(group, self.embedder, self.with_entities, on_step, report.timings)
         report.errors.extend(errors)
+        t = time.perf_counter()
         old = {p.document.doc_id: self.writer.stored_hash(p.document.doc_id) for p in prepared}
         self.writer.commit(prepared)
+        report.timings["write"] = report.timings.get("write", 0.0) + time.perf_counter() - t
         for p in prepared:
             (report.replaced if old[p.document.doc_id] else report.added).append(p.document.doc_id)
             report.sentences += len(p.sentences)
