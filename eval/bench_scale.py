@@ -2,12 +2,13 @@
 
 For growing corpora built from shipped text (``eval/scale_corpus.py``: SQuAD 2.0 dev
 paragraphs as one big file, 100 files, all 646 files, one 1.1-million-character book, then
-the 646-file index replicated 10x and 30x at the query-cache level) it prints, per size: ingest time, sentences/s (wall and per
-CPU-second, which moves less when other work shares the machine), index size on disk, the
-first answer in a fresh process, warm ``ask()`` p50/p95 and the query process's peak RSS,
-with growth ratios against the 100-file corpus. Our ingest's seconds per stage (split,
-spaCy, MiniLM, Chroma writes, query cache) are printed below the table. The stock
-llama-index ingest of the same files (``eval/stock_llamaindex.py``) runs in the same benchmark, in the same kind of child
+the 646-file index replicated 10x and 30x at the query-cache level) it prints, per size:
+ingest time, sentences/s (wall and per CPU-second, which moves less when other work shares
+the machine), index size on disk, the first answer in a fresh process, warm ``ask()``
+p50/p95 and the query process's peak RSS, with growth ratios against the 100-file corpus.
+Our ingest's seconds per stage (split, spaCy, MiniLM, Chroma writes, query cache) are
+printed below the table. The stock llama-index ingest of the same files
+(``eval/stock_llamaindex.py``) runs in the same benchmark, in the same kind of child
 process, so its ratios hold on a busy machine. Every row carries the 1-minute load average.
 """
 
@@ -214,8 +215,8 @@ def report(rows: list[dict[str, Any]]) -> str:
                      f"RSS x{r['rss_mb'] / base['rss_mb']:.2f}, disk x{r['disk_mb'] / base['disk_mb']:.2f}")
     staged = [r for r in rows if r.get("stages")]
     if staged:
-        lines += ["", "where our ingest time went (s): split / entities (spaCy) / embed (MiniLM) / write (Chroma) "
-                  "/ cache (query cache build)"]
+        lines += ["", "where our ingest time went (s): split / entities (spaCy) / embed (MiniLM) / "
+                  "write (Chroma) / cache (query cache build)"]
         for r in staged:
             st = r["stages"]
             lines.append(f"  {r['name']:>10}: " + " / ".join(f"{k} {st.get(k, 0.0):.1f}" for k in

@@ -81,7 +81,8 @@ class OnnxMiniLM:
 
     dim = DIM
 
-    def __init__(self, model_path: str | Path, onnx_dir: Path, threads: int = 1, batch_size: int = 16) -> None:
+    def __init__(self, model_path: str | Path, onnx_dir: Path, threads: int = 1,
+                 batch_size: int = 16) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

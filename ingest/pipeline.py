@@ -1,9 +1,11 @@
 """files -> documents -> sentences (+ entities) -> embeddings -> Chroma -> query cache.
 
 Fast because the work is batched across documents: every document of a group is split
-first, spaCy annotates them all in one ``nlp.pipe``, MiniLM embeds all their sentences in one
-call (sentence-transformers sorts by length, so short sentences are not padded to long
-ones), and Chroma receives a few large writes per group instead of three per document.
+first, spaCy annotates them all in one ``nlp.pipe``, MiniLM (ONNX Runtime,
+``ingest.onnx_embedder``) embeds all their sentences in one call, sorted by length so short
+sentences are not padded to long ones, and Chroma receives a few large writes per group
+instead of three per document. A document over ``STREAM_CHARS`` (a book) is written piece
+by piece instead (``ingest.stream``): memory holds one piece and progress moves with each.
 Sentences are embedded alone: the old chunk collection was read by nothing and its long
 texts cost more to embed than all the sentences.
 
@@ -30,6 +32,7 @@ from ingest.legacy import has_legacy
 from ingest.loaders import SUPPORTED, collect_files, load_bytes, load_file
 from ingest.prepare import StepProgress, prepare_many
 from ingest.repair import repair
+from ingest.stream import STREAM_CHARS, ingest_long
 from ingest.writer import IndexWriter
 
 GROUP_SENTENCES = 4096  # sentences prepared and written together (bounds memory, keeps batches big)
@@ -64,6 +67,12 @@ def _load_embedder(settings: Settings) -> Embedder:
     from assistant.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(model_path, batch_size=MODEL_BATCH)
+
+
+def _set_torch_threads() -> None:
+    """When torch embeds (``embed_backend="torch"``), it uses the cores the load leaves idle."""
+    if "torch" in sys.modules:  # the real model (tests' fakes need no threads)
+        sys.modules["torch"].set_num_threads(embed_threads())
 
 
 @dataclass
@@ -173,8 +182,10 @@ class Ingestor:
                         progress(doc.doc_id)
                 else:
                     todo.append(doc)
-            for group in _groups(todo):
+            for group in _groups([d for d in todo if len(d.text) <= STREAM_CHARS]):
                 self._ingest_group(group, report, progress, on_step)
+            for doc in (d for d in todo if len(d.text) > STREAM_CHARS):
+                self._ingest_long(doc, report, progress, on_step)
             t = time.perf_counter()
             self.refresh_cache()
             report.timings["cache"] = time.perf_counter() - t
@@ -204,8 +215,7 @@ class Ingestor:
         progress: Callable[[str], None] | None,
         on_step: StepProgress | None = None,
     ) -> None:
-        if "torch" in sys.modules:  # the real model (tests' fakes need no threads)
-            sys.modules["torch"].set_num_threads(embed_threads())
+        _set_torch_threads()
         prepared, errors = prepare_many(group, self.embedder, self.with_entities, on_step, report.timings)
         report.errors.extend(errors)
         t = time.perf_counter()
@@ -219,13 +229,31 @@ class Ingestor:
             for doc in group:
                 progress(doc.doc_id)
 
+    def _ingest_long(
+        self, doc: Document, report: IngestReport, progress: Callable[[str], None] | None,
+        on_step: StepProgress | None,
+    ) -> None:
+        """A long document piece by piece (``ingest.stream``): progress after every piece."""
+        _set_torch_threads()
+        replaced = bool(self.writer.stored_hash(doc.doc_id))
+        try:
+            n = ingest_long(doc, self.writer, self.embedder, self.with_entities, on_step, report.timings)
+        except IngestError as exc:
+            report.errors.append(exc)
+            return
+        (report.replaced if replaced else report.added).append(doc.doc_id)
+        report.sentences += n
+        if progress:
+            progress(doc.doc_id)
+
     def refresh_cache(self) -> None:
         """Rebuild the answerer's query cache for the index's current generation."""
         from assistant.cache_build import ensure_cache
 
         ensure_cache(self.settings, self.writer.cols)
 
-    def ingest_paths(self, paths: list[Path], progress: Callable[[str], None] | None = None) -> IngestReport:
+    def ingest_paths(self, paths: list[Path], progress: Callable[[str], None] | None = None,
+                     on_step: StepProgress | None = None) -> IngestReport:
         """Read every file first (errors are collected by name), then write the good ones."""
         t0 = time.perf_counter()
         docs: list[Document] = []
@@ -235,7 +263,7 @@ class Ingestor:
                 docs.append(load_file(path, self.settings.max_file_bytes))
             except IngestError as exc:
                 errors.append(exc)
-        report = self.ingest_documents(docs, progress) if docs else IngestReport()
+        report = self.ingest_documents(docs, progress, on_step) if docs else IngestReport()
         report.errors = errors + report.errors
         report.seconds = time.perf_counter() - t0
         return report

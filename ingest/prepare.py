@@ -26,7 +26,7 @@ EMBED_BATCH = 256  # texts per embedding call when someone watches the progress 
 StepProgress = Callable[[str, int, int], None]
 
 
-def _embed(embedder: Embedder, texts: list[str], on_step: StepProgress | None) -> Any:
+def embed_texts(embedder: Embedder, texts: list[str], on_step: StepProgress | None) -> Any:
     """All ``texts`` embedded; in batches with a progress call after each when watched."""
     if on_step is None:
         return embedder.embed(texts)
@@ -39,7 +39,7 @@ def _embed(embedder: Embedder, texts: list[str], on_step: StepProgress | None) -
     return np.vstack(parts)
 
 
-def _add_time(timings: dict[str, float] | None, stage: str, since: float) -> float:
+def add_time(timings: dict[str, float] | None, stage: str, since: float) -> float:
     """Add the seconds since ``since`` to ``timings[stage]``; returns now (the next start)."""
     now = time.perf_counter()
     if timings is not None:
@@ -64,7 +64,7 @@ def prepare_many(
             split.append((doc, sentences))
         else:
             errors.append(IngestError(doc.source or doc.doc_id, "has no sentences to index"))
-    t = _add_time(timings, "split", t)
+    t = add_time(timings, "split", t)
     if on_step and split:
         on_step("sentences", 0, sum(len(s) for _d, s in split))
     if with_entities and split:
@@ -72,12 +72,12 @@ def prepare_many(
 
         annotated = annotate_many([(d.text, s) for d, s in split])
         split = [(d, a) for (d, _s), a in zip(split, annotated, strict=True)]
-    t = _add_time(timings, "entities", t)
+    t = add_time(timings, "entities", t)
     texts = [s.text for _d, sents in split for s in sents]
     if not texts:
         return [], errors
-    vectors = _embed(embedder, texts, on_step)
-    _add_time(timings, "embed", t)
+    vectors = embed_texts(embedder, texts, on_step)
+    add_time(timings, "embed", t)
     out: list[PreparedDocument] = []
     at = 0
     for doc, sents in split:
