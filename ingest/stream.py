@@ -8,6 +8,8 @@ of the document's *pending* version; only then does the manifest switch to it. S
 protocol is unchanged (``ingest.writer``: a kill at any moment leaves the old version or the
 new one), the rows and entities are those of a whole-document preparation, memory holds one
 piece, and ``on_step`` hears ("embedding", done, total) after every embedding batch.
+spaCy annotates the parts in a thread, ahead of MiniLM embedding them (``prepare_many``
+says why).
 A cancel (``on_step`` raising) removes the pending rows: the index stays as it was.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -23,7 +26,7 @@ from assistant.embedder import Embedder
 from assistant.errors import IngestError
 from assistant.types import Document, Sentence
 from ingest.annotate import PIECE_CHARS, pieces, quoted_names
-from ingest.prepare import StepProgress, add_time, embed_texts
+from ingest.prepare import StepProgress, add_time, embed_texts, timed
 from ingest.sentences import split_sentences
 from ingest.writer import IndexWriter, PreparedDocument
 
@@ -72,21 +75,23 @@ def ingest_long(
     before = writer.begin([(doc, n)])
     total = np.zeros(embedder.dim, dtype=np.float64)
     done = 0
+    todo = list(parts(sentences, spans))
     try:
-        for part, covering in parts(sentences, spans):
-            t = time.perf_counter()
-            if with_entities:
-                from ingest.annotate import annotate_part
-
-                part = annotate_part(doc.text, part, covering, quoted)
-            t = add_time(timings, "entities", t)
-            step = _offset(on_step, done, n)
-            vectors = embed_texts(embedder, [s.text for s in part], step)
-            t = add_time(timings, "embed", t)
-            writer.add_sentences([PreparedDocument(doc, part, vectors)], first=[done])
-            add_time(timings, "write", t)
-            total += vectors.sum(0, dtype=np.float64)
-            done += len(part)
+        with ThreadPoolExecutor(1, thread_name_prefix="spacy") as pool:
+            annotated = [pool.submit(_annotate, doc.text, part, covering, quoted, with_entities, timings)
+                         for part, covering in todo]  # spaCy works through the parts in its thread
+            try:
+                for (part, _covering), found in zip(todo, annotated, strict=True):
+                    t = time.perf_counter()
+                    vectors = embed_texts(embedder, [s.text for s in part], _offset(on_step, done, n))
+                    t = add_time(timings, "embed", t)
+                    writer.add_sentences([PreparedDocument(doc, found.result(), vectors)], first=[done])
+                    add_time(timings, "write", t)
+                    total += vectors.sum(0, dtype=np.float64)
+                    done += len(part)
+            finally:
+                for f in annotated:
+                    f.cancel()  # a cancelled upload does not wait for the parts not begun
         t = time.perf_counter()
         mean = total / max(float(np.linalg.norm(total)), 1e-12)
         writer.add_documents([(doc, n, mean.astype(np.float32))])
@@ -96,6 +101,17 @@ def ingest_long(
     writer.switch([(doc, n)], before)
     add_time(timings, "write", t)
     return n
+
+
+def _annotate(text: str, part: list[Sentence], covering: list[tuple[int, int]],
+              quoted: list[tuple[int, int, str, str]], with_entities: bool,
+              timings: dict[str, float] | None) -> list[Sentence]:
+    """One part's sentences with their entities (run in the spaCy thread)."""
+    if not with_entities:
+        return part
+    from ingest.annotate import annotate_part
+
+    return timed(timings, "entities", annotate_part, text, part, covering, quoted)
 
 
 def _offset(on_step: StepProgress | None, done: int, total: int) -> StepProgress | None:
