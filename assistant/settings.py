@@ -77,7 +77,8 @@ class Settings:
     collection_prefix: str = "docqa"
     model_path: str = ""  # empty: the packaged all-MiniLM-L6-v2
     # How ingest runs MiniLM: "onnx" (ONNX Runtime over a graph exported once from the packaged
-    # weights into onnx_dir; same vectors, 2x faster here: docs/measurements.md) or "torch"
+    # weights into onnx_dir; same vectors, 2x faster here: docs/measurements.md), "onnx-int8"
+    # (its int8 variant: ~2x faster again, vectors ~0.994 cosine to fp32) or "torch"
     # (sentence-transformers). The question path always uses the NumPy forward pass.
     embed_backend: str = "onnx"
     onnx_dir: Path = PROJECT_ROOT / "build" / "onnx"

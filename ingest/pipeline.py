@@ -55,15 +55,17 @@ def _load_embedder(settings: Settings) -> Embedder:
     graph cannot be exported here (no ``onnx`` package): then sentence-transformers, which
     gives the same vectors more slowly."""
     model_path = settings.resolved_model_path()
-    if settings.embed_backend == "onnx":
+    if settings.embed_backend in ("onnx", "onnx-int8"):
         try:
             from ingest.onnx_embedder import OnnxMiniLM
 
-            return OnnxMiniLM(model_path, settings.onnx_dir, threads=embed_threads(), batch_size=MODEL_BATCH)
+            precision = "int8" if settings.embed_backend == "onnx-int8" else "fp32"
+            return OnnxMiniLM(model_path, settings.onnx_dir, threads=embed_threads(), batch_size=MODEL_BATCH,
+                              precision=precision)
         except ImportError as exc:
             print(f"note: embedding with sentence-transformers (slower): {exc}", file=sys.stderr)
     elif settings.embed_backend != "torch":
-        raise ValueError(f"ASSISTANT_EMBED_BACKEND={settings.embed_backend!r}: use onnx or torch")
+        raise ValueError(f"ASSISTANT_EMBED_BACKEND={settings.embed_backend!r}: use onnx, onnx-int8 or torch")
     from assistant.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(model_path, batch_size=MODEL_BATCH)
