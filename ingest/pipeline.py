@@ -40,7 +40,8 @@ MODEL_BATCH = 16  # length-sorted sentences per forward pass: little padding, st
 
 
 def embed_threads() -> int:
-    """Torch threads for embedding: the cores other work leaves idle (at least one).
+    """Torch threads for embedding (``embed_backend="torch"``): the cores other work leaves
+    idle (at least one).
 
     Why: on a shared 2-core machine (load 4-5) two OpenMP threads spin against the other
     processes and embedded 2-3x fewer sentences per second than one thread (measured: 20-26
@@ -60,8 +61,11 @@ def _load_embedder(settings: Settings) -> Embedder:
             from ingest.onnx_embedder import OnnxMiniLM
 
             precision = "int8" if settings.embed_backend == "onnx-int8" else "fp32"
-            return OnnxMiniLM(model_path, settings.onnx_dir, threads=embed_threads(), batch_size=MODEL_BATCH,
-                              precision=precision)
+            # every core: idle ONNX threads sleep rather than spin, so unlike torch's OpenMP
+            # threads they do not lose to other work on a busy machine (measured at load 2 on
+            # 2 cores: 2 threads embed 1.6x faster than 1; docs/measurements.md)
+            return OnnxMiniLM(model_path, settings.onnx_dir, threads=os.cpu_count() or 1,
+                              batch_size=MODEL_BATCH, precision=precision)
         except ImportError as exc:
             print(f"note: embedding with sentence-transformers (slower): {exc}", file=sys.stderr)
     elif settings.embed_backend != "torch":
