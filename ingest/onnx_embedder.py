@@ -58,7 +58,12 @@ def export_graph(model_path: str | Path, out: Path) -> Path:
     """Export the sentence embedding (BERT -> masked mean -> L2 normalise) to ``out``.
 
     Written to a temporary name and renamed, so a killed export never leaves half a graph
-    that a later ingest would load."""
+    that a later ingest would load. Raises ``ImportError`` without the ``onnx`` package (the
+    caller then embeds with sentence-transformers)."""
+    import importlib.util
+
+    if importlib.util.find_spec("onnx") is None:
+        raise ImportError("exporting MiniLM for ONNX Runtime needs the onnx package: pip install onnx")
     import torch
     from transformers import AutoModel
 

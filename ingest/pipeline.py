@@ -10,8 +10,9 @@ Sentences are embedded alone: the old chunk collection was read by nothing and i
 texts cost more to embed than all the sentences.
 
 Careful with the index (see ``ingest.writer``): a document whose stored hash matches is
-skipped; a changed one is prepared completely before anything is written, then switched in
-atomically; a file that cannot be read is reported by name and never touches the index.
+skipped; a changed one is prepared completely before anything is written (a long one: its rows
+are written as a pending version, piece by piece), then switched in atomically; a file that
+cannot be read is reported by name and never touches the index.
 """
 
 from __future__ import annotations

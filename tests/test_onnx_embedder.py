@@ -63,3 +63,25 @@ def test_the_ingest_embedder_follows_the_setting(tmp_path: Path, monkeypatch: py
     assert made == [(str(tmp_path), "fp32"), (str(tmp_path), "int8")]
     with pytest.raises(ValueError, match="ASSISTANT_EMBED_BACKEND"):
         pipeline._load_embedder(replace(settings, embed_backend="cuda"))
+
+
+def test_without_the_onnx_package_ingest_embeds_with_sentence_transformers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    import assistant.embedder as embedder
+    import ingest.pipeline as pipeline
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "onnx" else real(name, *a))
+
+    class FakeST:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+    monkeypatch.setattr(embedder, "SentenceTransformerEmbedder", FakeST)
+    settings = replace(Settings.from_env(), onnx_dir=tmp_path)  # no graph there yet: it must export
+    assert isinstance(pipeline._load_embedder(settings), FakeST)
+    assert "pip install onnx" in capsys.readouterr().err
