@@ -1,12 +1,14 @@
 """Scale benchmark: ``python -m eval.bench_scale`` (also ``make bench-scale``).
 
 For growing corpora built from shipped text (``eval/scale_corpus.py``: SQuAD 2.0 dev
-paragraphs as one big file, 100 files, all 646 files, then that index replicated 10x and
-30x at the query-cache level) it prints, per size: ingest time, sentences/s (wall and per
-CPU-second, which moves less when other work shares the machine), index size on disk, the
-first answer in a fresh process, warm ``ask()`` p50/p95 and the query process's peak RSS,
-with growth ratios against the 100-file corpus. The stock llama-index ingest of the same
-files (``eval/stock_llamaindex.py``) runs in the same benchmark, in the same kind of child
+paragraphs as one big file, 100 files, all 646 files, one 1.1-million-character book, then
+the 646-file index replicated 10x and 30x at the query-cache level) it prints, per size:
+ingest time, sentences/s (wall and per CPU-second, which moves less when other work shares
+the machine), index size on disk, the first answer in a fresh process, warm ``ask()``
+p50/p95 and the query process's peak RSS, with growth ratios against the 100-file corpus.
+Our ingest's seconds per stage (split, spaCy, MiniLM, Chroma writes, query cache) are
+printed below the table. The stock llama-index ingest of the same files
+(``eval/stock_llamaindex.py``) runs in the same benchmark, in the same kind of child
 process, so its ratios hold on a busy machine. Every row carries the 1-minute load average.
 """
 
@@ -43,12 +45,14 @@ if which == "ours":
     report = ing.ingest_paths([Path(folder)])
     assert not report.errors, report.errors
     rows = report.sentences
+    stages = report.timings
 else:
     from eval.stock_llamaindex import ingest, load_model
     model = load_model(s.resolved_model_path())
     t0, c0 = time.perf_counter(), time.process_time()
     rows = ingest(Path(folder), Path(index_dir), model)
-print(json.dumps({"load_s": t0 - t_start, "ingest_s": time.perf_counter() - t0,
+    stages = {}
+print(json.dumps({"stages": stages, "load_s": t0 - t_start, "ingest_s": time.perf_counter() - t0,
                   "cpu_s": time.process_time() - c0, "rows": rows,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -123,7 +127,7 @@ def _ingest_size(name: str, corpus: Path, work: Path, qfile: Path, stock: bool) 
     row: dict[str, Any] = {"name": name, "files": len(list(corpus.iterdir())), "load_ingest": load,
                            "ingest_s": ours["ingest_s"], "ingest_cpu_s": ours["cpu_s"],
                            "ingest_load_s": ours["load_s"], "ingest_rss_mb": ours["rss_mb"],
-                           "disk_mb": disk_mb(index), "index": str(index)}
+                           "disk_mb": disk_mb(index), "index": str(index), "stages": ours["stages"]}
     n = ours["rows"]
     row["sent_per_s"] = n / ours["ingest_s"]
     row["sent_per_cpu_s"] = n / max(ours["cpu_s"], 1e-9)
@@ -141,7 +145,7 @@ def _ingest_size(name: str, corpus: Path, work: Path, qfile: Path, stock: bool) 
 def run(sizes: list[str], replicas: list[int], stock: bool, work: Path,
         query_only: bool = False) -> list[dict[str, Any]]:
     """Every row; ``query_only`` re-measures the question path over a workdir's indexes."""
-    from eval.scale_corpus import questions, replicate_cache, write_big_file, write_files
+    from eval.scale_corpus import questions, replicate_cache, write_big_file, write_book, write_files
 
     qfile = work / "questions.json"
     qfile.write_text(json.dumps(questions()), encoding="utf-8")
@@ -150,6 +154,8 @@ def run(sizes: list[str], replicas: list[int], stock: bool, work: Path,
         corpus = work / f"corpus-{size}"
         if size == "1":
             write_big_file(corpus)
+        elif size == "book":
+            write_book(corpus)
         else:
             write_files(corpus, int(size))
         if query_only:
@@ -159,7 +165,8 @@ def run(sizes: list[str], replicas: list[int], stock: bool, work: Path,
         else:
             rows.append(_ingest_size(size, corpus, work, qfile, stock))
         print(_line(rows[-1]), file=sys.stderr, flush=True)
-    last = rows[-1]
+    files = [r for r in rows if r["name"] not in ("1", "book")]  # replicas tile the largest file corpus
+    last = files[-1] if files else rows[-1]
     for times in replicas:
         dst = work / f"index-x{times}"
         if not (query_only and (dst / "cache" / "CURRENT").exists()):
@@ -206,6 +213,14 @@ def report(rows: list[dict[str, Any]]) -> str:
                      f"x{r['first_answer_s'] / base['first_answer_s']:.2f}, "
                      f"p50 x{r['p50_ms'] / base['p50_ms']:.2f}, "
                      f"RSS x{r['rss_mb'] / base['rss_mb']:.2f}, disk x{r['disk_mb'] / base['disk_mb']:.2f}")
+    staged = [r for r in rows if r.get("stages")]
+    if staged:
+        lines += ["", "where our ingest time went (s): split / entities (spaCy) / embed (MiniLM) / "
+                  "write (Chroma) / cache (query cache build)"]
+        for r in staged:
+            st = r["stages"]
+            lines.append(f"  {r['name']:>10}: " + " / ".join(f"{k} {st.get(k, 0.0):.1f}" for k in
+                                                            ("split", "entities", "embed", "write", "cache")))
     heavy = sorted({m for r in rows for m in r.get("heavy_modules", [])})
     lines.append(f"modules the question path imported that it should not: {', '.join(heavy) or 'none'}")
     return "\n".join(lines)
@@ -213,7 +228,9 @@ def report(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench_scale", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1,100,646", help="'1' = one big file; N = N files (max 646)")
+    parser.add_argument("--sizes", default="1,100,646,book",
+                        help="'1' = one file of 100 paragraphs; N = N files (max 646); "
+                             "'book' = one 1.1-million-character file")
     parser.add_argument("--replicas", default="10,30", help="query-side replication of the last size")
     parser.add_argument("--no-stock", action="store_true", help="skip the stock llama-index ingest")
     parser.add_argument("--workdir", type=Path, help="keep corpora and indexes here (default: a temp dir)")

@@ -7,6 +7,7 @@ Nothing is downloaded: every corpus is written from that file.
 
 * ``one big file``: the first 100 paragraphs in one document (a long file's path);
 * ``N files``: the first N paragraphs, one file each (many small files);
+* ``book``: one ~1.1-million-character file (the paragraphs, over again), a long book's path;
 * replicas (``replicate_cache``): an ingested index's query cache tiled k times under new
   document ids, to measure the question path at 10-30x the corpus without re-embedding.
 """
@@ -45,6 +46,22 @@ def write_big_file(folder: Path, n: int = 100) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"squad_first_{n}_paragraphs.txt"
     path.write_text("\n\n".join(str(p["text"]) for p in paragraphs()[:n]), encoding="utf-8")
+    return path
+
+
+def write_book(folder: Path, chars: int = 1_100_000) -> Path:
+    """One ~``chars``-character file (a long book): every paragraph in order, over again
+    until the length is reached (646 paragraphs are ~543k characters)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = [str(p["text"]) for p in paragraphs()]
+    out: list[str] = []
+    size, i = 0, 0
+    while size < chars:
+        out.append(texts[i % len(texts)])
+        size += len(out[-1]) + 2
+        i += 1
+    path = folder / f"book_{chars // 1000}k_chars.txt"
+    path.write_text("\n\n".join(out), encoding="utf-8")
     return path
 
 

@@ -60,21 +60,51 @@ def _ingest(ingestor: object, paths: list[Path], quiet: bool) -> int:
         print(f"error: no supported files in {', '.join(map(str, paths))}", file=sys.stderr)
         return 1
     bar = tqdm(total=len(files), unit="doc", disable=quiet, desc="ingest", file=sys.stderr)
+    sentences = None if quiet else SentenceBar()
     try:
         report = ingestor.ingest_paths(  # type: ignore[attr-defined]
-            files, progress=lambda name: (bar.set_postfix_str(name), bar.update(1))
+            files, progress=lambda name: (bar.set_postfix_str(name), bar.update(1)), on_step=sentences
         )
     except AssistantError as exc:
-        bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    bar.close()
+    finally:
+        bar.close()
+        if sentences:
+            sentences.close()
     for err in report.errors:
         print(f"error: {err}", file=sys.stderr)
     if report.recovered:
         print(f"note: finished what an interrupted ingest left for {len(report.recovered)} documents")
     print(report.summary())
     return 1 if report.errors else 0
+
+
+class SentenceBar:
+    """A second bar, of sentences embedded: a long file moves it piece by piece.
+
+    Why: the first bar counts files, and one book is one file (it moved once, at the end).
+    The pipeline reports ("sentences", 0, n) when a group of files or a long file starts and
+    ("embedding", done, n) after each batch; the bar's total grows by each group's n."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=0, unit="sentence", desc="embedded", file=sys.stderr, position=1)
+        self.base = 0  # sentences of the groups finished before the current one
+        self.current = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage == "sentences":
+            self.base += self.current
+            self.current = total
+            self.bar.total = self.base + total
+            self.bar.refresh()
+        elif stage == "embedding":
+            self.bar.update(self.base + done - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 if __name__ == "__main__":

@@ -84,26 +84,61 @@ def _entities_in(spans: list[tuple[int, int, str, str]], sentences: Sequence[Sen
         yield replace(s, entities=tuple(ents))
 
 
+def _spacy_spans(nlp: Any, texts: list[str], offsets: list[int], batch_size: int) -> Iterator[
+        tuple[int, tuple[int, int, str, str]]]:
+    """(i, entity span in document offsets) for each entity spaCy finds in ``texts[i]``."""
+    for i, doc in enumerate(nlp.pipe(texts, batch_size=batch_size)):
+        for e in doc.ents:
+            yield i, (offsets[i] + e.start_char, offsets[i] + e.end_char, e.text, e.label_)
+
+
 def annotate_many(
     items: Sequence[tuple[str, list[Sentence]]], batch_size: int = 64
 ) -> list[list[Sentence]]:
     """``annotate`` for many documents at once: one ``nlp.pipe`` over all their pieces."""
     nlp = _load()
-    jobs: list[tuple[int, int]] = []  # (document index, piece start)
+    jobs: list[int] = []  # the document of each piece
+    offsets: list[int] = []
     texts: list[str] = []
-    limit = min(PIECE_CHARS, int(getattr(nlp, "max_length", PIECE_CHARS)))
+    limit = piece_limit()
     for d, (text, sentences) in enumerate(items):
         if not sentences:
             continue
         for a, b in pieces(text, sentences, limit):
-            jobs.append((d, a))
+            jobs.append(d)
+            offsets.append(a)
             texts.append(text[a:b])
     found: list[list[tuple[int, int, str, str]]] = [[] for _ in items]
-    for (d, offset), doc in zip(jobs, nlp.pipe(texts, batch_size=batch_size), strict=True):
-        found[d].extend((offset + e.start_char, offset + e.end_char, e.text, e.label_) for e in doc.ents)
+    for i, span in _spacy_spans(nlp, texts, offsets, batch_size):
+        found[jobs[i]].append(span)
     for d, (text, _sentences) in enumerate(items):
         found[d] = sorted(set(found[d]) | set(quoted_names(text)))
     return [list(_entities_in(found[d], sentences)) for d, (_text, sentences) in enumerate(items)]
+
+
+def piece_limit() -> int:
+    """The longest piece spaCy is given (``PIECE_CHARS``, or the model's maximum if lower)."""
+    return min(PIECE_CHARS, int(getattr(_load(), "max_length", PIECE_CHARS)))
+
+
+def annotate_part(
+    text: str, sentences: Sequence[Sentence], spans: Sequence[tuple[int, int]],
+    quoted: Sequence[tuple[int, int, str, str]], batch_size: int = 64,
+) -> list[Sentence]:
+    """``sentences`` of a long document, with entities, from spaCy over ``spans`` of ``text``
+    (the pieces ``pieces`` cut that cover them) and the document's ``quoted`` names.
+
+    The same entities as ``annotate_many`` on the whole document: spaCy sees the same piece
+    texts, and an entity counts only inside one sentence, so pieces that cover a sentence
+    find all of its entities."""
+    if not sentences:
+        return []
+    nlp = _load()
+    texts = [text[a:b] for a, b in spans]
+    found = {span for _i, span in _spacy_spans(nlp, texts, [a for a, _b in spans], batch_size)}
+    lo, hi = sentences[0].start, sentences[-1].end
+    found |= {q for q in quoted if lo <= q[0] and q[1] <= hi}
+    return list(_entities_in(sorted(found), sentences))
 
 
 # "their boat, named "Blue Heron," won ...": a quoted name right after a naming verb.

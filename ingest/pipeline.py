@@ -1,15 +1,18 @@
 """files -> documents -> sentences (+ entities) -> embeddings -> Chroma -> query cache.
 
 Fast because the work is batched across documents: every document of a group is split
-first, spaCy annotates them all in one ``nlp.pipe``, MiniLM embeds all their sentences in one
-call (sentence-transformers sorts by length, so short sentences are not padded to long
-ones), and Chroma receives a few large writes per group instead of three per document.
+first, spaCy annotates them all in one ``nlp.pipe``, MiniLM (ONNX Runtime,
+``ingest.onnx_embedder``) embeds all their sentences in one call, sorted by length so short
+sentences are not padded to long ones, and Chroma receives a few large writes per group
+instead of three per document. A document over ``STREAM_CHARS`` (a book) is written piece
+by piece instead (``ingest.stream``): memory holds one piece and progress moves with each.
 Sentences are embedded alone: the old chunk collection was read by nothing and its long
 texts cost more to embed than all the sentences.
 
 Careful with the index (see ``ingest.writer``): a document whose stored hash matches is
-skipped; a changed one is prepared completely before anything is written, then switched in
-atomically; a file that cannot be read is reported by name and never touches the index.
+skipped; a changed one is prepared completely before anything is written (a long one: its rows
+are written as a pending version, piece by piece), then switched in atomically; a file that
+cannot be read is reported by name and never touches the index.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from ingest.legacy import has_legacy
 from ingest.loaders import SUPPORTED, collect_files, load_bytes, load_file
 from ingest.prepare import StepProgress, prepare_many
 from ingest.repair import repair
+from ingest.stream import STREAM_CHARS, ingest_long
 from ingest.writer import IndexWriter
 
 GROUP_SENTENCES = 4096  # sentences prepared and written together (bounds memory, keeps batches big)
@@ -37,7 +41,8 @@ MODEL_BATCH = 16  # length-sorted sentences per forward pass: little padding, st
 
 
 def embed_threads() -> int:
-    """Torch threads for embedding: the cores other work leaves idle (at least one).
+    """Torch threads for embedding (``embed_backend="torch"``): the cores other work leaves
+    idle (at least one).
 
     Why: on a shared 2-core machine (load 4-5) two OpenMP threads spin against the other
     processes and embedded 2-3x fewer sentences per second than one thread (measured: 20-26
@@ -45,6 +50,36 @@ def embed_threads() -> int:
     """
     cpus = os.cpu_count() or 1
     return max(1, min(cpus, round(cpus - os.getloadavg()[0])))
+
+
+def _load_embedder(settings: Settings) -> Embedder:
+    """ONNX Runtime MiniLM (``ingest.onnx_embedder``) unless settings ask for torch or the
+    graph cannot be exported here (no ``onnx`` package): then sentence-transformers, which
+    gives the same vectors more slowly."""
+    model_path = settings.resolved_model_path()
+    if settings.embed_backend in ("onnx", "onnx-int8"):
+        try:
+            from ingest.onnx_embedder import OnnxMiniLM
+
+            precision = "int8" if settings.embed_backend == "onnx-int8" else "fp32"
+            # every core: idle ONNX threads sleep rather than spin, so unlike torch's OpenMP
+            # threads they do not lose to other work on a busy machine (measured at load 2 on
+            # 2 cores: 2 threads embed 1.6x faster than 1; docs/measurements.md)
+            return OnnxMiniLM(model_path, settings.onnx_dir, threads=os.cpu_count() or 1,
+                              batch_size=MODEL_BATCH, precision=precision)
+        except ImportError as exc:
+            print(f"note: embedding with sentence-transformers (slower): {exc}", file=sys.stderr)
+    elif settings.embed_backend != "torch":
+        raise ValueError(f"ASSISTANT_EMBED_BACKEND={settings.embed_backend!r}: use onnx, onnx-int8 or torch")
+    from assistant.retrieval.embedder import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(model_path, batch_size=MODEL_BATCH)
+
+
+def _set_torch_threads() -> None:
+    """When torch embeds (``embed_backend="torch"``), it uses the cores the load leaves idle."""
+    if "torch" in sys.modules:  # the real model (tests' fakes need no threads)
+        sys.modules["torch"].set_num_threads(embed_threads())
 
 
 @dataclass
@@ -58,6 +93,8 @@ class IngestReport:
     sentences: int = 0
     seconds: float = 0.0
     recovered: list[str] = field(default_factory=list)  # documents a killed ingest had left marked
+    # seconds per stage: split, entities, embed, write (Chroma), cache (the query cache build)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def documents(self) -> int:
@@ -109,11 +146,7 @@ class Ingestor:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            from assistant.retrieval.embedder import SentenceTransformerEmbedder
-
-            self._embedder = SentenceTransformerEmbedder(
-                self.settings.resolved_model_path(), batch_size=MODEL_BATCH
-            )
+            self._embedder = _load_embedder(self.settings)
         return self._embedder
 
     @property
@@ -156,9 +189,13 @@ class Ingestor:
                         progress(doc.doc_id)
                 else:
                     todo.append(doc)
-            for group in _groups(todo):
+            for group in _groups([d for d in todo if len(d.text) <= STREAM_CHARS]):
                 self._ingest_group(group, report, progress, on_step)
+            for doc in (d for d in todo if len(d.text) > STREAM_CHARS):
+                self._ingest_long(doc, report, progress, on_step)
+            t = time.perf_counter()
             self.refresh_cache()
+            report.timings["cache"] = time.perf_counter() - t
         finally:
             writer.close()
             self._writer = None
@@ -185,12 +222,13 @@ class Ingestor:
         progress: Callable[[str], None] | None,
         on_step: StepProgress | None = None,
     ) -> None:
-        if "torch" in sys.modules:  # the real model (tests' fakes need no threads)
-            sys.modules["torch"].set_num_threads(embed_threads())
-        prepared, errors = prepare_many(group, self.embedder, self.with_entities, on_step)
+        _set_torch_threads()
+        prepared, errors = prepare_many(group, self.embedder, self.with_entities, on_step, report.timings)
         report.errors.extend(errors)
+        t = time.perf_counter()
         old = {p.document.doc_id: self.writer.stored_hash(p.document.doc_id) for p in prepared}
         self.writer.commit(prepared)
+        report.timings["write"] = report.timings.get("write", 0.0) + time.perf_counter() - t
         for p in prepared:
             (report.replaced if old[p.document.doc_id] else report.added).append(p.document.doc_id)
             report.sentences += len(p.sentences)
@@ -198,13 +236,31 @@ class Ingestor:
             for doc in group:
                 progress(doc.doc_id)
 
+    def _ingest_long(
+        self, doc: Document, report: IngestReport, progress: Callable[[str], None] | None,
+        on_step: StepProgress | None,
+    ) -> None:
+        """A long document piece by piece (``ingest.stream``): progress after every piece."""
+        _set_torch_threads()
+        replaced = bool(self.writer.stored_hash(doc.doc_id))
+        try:
+            n = ingest_long(doc, self.writer, self.embedder, self.with_entities, on_step, report.timings)
+        except IngestError as exc:
+            report.errors.append(exc)
+            return
+        (report.replaced if replaced else report.added).append(doc.doc_id)
+        report.sentences += n
+        if progress:
+            progress(doc.doc_id)
+
     def refresh_cache(self) -> None:
         """Rebuild the answerer's query cache for the index's current generation."""
         from assistant.index.cache_build import ensure_cache
 
         ensure_cache(self.settings, self.writer.cols)
 
-    def ingest_paths(self, paths: list[Path], progress: Callable[[str], None] | None = None) -> IngestReport:
+    def ingest_paths(self, paths: list[Path], progress: Callable[[str], None] | None = None,
+                     on_step: StepProgress | None = None) -> IngestReport:
         """Read every file first (errors are collected by name), then write the good ones."""
         t0 = time.perf_counter()
         docs: list[Document] = []
@@ -214,7 +270,7 @@ class Ingestor:
                 docs.append(load_file(path, self.settings.max_file_bytes))
             except IngestError as exc:
                 errors.append(exc)
-        report = self.ingest_documents(docs, progress) if docs else IngestReport()
+        report = self.ingest_documents(docs, progress, on_step) if docs else IngestReport()
         report.errors = errors + report.errors
         report.seconds = time.perf_counter() - t0
         return report

@@ -123,13 +123,16 @@ class IndexWriter:
         for a in range(0, len(ids), step):
             yield {"ids": ids[a : a + step], **{k: v[a : a + step] for k, v in columns.items()}}
 
-    def _add_rows(self, docs: Sequence[PreparedDocument]) -> None:
+    def add_sentences(self, docs: Sequence[PreparedDocument], first: Sequence[int] | None = None) -> None:
+        """Step (2a): sentence rows of ``docs`` (pending versions), ``first[i]`` the number of
+        ``docs[i]``'s first sentence (a long document arrives piece by piece; default 0)."""
         ids: list[str] = []
         metas: list[dict[str, Any]] = []
         vectors = [p.vectors for p in docs]
-        for p in docs:
+        for i, p in enumerate(docs):
             h = p.document.content_hash
-            ids += sentence_row_ids(p.document.doc_id, h, len(p.sentences))
+            at = first[i] if first else 0
+            ids += sentence_row_ids(p.document.doc_id, h, at + len(p.sentences))[at:]
             for s in p.sentences:
                 meta: dict[str, Any] = {"doc": s.doc_id, "h": h, "sid": s.sentence_id, "start": s.start,
                                         "end": s.end, "para": s.paragraph}
@@ -141,33 +144,62 @@ class IndexWriter:
         matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, 384), np.float32)
         for batch in self._batched(ids, embeddings=matrix, metadatas=metas):
             self.cols.sentences.upsert(**batch)  # upsert: a repair may rewrite surviving rows
-        doc_vecs = np.vstack([_mean_vector(p.vectors) for p in docs])
+
+    def add_documents(self, docs: Sequence[tuple[Document, int, np.ndarray]]) -> None:
+        """Step (2b): the document rows (full text), each with its sentence count and vector."""
         self.cols.documents.upsert(
-            ids=[doc_key(p.document.doc_id, p.document.content_hash) for p in docs],
-            embeddings=doc_vecs,
-            documents=[p.document.text for p in docs],
-            metadatas=[{"doc": p.document.doc_id, "h": p.document.content_hash, "source": p.document.source,
-                        "title": p.document.title, "n": len(p.sentences)} for p in docs],
+            ids=[doc_key(d.doc_id, d.content_hash) for d, _n, _v in docs],
+            embeddings=np.vstack([v for _d, _n, v in docs]).astype(np.float32),
+            documents=[d.text for d, _n, _v in docs],
+            metadatas=[{"doc": d.doc_id, "h": d.content_hash, "source": d.source, "title": d.title, "n": n}
+                       for d, n, _v in docs],
         )
+
+    def begin(self, docs: Sequence[tuple[Document, int]]) -> dict[str, ManifestEntry]:
+        """Step (1): mark each (document, sentence count) pending; returns the entries before."""
+        before = {d.doc_id: self.manifest.get(d.doc_id, ManifestEntry(d.doc_id)) for d, _n in docs}
+        self._put_manifest([replace(before[d.doc_id], pending=d.content_hash, pending_sentences=n)
+                            for d, n in docs])
+        return before
+
+    def switch(self, docs: Sequence[tuple[Document, int]], before: dict[str, ManifestEntry]) -> None:
+        """Steps (3) and (4): the new versions become current, then the old rows go."""
+        switched = [
+            ManifestEntry(d.doc_id, d.content_hash, n, stale=before[d.doc_id].content_hash,
+                          stale_sentences=before[d.doc_id].sentences)
+            for d, n in docs
+        ]
+        self._put_manifest(switched)  # (3) the switch
+        self._bump_generation()
+        self._drop_stale([e for e in switched if e.stale])  # (4)
+
+    def abandon(self, doc: Document, n: int) -> None:
+        """Undo a pending version that will not be finished (a cancelled long upload): its
+        rows and its mark go, the current version stays. ``recover()`` does the same after a kill."""
+        entry = self.manifest.get(doc.doc_id)
+        if entry is None or entry.pending != doc.content_hash:
+            return
+        if entry.pending != entry.content_hash:
+            self._drop_rows(doc.doc_id, doc.content_hash, n)
+        if entry.content_hash:
+            self._put_manifest([replace(entry, pending="", pending_sentences=0)])
+        else:
+            self.cols.manifest.delete(ids=[manifest_id(doc.doc_id)])
+            self.manifest.pop(doc.doc_id, None)
 
     def commit(self, docs: Sequence[PreparedDocument]) -> None:
         """Add or replace ``docs`` atomically per document (see the module docstring)."""
         if not docs:
             return
-        before = {p.document.doc_id: self.manifest.get(p.document.doc_id, ManifestEntry(p.document.doc_id))
-                  for p in docs}
-        self._put_manifest([replace(before[p.document.doc_id], pending=p.document.content_hash,
-                                    pending_sentences=len(p.sentences)) for p in docs])  # (1)
+        sized = [(p.document, len(p.sentences)) for p in docs]
+        before = self.begin(sized)  # (1)
         self._add_rows(docs)  # (2)
-        switched = [
-            ManifestEntry(p.document.doc_id, p.document.content_hash, len(p.sentences),
-                          stale=before[p.document.doc_id].content_hash,
-                          stale_sentences=before[p.document.doc_id].sentences)
-            for p in docs
-        ]
-        self._put_manifest(switched)  # (3) the switch
-        self._bump_generation()
-        self._drop_stale([e for e in switched if e.stale])  # (4)
+        self.switch(sized, before)  # (3), (4)
+
+    def _add_rows(self, docs: Sequence[PreparedDocument]) -> None:
+        """Step (2) for whole documents: their sentence rows, then their document rows."""
+        self.add_sentences(docs)
+        self.add_documents([(p.document, len(p.sentences), _mean_vector(p.vectors)) for p in docs])
 
     def delete(self, doc_id: str) -> bool:
         """Remove a document: the manifest forgets it first, then its rows go."""

@@ -67,6 +67,11 @@ def ingest(folder: str, texts: dict[str, str]) -> None:
     from ingest.loaders import content_hash
 
     pipeline.GROUP_SENTENCES = 2  # one document per group, so kills land between committed groups too
+    if os.environ.get("DOCQA_KILL_STREAM") == "1":  # documents over 200 characters go piece by piece
+        import ingest.stream as stream
+
+        pipeline.STREAM_CHARS = 200
+        stream.PIECE_CHARS = 120  # two sentences a piece: several pending writes per document
     docs = [Document(n, t, n, content_hash(t), n) for n, t in sorted(texts.items())]
     pipeline.Ingestor(settings(folder), embedder=HashEmbedder(), with_entities=False).ingest_documents(docs)
 

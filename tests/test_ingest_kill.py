@@ -46,7 +46,11 @@ def _spawn(*args: str) -> subprocess.Popen[str]:
 
 
 @pytest.mark.slow
-def test_kill_during_ingest_never_breaks_or_loses(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stream", [False, True], ids=["groups", "long-files-piece-by-piece"])
+def test_kill_during_ingest_never_breaks_or_loses(tmp_path: Path, stream: bool,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    if stream:  # ingest.stream: a long document's rows arrive in several writes before its switch
+        monkeypatch.setenv("DOCQA_KILL_STREAM", "1")
     base = tmp_path / "base"
     built = _driver("build", str(base))
     assert built.returncode == 0, built.stderr[-2000:]
