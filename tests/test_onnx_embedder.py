@@ -71,7 +71,6 @@ def test_without_the_onnx_package_ingest_embeds_with_sentence_transformers(
     import importlib.util
 
     import assistant.retrieval.embedder as embedder
-
     import ingest.pipeline as pipeline
 
     real = importlib.util.find_spec
