@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from assistant.core.errors import AssistantError
+from assistant.core.settings import offline_switches
 
 if TYPE_CHECKING:
     from assistant.core.types import Answer, Citation
@@ -160,6 +161,7 @@ def main(
     stderr: TextIO | None = None,
 ) -> int:
     """Run the CLI and return its exit code; ``assistant`` may be injected (tests)."""
+    offline_switches()
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     args = build_parser().parse_args(list(argv) if argv is not None else None)

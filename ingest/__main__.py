@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 
 from assistant.core.errors import AssistantError
-from assistant.core.settings import Settings
+from assistant.core.settings import Settings, offline_switches
 
 
 def main(argv: list[str] | None = None) -> int:
+    offline_switches()  # before sentence-transformers or spaCy are imported
     parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (.txt .md .html .pdf)")
     parser.add_argument(

@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-# First: settings pins BLAS to one thread and turns telemetry/hub access off, which only
-# works before numpy (or anything else) is imported.
-from assistant.core.settings import PROJECT_ROOT, Settings  # isort: skip
+# First: the offline switches pin BLAS to one thread and turn telemetry/hub access off, which
+# only works before numpy (or anything else) is imported.
+from assistant.core.settings import PROJECT_ROOT, Settings, offline_switches  # isort: skip
 
-import numpy as np
-import pytest
+offline_switches()  # the test session is an entry point: before numpy below
+
+import numpy as np  # noqa: E402  (after the offline switches, on purpose)
+import pytest  # noqa: E402
 
 ARTICLE = PROJECT_ROOT / "data" / "article.txt"
 

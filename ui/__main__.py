@@ -32,7 +32,7 @@ def parse_auth(raw: str) -> tuple[str, str] | None:
 
 
 def main() -> int:
-    settings = Settings.from_env()
+    settings = Settings.from_env()  # sets the offline switches before gradio is imported
     try:
         auth = parse_auth(settings.auth)
         parse_trusted_proxies(settings.trusted_proxies)  # a typo must not start a server

@@ -13,9 +13,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-# Nothing in this product may reach a model hub or send telemetry: set the switches before
-# any library that reads them is imported.
-for _name, _value in {
+# Nothing in this product may reach a model hub or send telemetry: ``offline_switches`` sets
+# these before any library that reads them is imported.
+OFFLINE_SWITCHES: dict[str, str] = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
@@ -24,10 +24,18 @@ for _name, _value in {
     "TOKENIZERS_PARALLELISM": "false",
     # The query embedder's matrices are tiny (a dozen tokens x 384): BLAS threads only add
     # hand-off cost, and on a busy 2-core machine they made warm ask() p95 20x slower
-    # (eval/benchmark.py). Only effective when this module is imported before numpy.
+    # (eval/benchmark.py). Only effective when set before numpy is imported.
     "OPENBLAS_NUM_THREADS": "1",
-}.items():
-    os.environ.setdefault(_name, _value)
+}
+
+
+def offline_switches() -> None:
+    """Set ``OFFLINE_SWITCHES`` in the environment where the caller has not (no hub, no
+    telemetry, one BLAS thread). Called by ``Settings.from_env`` and first thing by every entry
+    point (CLI, web chat, ingest, tests), before numpy, transformers or gradio are imported —
+    never at import time of this module."""
+    for name, value in OFFLINE_SWITCHES.items():
+        os.environ.setdefault(name, value)
 
 
 def _env(name: str, default: str) -> str:
@@ -165,6 +173,8 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        """The defaults overridden by ``ASSISTANT_*`` variables (and the offline switches set)."""
+        offline_switches()
         d = cls()
         return replace(
             d,

@@ -361,7 +361,7 @@ def content_terms(text: str) -> list[str]:
     for w in words(same_durations(text)):
         if w in STOPWORDS or w in QUESTION_WORDS:
             continue
-        out.append(expand_alias(w) if w in _ALIAS_INDEX else stem(w))
+        out.append(expand_alias(w) if w in _alias_index() else stem(w))
     return out
 
 
@@ -438,25 +438,29 @@ def _table_groups(path: Path = COUNTRY_TABLE) -> list[str]:
     return groups
 
 
-_ALIAS_INDEX: dict[str, str] = {}
-for _group in _ALIAS_GROUPS:
-    _names = _group.split()
-    for _n in _names:
-        _ALIAS_INDEX.setdefault(_n, "@" + _names[0])  # "united_states": a joined multi-word name
-for _group in _table_groups():  # after the groups above: a country they name keeps its key
-    _names = _group.split()
-    _key = next((_ALIAS_INDEX[n] for n in _names if n in _ALIAS_INDEX), "@" + _names[0])
-    for _n in _names:
-        _ALIAS_INDEX.setdefault(_n, _key)
+@lru_cache(maxsize=1)
+def _alias_index() -> dict[str, str]:
+    """Word -> alias group key, built on first use (not at import: it reads the country table)."""
+    index: dict[str, str] = {}
+    for group in _ALIAS_GROUPS:
+        names = group.split()
+        for n in names:
+            index.setdefault(n, "@" + names[0])  # "united_states": a joined multi-word name
+    for group in _table_groups():  # after the groups above: a country they name keeps its key
+        names = group.split()
+        key = next((index[n] for n in names if n in index), "@" + names[0])
+        for n in names:
+            index.setdefault(n, key)
+    return index
 
 
 def expand_alias(word: str) -> str:
     """Map a country/demonym token to its group key (``americans`` -> ``@us``)."""
-    return _ALIAS_INDEX.get(word, word)
+    return _alias_index().get(word, word)
 
 
 def is_alias(word: str) -> bool:
-    return word in _ALIAS_INDEX
+    return word in _alias_index()
 
 
 # Verbs of saying: they mark who said what (quote attribution, "what did X say?").

@@ -295,12 +295,18 @@ def test_embedded_client_has_telemetry_off(tmp_settings: Settings) -> None:
     assert open_client(tmp_settings).get_settings().anonymized_telemetry is False
 
 
-def test_importing_settings_turns_telemetry_and_hub_access_off() -> None:
+def test_settings_turn_telemetry_and_hub_access_off_when_read_not_when_imported() -> None:
+    """Importing the settings changes nothing (issue 20: nothing acts at import time); reading
+    them (``Settings.from_env``, what every entry point does first) sets the offline switches,
+    without overriding a value the caller set."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("ANONYMIZED_TELEMETRY", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-    code = ("import os, assistant.core.settings; "
+           if k not in ("ANONYMIZED_TELEMETRY", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
+                        "OPENBLAS_NUM_THREADS")}
+    env["TRANSFORMERS_OFFLINE"] = "caller"
+    code = ("import os, assistant.core.settings as s; "
+            "print(os.environ.get('HF_HUB_OFFLINE', '-')); s.Settings.from_env(); "
             "print(os.environ['ANONYMIZED_TELEMETRY'], os.environ['HF_HUB_OFFLINE'], "
-            "os.environ['TRANSFORMERS_OFFLINE'])")
+            "os.environ['TRANSFORMERS_OFFLINE'], os.environ['OPENBLAS_NUM_THREADS'])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          cwd=PROJECT_ROOT, timeout=60, check=True).stdout.split()
-    assert out == ["False", "1", "1"]
+    assert out == ["-", "False", "1", "caller", "1"]
