@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from assistant.backends.context import AnswerContext
 from assistant.core.errors import QuestionError
 from assistant.core.settings import Settings
-from assistant.core.types import Answer, AnswerContext, Document, Message, Reason, Sentence
+from assistant.core.types import Answer, Document, Message, Reason, Sentence
 
 log = logging.getLogger(__name__)
 

@@ -2,10 +2,9 @@
 
 Code in this project imports ``assistant.core.types`` (an import-linter contract checks it)."""
 
+from assistant.backends.context import AnswerBackend, AnswerContext
 from assistant.core.types import (
     Answer,
-    AnswerBackend,
-    AnswerContext,
     Citation,
     DecisionTrace,
     Document,

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.answering.cite import citation_for, is_exact, renumber
+from assistant.backends.context import AnswerContext
 from assistant.backends.llm_client import (
     INSTALL_HINT,
     ChatFn,
@@ -39,7 +40,7 @@ from assistant.backends.llm_client import (
     openai_like_chat,
 )
 from assistant.core.errors import BackendError
-from assistant.core.types import Answer, AnswerContext, Citation, Reason
+from assistant.core.types import Answer, Citation, Reason
 from assistant.language.text import content_terms, fold
 
 if TYPE_CHECKING:

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant.core.types import Answer, AnswerBackend, AnswerContext, Reason
+from assistant.backends.context import AnswerBackend, AnswerContext
+from assistant.core.types import Answer, Reason
 
 FALLBACK_REASONS = frozenset({Reason.LLM_UNCITED, Reason.LLM_UNVERIFIED, Reason.LLM_INTERRUPTED})
 INSTEAD = "This is the extractive answer instead."

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.core.types import Answer, AnswerBackend, AnswerContext
+from assistant.backends.context import AnswerBackend, AnswerContext
+from assistant.core.types import Answer
 
 
 @dataclass(frozen=True)

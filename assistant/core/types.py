@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 Role = Literal["user", "assistant"]
 
@@ -193,38 +193,3 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (used by the CLI's ``--json`` and the eval reports)."""
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class AnswerContext:
-    """What an answer backend answers from: the loaded index and the request's limits.
-
-    ``retriever`` is the ``assistant.retrieval.retrieve.SentenceRetriever`` over the index (typed
-    ``Any`` so this module imports nothing heavy); ``allowed`` masks its sentences to the
-    document filter (``None``: all); ``decision`` is the ``assistant.answering.decision.DecisionModel``
-    the extractive answerer decides with (``None``: the shipped one).
-    """
-
-    retriever: Any
-    documents: dict[str, Document]
-    allowed: Any  # numpy bool array over retriever.sentences, or None
-    top_k: int
-    settings: Any  # assistant.core.settings.Settings
-    decision: Any = None
-    # the assistant.answering.support.SentenceContext over retriever.sentences, with the rules'
-    # AnswerPolicy (None: the extractive answerer builds one per answer)
-    support: Any = None
-
-
-class AnswerBackend(Protocol):
-    """One way of answering a resolved question (``assistant.backends.registry`` registers them)."""
-
-    @property
-    def name(self) -> str:
-        """The backend's name (``backend=`` of ``ask``)."""
-        ...
-
-    def answer(self, turn: Any, context: AnswerContext) -> Answer:
-        """Answer ``turn`` (an ``assistant.language.conversation.Turn``) from ``context``; never raises
-        for a question the documents do not answer: that is a refused ``Answer``."""
-        ...
