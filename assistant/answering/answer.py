@@ -233,9 +233,9 @@ def answer_question(
     (``support_context``; built here when not given, which costs a pass on an uncached index).
     See the module docstring."""
     t0 = time.perf_counter()
-    fresh = support is None or support.sentences is not retriever.sentences
-    ctx = support_context(retriever) if fresh or support is None else support
-    st = State(turn, _parse(turn, ctx), ctx, retriever, documents, allowed, top_k, model, t0)
+    if support is None or support.sentences is not retriever.sentences:
+        support = support_context(retriever)
+    st = State(turn, _parse(turn, support), support, retriever, documents, allowed, top_k, model, t0)
     for stage in STAGES:
         decision = stage(st)
         if decision is not None:

@@ -35,8 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     first, second = WORK / "phase1.jsonl", WORK / "phase2.jsonl"
     if not (args.reuse and first.exists()):
         print(f"pass 1: {write(collect(sets, bootstrap_model(), settings), first)} questions")
-    cands = fit_candidates(read(first))
-    cite = choose_cite_threshold(read(first), cands.oof)
+    first_records = read(first)
+    cands = fit_candidates(first_records)
+    cite = choose_cite_threshold(first_records, cands.oof)
     draft = replace(bootstrap_model(), candidate=cands.model, cite_threshold=cite, version="pass-2")
     if not (args.reuse and second.exists()):
         print(f"pass 2: {write(collect(sets, draft, settings), second)} questions")

@@ -13,7 +13,7 @@ import numpy as np
 
 from assistant.answering.decision import DecisionModel, LinearModel
 from train.decision.collect import Record
-from train.decision.fit import accuracy_at, source
+from train.decision.fit import accuracy_at, decided_p, per_question, source, strict_hit
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -31,12 +31,9 @@ def _weights(model: LinearModel) -> list[str]:
 
 def _top1(records: Sequence[Record], oof: np.ndarray) -> tuple[float, float, float, int]:
     """Among answerable questions: gold sentence first by retrieval, first by the model, anywhere."""
-    at, n, by_rank, by_model, found = 0, 0, 0, 0, 0
-    for r in records:
-        k = len(r.candidate_labels)
-        p = oof[at : at + k]
-        at += k
-        if not r.answerable or not k:
+    n, by_rank, by_model, found = 0, 0, 0, 0
+    for r, p in per_question(records, oof):
+        if not r.answerable or not len(p):
             continue
         n += 1
         by_rank += r.candidate_labels[0]
@@ -137,14 +134,11 @@ def write_card(
 def _per_source(records: Sequence[Record], ans_oof: np.ndarray, t: float, confident: float) -> list[str]:
     """Strict accuracy at the threshold and the confident answers' share right, per source (the
     product's kind of text, and SQuAD)."""
-    p_of = dict(zip([r.item_id for r in records if r.answer_features], ans_oof, strict=True))
+    p_of = decided_p(records, ans_oof)
     out = []
     for src in ("product", "squad"):
         rs = [r for r in records if source(r.group) == src]
-        hits = [
-            (r.right if p_of[r.item_id] >= t else not r.answerable) if r.answer_features else r.right
-            for r in rs
-        ]
+        hits = [strict_hit(r, p_of, t) for r in rs]
         decided = [r for r in rs if r.answer_features]
         sure = [r.right for r in decided if p_of[r.item_id] >= confident]
         right = f"{np.mean(sure):.2f}" if sure else "n/a"

@@ -9,7 +9,7 @@ give every validation figure and the thresholds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,16 +150,34 @@ def fit_answers(records: Sequence[Record]) -> Fitted:
     return fit_linear(x, y, [r.group for r in used], ANSWER_FEATURES)
 
 
+def per_question(records: Sequence[Record], cand_p: np.ndarray) -> Iterator[tuple[Record, np.ndarray]]:
+    """Each record with its own candidates' slice of ``cand_p`` (one value per candidate, in
+    record order, as ``fit_candidates`` gives them)."""
+    at = 0
+    for r in records:
+        k = len(r.candidate_labels)
+        yield r, cand_p[at : at + k]
+        at += k
+
+
+def decided_p(records: Sequence[Record], p: np.ndarray) -> dict[str, float]:
+    """Item id -> P(right), for the records that reached the decision (``p`` is in their order)."""
+    return dict(zip([r.item_id for r in records if r.answer_features], p.tolist(), strict=True))
+
+
+def strict_hit(r: Record, p_of: dict[str, float], t: float) -> bool:
+    """Is ``r`` strictly right when answers with P(right) >= ``t`` are given and the rest
+    refused? A question a rule decided first counts as it was decided (``right``)."""
+    if not r.answer_features:
+        return r.right
+    return r.right if p_of[r.item_id] >= t else not r.answerable
+
+
 def accuracy_at(records: Sequence[Record], p: np.ndarray, t: float) -> float:
-    """Strict accuracy (rows weighted by ``weights``) if the answers with P(right) >= ``t`` are
-    given and the rest refused; a question a rule decided first counts as it was decided
-    (``right`` holds that outcome)."""
+    """Strict accuracy (rows weighted by ``weights``) at answer threshold ``t`` (``strict_hit``)."""
     w = weights([r.group for r in records])
-    p_all = iter(p)
-    hits = [
-        (r.right if next(p_all) >= t else not r.answerable) if r.answer_features else r.right for r in records
-    ]
-    return float(np.dot(w, hits) / w.sum())
+    p_of = decided_p(records, p)
+    return float(np.dot(w, [strict_hit(r, p_of, t) for r in records]) / w.sum())
 
 
 def choose_thresholds(records: Sequence[Record], p: np.ndarray) -> tuple[float, float]:
@@ -186,14 +204,10 @@ def choose_cite_threshold(records: Sequence[Record], cand_oof: np.ndarray) -> fl
     more often than not, out of fold (over 20 such candidates at least): a second sentence is
     cited from there on."""
     seconds: list[tuple[float, int]] = []
-    at = 0
-    for r in records:
-        k = len(r.candidate_labels)
-        p = cand_oof[at : at + k]
-        at += k
-        if r.answerable and k > 1:
+    for r, p in per_question(records, cand_oof):
+        if r.answerable and len(p) > 1:
             top = int(np.argmax(p))
-            seconds += [(float(p[j]), r.candidate_labels[j]) for j in range(k) if j != top]
+            seconds += [(float(p[j]), r.candidate_labels[j]) for j in range(len(p)) if j != top]
     for t in np.round(np.arange(0.05, 0.951, 0.01), 2):
         hits = [lab for p, lab in seconds if p >= t]
         if len(hits) >= 20 and np.mean(hits) >= 0.5:
