@@ -47,15 +47,22 @@ if which == "ours":
     rows = report.sentences
     stages = report.timings
 else:
-    from eval.stock_llamaindex import ingest, load_model
+    from eval.stock_llamaindex import embedded_share, ingest, load_model
     model = load_model(s.resolved_model_path())
+    chunk = int(sys.argv[4]) if len(sys.argv) > 4 else None
     t0, c0 = time.perf_counter(), time.process_time()
-    rows = ingest(Path(folder), Path(index_dir), model)
+    rows = ingest(Path(folder), Path(index_dir), model, chunk)
     stages = {}
-print(json.dumps({"stages": stages, "load_s": t0 - t_start, "ingest_s": time.perf_counter() - t0,
-                  "cpu_s": time.process_time() - c0, "rows": rows,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+share = embedded_share(Path(index_dir), model) if which == "stock" else 1.0  # outside the timing
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"stages": stages, "load_s": t0 - t_start, "ingest_s": wall, "cpu_s": cpu, "rows": rows,
+                  "embedded_share": share, "rss_mb": rss}))
 """
+
+# llama-index SentenceSplitter tokens per chunk for the "every word embedded" stock run: small
+# enough that MiniLM's 256 word pieces hold a chunk with its metadata (``embedded_share`` checks)
+STOCK_FULL_CHUNK = 180
 
 _QUERY = """
 import json, resource, sys, time
@@ -124,7 +131,8 @@ def _ingest_size(name: str, corpus: Path, work: Path, qfile: Path, stock: bool) 
     index = work / f"index-{name}"
     load = os.getloadavg()[0]
     ours = _child(_INGEST, "ours", str(corpus), str(index))
-    row: dict[str, Any] = {"name": name, "files": len(list(corpus.iterdir())), "load_ingest": load,
+    n_files = sum(1 for p in corpus.rglob("*") if p.is_file())
+    row: dict[str, Any] = {"name": name, "files": n_files, "load_ingest": load,
                            "ingest_s": ours["ingest_s"], "ingest_cpu_s": ours["cpu_s"],
                            "ingest_load_s": ours["load_s"], "ingest_rss_mb": ours["rss_mb"],
                            "disk_mb": disk_mb(index), "index": str(index), "stages": ours["stages"]}
@@ -137,7 +145,13 @@ def _ingest_size(name: str, corpus: Path, work: Path, qfile: Path, stock: bool) 
         st = _child(_INGEST, "stock", str(corpus), str(stock_index))
         row.update({"stock_ingest_s": st["ingest_s"], "stock_cpu_s": st["cpu_s"], "stock_nodes": st["rows"],
                     "stock_disk_mb": disk_mb(stock_index), "stock_rss_mb": st["rss_mb"],
-                    "stock_sent_per_s": n / st["ingest_s"]})
+                    "stock_sent_per_s": n / st["ingest_s"],
+                    "stock_embedded": st["embedded_share"]})
+        if st["embedded_share"] < 0.95:  # stock left words unembedded: also time it embedding them all
+            full_index = work / f"stock-full-{name}"
+            full = _child(_INGEST, "stock", str(corpus), str(full_index), str(STOCK_FULL_CHUNK))
+            row.update({"stock_full_s": full["ingest_s"], "stock_full_nodes": full["rows"],
+                        "stock_full_embedded": full["embedded_share"]})
     row.update(_query_row(index, qfile))
     return row
 
@@ -145,7 +159,14 @@ def _ingest_size(name: str, corpus: Path, work: Path, qfile: Path, stock: bool) 
 def run(sizes: list[str], replicas: list[int], stock: bool, work: Path,
         query_only: bool = False) -> list[dict[str, Any]]:
     """Every row; ``query_only`` re-measures the question path over a workdir's indexes."""
-    from eval.scale_corpus import questions, replicate_cache, write_big_file, write_book, write_files
+    from eval.scale_corpus import (
+        questions,
+        replicate_cache,
+        write_big_file,
+        write_book,
+        write_copies,
+        write_files,
+    )
 
     qfile = work / "questions.json"
     qfile.write_text(json.dumps(questions()), encoding="utf-8")
@@ -156,6 +177,9 @@ def run(sizes: list[str], replicas: list[int], stock: bool, work: Path,
             write_big_file(corpus)
         elif size == "book":
             write_book(corpus)
+        elif "x" in size:  # "646x30": the files copied 30 times, ingested for real
+            n, times = size.split("x")
+            write_copies(corpus, int(n), int(times))
         else:
             write_files(corpus, int(size))
         if query_only:
@@ -165,7 +189,8 @@ def run(sizes: list[str], replicas: list[int], stock: bool, work: Path,
         else:
             rows.append(_ingest_size(size, corpus, work, qfile, stock))
         print(_line(rows[-1]), file=sys.stderr, flush=True)
-    files = [r for r in rows if r["name"] not in ("1", "book")]  # replicas tile the largest file corpus
+    # replicas tile the largest plain file corpus
+    files = [r for r in rows if r["name"] not in ("1", "book") and "x" not in r["name"]]
     last = files[-1] if files else rows[-1]
     for times in replicas:
         dst = work / f"index-x{times}"
@@ -221,6 +246,15 @@ def report(rows: list[dict[str, Any]]) -> str:
             st = r["stages"]
             lines.append(f"  {r['name']:>10}: " + " / ".join(f"{k} {st.get(k, 0.0):.1f}" for k in
                                                             ("split", "entities", "embed", "write", "cache")))
+    stocked = [r for r in rows if "stock_embedded" in r]
+    if stocked:
+        lines += ["", "how much of the text stock's vectors cover (MiniLM reads 256 word pieces of a chunk), "
+                  f"and stock with {STOCK_FULL_CHUNK}-token chunks, which embeds every word as ours does:"]
+        for r in stocked:
+            full = (f"; every word: {r['stock_full_s']:.1f} s, {r['stock_full_nodes']} nodes, covers "
+                    f"{r['stock_full_embedded']:.0%}, ours/stock {r['ingest_s'] / r['stock_full_s']:.2f}"
+                    if "stock_full_s" in r else "")
+            lines.append(f"  {r['name']:>10}: default covers {r['stock_embedded']:.0%}{full}")
     heavy = sorted({m for r in rows for m in r.get("heavy_modules", [])})
     lines.append(f"modules the question path imported that it should not: {', '.join(heavy) or 'none'}")
     return "\n".join(lines)
@@ -230,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench_scale", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,100,646,book",
                         help="'1' = one file of 100 paragraphs; N = N files (max 646); "
-                             "'book' = one 1.1-million-character file")
+                             "'book' = one 1.1-million-character file; 'NxK' = N files copied K times, "
+                             "ingested for real (646x30: about 106k sentences, about an hour with stock)")
     parser.add_argument("--replicas", default="10,30", help="query-side replication of the last size")
     parser.add_argument("--no-stock", action="store_true", help="skip the stock llama-index ingest")
     parser.add_argument("--workdir", type=Path, help="keep corpora and indexes here (default: a temp dir)")

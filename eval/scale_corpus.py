@@ -41,6 +41,15 @@ def write_files(folder: Path, n: int) -> list[Path]:
     return out
 
 
+def write_copies(folder: Path, n: int, times: int) -> list[Path]:
+    """``times`` copies of the first ``n`` paragraph files, in subfolders ``r000/`` ... (one
+    document each: ids come from the path), for a corpus ingested for real at ``times`` the size."""
+    out = []
+    for k in range(times):
+        out += write_files(folder / f"r{k:03d}", n)
+    return out
+
+
 def write_big_file(folder: Path, n: int = 100) -> Path:
     """The first ``n`` paragraphs as one document, separated by blank lines."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -216,6 +216,8 @@ _WORD = re.compile(r"[A-Za-z\u00C0-\u024F_]+(?:['’][A-Za-z]+)?|\d+(?:[.,]\d+)*
 
 def fold(text: str) -> str:
     """Lower-case and strip accents ("Zelenski" == "zelenski", "café" == "cafe")."""
+    if text.isascii():  # nothing to decompose: the same result without a pass per character
+        return text.lower()
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
