@@ -9,14 +9,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.backends.context import AnswerContext
 from assistant.core.errors import QuestionError
 from assistant.core.settings import Settings
 from assistant.core.types import Answer, Document, Message, Reason, Sentence
+
+if TYPE_CHECKING:  # for the checker only: ``import assistant`` loads none of these
+    import numpy as np
+
+    from assistant.answering.decision.model import DecisionModel
+    from assistant.answering.policy import AnswerPolicy
+    from assistant.answering.support import SentenceContext
+    from assistant.core.doc_rows import DocRows
+    from assistant.index.snapshot import IndexSnapshot
+    from assistant.language.conversation import Turn
+    from assistant.retrieval.embedder import Embedder
+    from assistant.retrieval.followup_lookup import FollowUpLookup
+    from assistant.retrieval.retrieve import SentenceRetriever
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +38,25 @@ class Assistant:
     """Answers questions about the indexed documents with exact sentence citations."""
 
     def __init__(
-        self, settings: Settings | None = None, *, snapshot: Any | None = None, embedder: Any | None = None
+        self,
+        settings: Settings | None = None,
+        *,
+        snapshot: IndexSnapshot | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
+        """``snapshot``: the index to answer from (default: the configured one, read on first
+        use; ``assistant.index.memory.snapshot_from_rows`` makes one from plain rows);
+        ``embedder``: the question embedder (default: the configured model)."""
         self.settings = settings or Settings.from_env()
-        self._snapshot: Any = snapshot
-        self._embedder: Any = embedder
-        self._retriever: Any = None
-        self._decision: Any = None
-        self._policy: Any = None  # the rules' AnswerPolicy (None: its defaults)
-        self._support: tuple[Any, Any] | None = None  # (retriever, its support context)
-        self._vocab: tuple[Any, frozenset[str]] | None = None
-        self._rows: tuple[Any, Any] | None = None
-        self._lookup: tuple[Any, Any] | None = None
+        self._snapshot: IndexSnapshot | None = snapshot
+        self._embedder: Embedder | None = embedder
+        self._retriever: SentenceRetriever | None = None
+        self._decision: DecisionModel | None = None
+        self._policy: AnswerPolicy | None = None  # the rules' numbers (None: their defaults)
+        self._support: tuple[SentenceRetriever, SentenceContext] | None = None  # (retriever, its context)
+        self._vocab: tuple[IndexSnapshot, frozenset[str]] | None = None
+        self._rows: tuple[IndexSnapshot, DocRows] | None = None
+        self._lookup: tuple[IndexSnapshot, FollowUpLookup | None] | None = None
         self._lock = threading.RLock()
 
     # -- loading -----------------------------------------------------------------------
@@ -54,9 +74,10 @@ class Assistant:
             self._decision = self._decision or self._load_decision()
             self._snapshot, self._retriever = snapshot, self._make_retriever(snapshot)
 
-    def _make_retriever(self, snapshot: Any) -> Any:
+    def _make_retriever(self, snapshot: IndexSnapshot) -> SentenceRetriever:
         from assistant.retrieval.retrieve import SentenceRetriever
 
+        assert self._embedder is not None  # loaded with the snapshot
         return SentenceRetriever(
             snapshot.sentences,
             snapshot.embeddings,
@@ -65,22 +86,22 @@ class Assistant:
             bm25_weight=self.settings.bm25_weight,
             fusion=self.settings.fusion,
             rrf_k=self.settings.rrf_k,
-            terms=getattr(snapshot, "terms", None),
-            bm25_dir=getattr(snapshot, "bm25_dir", None),
-            ivf_dir=getattr(snapshot, "ivf_dir", None),
+            terms=snapshot.terms,
+            bm25_dir=snapshot.bm25_dir,
+            ivf_dir=snapshot.ivf_dir,
             ann_min_sentences=self.settings.ann_min_sentences,
             ann_nprobe=self.settings.ann_nprobe,
             ann_bm25_candidates=self.settings.ann_bm25_candidates,
         )
 
-    def _load_decision(self) -> Any:
+    def _load_decision(self) -> DecisionModel:
         """The decision model (``ASSISTANT_DECISION_MODEL``, default: the shipped one); a missing
         or broken file raises ``DecisionModelError`` saying how to rebuild it."""
         from assistant.answering.decision import load_decision_model
 
         return load_decision_model(self.settings.decision_model or None)
 
-    def use_decision_model(self, model: Any) -> None:
+    def use_decision_model(self, model: DecisionModel) -> None:
         """Decide with ``model`` (an ``assistant.answering.decision.DecisionModel``) from now on: what the
         training scripts and tests pass instead of the shipped file."""
         with self._lock:
@@ -101,32 +122,30 @@ class Assistant:
             self._snapshot, self._retriever = snapshot, retriever
 
     @property
-    def retriever(self) -> Any:
+    def retriever(self) -> SentenceRetriever:
         """The ``SentenceRetriever`` over the loaded index (public: the eval and the LLM backend
         search with it)."""
-        self._ensure_loaded()
-        return self._retriever
+        return self._loaded()[1]
 
     @property
-    def documents(self) -> dict[str, Document]:
-        self._ensure_loaded()
-        return self._snapshot.documents
+    def documents(self) -> Mapping[str, Document]:
+        return self._loaded()[0].documents
 
     @property
-    def sentences(self) -> list[Sentence]:
-        self._ensure_loaded()
-        return self._snapshot.sentences
+    def sentences(self) -> Sequence[Sentence]:
+        return self._loaded()[0].sentences
 
     def document_sentences(self, doc_id: str) -> list[Sentence]:
         snapshot, _retriever = self._loaded()
         return [snapshot.sentences[int(i)] for i in self._doc_rows(snapshot).rows(doc_id)]
 
-    def _loaded(self) -> tuple[Any, Any]:
+    def _loaded(self) -> tuple[IndexSnapshot, SentenceRetriever]:
         """(snapshot, retriever) of one load, read together: ``reload`` swaps both under the
         lock, and a question must not mix them (a document mask has its snapshot's length,
         the follow-up lookup pairs the snapshot's rows with the retriever's BM25)."""
         self._ensure_loaded()
         with self._lock:
+            assert self._snapshot is not None and self._retriever is not None  # loaded above
             return self._snapshot, self._retriever
 
     # -- answering ---------------------------------------------------------------------
@@ -151,10 +170,10 @@ class Assistant:
         except QuestionError as exc:
             raw_q = question if isinstance(question, str) else ""
             return _invalid(str(exc), raw_q[:200])
-        self._ensure_loaded()
-        unknown = [d for d in args.doc_ids or () if d not in self._snapshot.documents]
+        documents = self._loaded()[0].documents
+        unknown = [d for d in args.doc_ids or () if d not in documents]
         if unknown:
-            msg = f"Unknown document(s) {unknown}; indexed: {sorted(self._snapshot.documents)}"
+            msg = f"Unknown document(s) {unknown}; indexed: {sorted(documents)}"
             return _invalid(msg, args.asked)
         answer = self._answer(args)
         if args.doc_ids:
@@ -195,7 +214,7 @@ class Assistant:
 
         snapshot, retriever = self._loaded()
         allowed = None
-        sentences = snapshot.sentences
+        sentences: Sequence[Sentence] = snapshot.sentences
         if args.doc_ids:
             # per document, not per sentence: a range of rows each (``assistant.core.doc_rows``), and
             # the filtered list is a view that reads rows only if the conversation needs them
@@ -207,7 +226,7 @@ class Assistant:
         # was about, and the "next" sentence are looked up among the allowed documents only
         lookup = self._followup_lookup(snapshot, retriever) if args.history else None
         turn = resolve(args.question, args.history, sentences, lookup.bind(allowed) if lookup else None)
-        problem = self._reading_problem(turn)
+        problem = self._reading_problem(turn, snapshot)
         if problem:
             kind, message = problem
             reason = Reason.NO_ANTECEDENT if kind == "follow_up" else Reason.UNREADABLE
@@ -219,29 +238,33 @@ class Assistant:
         context = self._answer_context(snapshot, retriever, allowed, args.top_k)
         return get_backend(args.backend).answer(turn, context)
 
-    def use_answer_policy(self, policy: Any) -> None:
+    def use_answer_policy(self, policy: AnswerPolicy) -> None:
         """Answer with ``policy`` (an ``assistant.answering.policy.AnswerPolicy``): the hand-set
         numbers of the rules, passed in (``eval.tune_policy`` tries values this way)."""
         with self._lock:
             self._policy, self._support = policy, None
 
-    def _support_for(self, retriever: Any) -> Any:
-        """The support context over ``retriever``'s sentences, built on first use and kept while
-        that retriever is the one in force (``reload`` makes a new one)."""
+    def _support_for(self, snapshot: IndexSnapshot, retriever: SentenceRetriever) -> SentenceContext:
+        """The support context over ``snapshot``'s tables (``retriever``'s sentences), built on
+        first use and kept while that retriever is the one in force (``reload`` makes a new one)."""
         with self._lock:
             if self._support is None or self._support[0] is not retriever:
-                from assistant.answering.answer import support_context
+                from assistant.answering.support import SentenceContext
 
-                self._support = (retriever, support_context(retriever, self._policy))
+                self._support = (retriever, SentenceContext(snapshot.sentences, snapshot.terms, self._policy))
             return self._support[1]
 
-    def answer_context(self, allowed: Any = None, top_k: int | None = None) -> AnswerContext:
+    def answer_context(self, allowed: np.ndarray | None = None, top_k: int | None = None) -> AnswerContext:
         """What a backend answers from (index loaded first): the retriever, the documents, the
         document filter ``allowed`` (a bool mask over the sentences, ``None``: all), the decision model."""
         return self._answer_context(*self._loaded(), allowed, top_k)
 
     def _answer_context(
-        self, snapshot: Any, retriever: Any, allowed: Any, top_k: int | None
+        self,
+        snapshot: IndexSnapshot,
+        retriever: SentenceRetriever,
+        allowed: np.ndarray | None,
+        top_k: int | None,
     ) -> AnswerContext:
         return AnswerContext(
             retriever=retriever,
@@ -250,14 +273,14 @@ class Assistant:
             top_k=self.settings.top_k if top_k is None else top_k,
             settings=self.settings,
             decision=self._decision,
-            support=self._support_for(retriever),
+            support=self._support_for(snapshot, retriever),
         )
 
-    def _reading_problem(self, turn: Any) -> tuple[str, str] | None:
-        """(kind, message) when the question cannot be matched to the documents as asked."""
+    def _reading_problem(self, turn: Turn, snapshot: IndexSnapshot) -> tuple[str, str] | None:
+        """(kind, message) when the question cannot be matched to ``snapshot``'s documents as asked."""
         from assistant.language.check import language_problem, nothing_to_look_for
 
-        message = language_problem(turn.question, self._vocabulary())
+        message = language_problem(turn.question, self._vocabulary(snapshot))
         if message:
             return "unreadable", message
         if turn.dangling:
@@ -268,7 +291,7 @@ class Assistant:
         message = "" if turn.follow_up else nothing_to_look_for(turn.query)
         return ("unreadable", message) if message else None
 
-    def _doc_rows(self, snapshot: Any) -> Any:
+    def _doc_rows(self, snapshot: IndexSnapshot) -> DocRows:
         """Each document's rows in ``snapshot`` (``DocRows``, cached per snapshot)."""
         cached = self._rows
         if cached is None or cached[0] is not snapshot:
@@ -278,36 +301,32 @@ class Assistant:
             self._rows = cached
         return cached[1]
 
-    def _followup_lookup(self, snapshot: Any, retriever: Any) -> Any:
-        """``FollowUpLookup`` for a large corpus from the query cache (cached per snapshot;
-        ``retriever`` is the one loaded with it); None below ``ann_min_sentences`` or without
-        a cache, where ``resolve`` reads every allowed sentence as it always did."""
+    def _followup_lookup(
+        self, snapshot: IndexSnapshot, retriever: SentenceRetriever
+    ) -> FollowUpLookup | None:
+        """``FollowUpLookup`` for a large corpus (cached per snapshot; ``retriever`` is the one
+        loaded with it, its BM25 the cache's); None below ``ann_min_sentences`` or for an empty
+        index, where ``resolve`` reads every allowed sentence as it always did."""
         cached = self._lookup
         if cached is None or cached[0] is not snapshot:
             lookup = None
-            sentences, bm25 = snapshot.sentences, getattr(retriever, "bm25", None)
-            people = getattr(snapshot.documents, "person_words", None)
-            starts = getattr(sentences, "doc_starts", None)
-            big = len(sentences) >= self.settings.ann_min_sentences
-            if big and callable(people) and callable(starts) and hasattr(bm25, "rows_holding"):
+            sentences = snapshot.sentences
+            # the BM25 is the cache's (``SavedBM25``): an empty index has none
+            if snapshot.bm25_dir is not None and len(sentences) >= self.settings.ann_min_sentences:
                 from assistant.retrieval.followup_lookup import FollowUpLookup
 
-                lookup = FollowUpLookup(sentences, bm25, people(), starts)
+                people = snapshot.documents.person_words()
+                lookup = FollowUpLookup(sentences, retriever.bm25, people, sentences.doc_starts)
             cached = (snapshot, lookup)
             self._lookup = cached
         return cached[1]
 
-    def _vocabulary(self) -> frozenset[str]:
-        """The words the documents use (cached per snapshot): they count as English words."""
-        snapshot = self._snapshot
+    def _vocabulary(self, snapshot: IndexSnapshot) -> frozenset[str]:
+        """The words ``snapshot``'s documents use (stored by the cache build, read once per
+        snapshot): they count as English words."""
         cached = self._vocab
         if cached is None or cached[0] is not snapshot:
-            from assistant.language.check import document_words
-
-            stored = getattr(snapshot.documents, "words", None)  # the query cache keeps them
-            docs = snapshot.documents
-            words = stored() if callable(stored) else document_words([d.text for d in docs.values()])
-            cached = (snapshot, words)
+            cached = (snapshot, snapshot.documents.words())
             self._vocab = cached
         return cached[1]
 
@@ -322,7 +341,7 @@ class Assistant:
         related = [c for c in answer.related if c.doc_id in wanted]
         if not answer.refused or answer.reason in (Reason.UNREADABLE, Reason.NO_ANTECEDENT):
             return replace(answer, related=related)  # no note where the filter is beside the point
-        n = len(self._snapshot.documents)
+        n = len(self.documents)
         chosen = ", ".join(doc_ids)
         note = (
             f"(The document filter is on: only {chosen} {'was' if len(doc_ids) == 1 else 'were'} "

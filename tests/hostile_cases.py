@@ -338,7 +338,7 @@ def build_assistant() -> Any:
     from assistant import Assistant
     from assistant.core.settings import Settings
     from assistant.core.types import Document
-    from assistant.index.snapshot import IndexSnapshot
+    from assistant.index.memory import snapshot_from_rows
     from assistant.retrieval.embedder import get_query_embedder
     from ingest.annotate import annotate
     from ingest.sentences import split_sentences
@@ -350,8 +350,7 @@ def build_assistant() -> Any:
         documents[doc_id] = Document(doc_id=doc_id, text=text, source=doc_id, title=Path(doc_id).stem)
         sentences += annotate(text, split_sentences(text, doc_id))
     embedder = get_query_embedder()
-    snapshot = IndexSnapshot(documents=documents, sentences=sentences,
-                             embeddings=embedder.embed([s.text for s in sentences]))
+    snapshot = snapshot_from_rows(documents, sentences, embedder.embed([s.text for s in sentences]))
     settings = replace(Settings.from_env(), index_dir=Path("/nonexistent-hostile-index"), chroma_host="",
                        backend="extractive")
     return Assistant(settings, snapshot=snapshot, embedder=embedder)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -63,12 +63,6 @@ from assistant.retrieval.retrieve import SentenceRetriever
 # (``ctx.policy``), passed in with it: no module global.
 
 log = logging.getLogger(__name__)
-
-
-def support_context(retriever: SentenceRetriever, policy: AnswerPolicy | None = None) -> SentenceContext:
-    """The support context over the retriever's sentences (what the caller keeps, once per
-    loaded index: ``Assistant`` does) with ``policy`` (default: ``AnswerPolicy()``)."""
-    return SentenceContext(retriever.sentences, retriever.sentence_terms, policy)
 
 
 def _refuse(
@@ -185,7 +179,7 @@ class State:
     info: Question
     ctx: SentenceContext
     retriever: SentenceRetriever
-    documents: dict[str, Document]
+    documents: Mapping[str, Document]
     allowed: np.ndarray | None
     top_k: int
     model: DecisionModel
@@ -221,20 +215,18 @@ Stage = Callable[[State], Decision]
 def answer_question(
     turn: Turn,
     retriever: SentenceRetriever,
-    documents: dict[str, Document],
+    documents: Mapping[str, Document],
     allowed: np.ndarray | None,
     top_k: int,
     model: DecisionModel,
-    support: SentenceContext | None = None,
+    support: SentenceContext,
 ) -> Answer:
     """Answer ``turn`` from the documents, or refuse: run ``STAGES`` in order until one
     decides (every decision carries a ``Reason``); ``model`` makes the learned decisions;
-    ``support``: the support context over the retriever's sentences, with the rules' policy
-    (``support_context``; built here when not given, which costs a pass on an uncached index).
+    ``support``: the support context over the retriever's sentences (the index's tables), with
+    the rules' policy; the caller keeps it per loaded index (``Assistant`` does).
     See the module docstring."""
     t0 = time.perf_counter()
-    if support is None or support.sentences is not retriever.sentences:
-        support = support_context(retriever)
     st = State(turn, _parse(turn, support), support, retriever, documents, allowed, top_k, model, t0)
     for stage in STAGES:
         decision = stage(st)
@@ -718,7 +710,7 @@ def _finish(
     turn: Turn,
     info: Question,
     draft: Draft,
-    documents: dict[str, Document],
+    documents: Mapping[str, Document],
     t0: float,
     trace: DecisionTrace,
     band: Band | None,

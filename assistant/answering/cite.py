@@ -7,6 +7,7 @@ The rule every backend obeys: a citation's text is ``document.text[start:end]``,
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from assistant.core.types import Citation, Document, Sentence
 
@@ -24,7 +25,7 @@ def citation_for(sentence: Sentence, score: float = 0.0) -> Citation:
     )
 
 
-def is_exact(citation: Citation, documents: dict[str, Document]) -> bool:
+def is_exact(citation: Citation, documents: Mapping[str, Document]) -> bool:
     """True when the citation's text is exactly its document's ``text[start:end]``."""
     doc = documents.get(citation.doc_id)
     return (
@@ -34,7 +35,7 @@ def is_exact(citation: Citation, documents: dict[str, Document]) -> bool:
     )
 
 
-def verify(citations: list[Citation], documents: dict[str, Document]) -> list[Citation]:
+def verify(citations: list[Citation], documents: Mapping[str, Document]) -> list[Citation]:
     """Keep only exact citations (in order)."""
     return [c for c in citations if is_exact(c, documents)]
 

@@ -12,10 +12,10 @@ import math
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 from assistant.answering.holders import other_holder
 from assistant.answering.policy import AnswerPolicy
+from assistant.core.corpus import CorpusSentences, CorpusTerms
 from assistant.core.doc_rows import DocRows
 from assistant.core.lazy_rows import LazyMap, LazyRows
 from assistant.core.types import Entity, Sentence
@@ -67,27 +67,6 @@ class Evidence:
     missing_weight: float = 0.0  # the rarest of them: its IDF over the largest possible IDF
 
 
-@runtime_checkable
-class CorpusStats(Protocol):
-    """Term statistics the query cache stores with each sentence's terms (``TermTable``), so
-    that no question has to compute them from every sentence."""
-
-    def document_frequencies(self) -> dict[str, int]: ...
-    def corpus_names(self) -> frozenset[str]: ...
-    def entity_labels(self) -> dict[str, list[str]]: ...
-
-
-@runtime_checkable
-class StoredFacts(Protocol):
-    """What the query cache stores per sentence and per document (``SentenceTable``): each
-    sentence's ``words`` (0.2 ms a sentence to compute, 5 ms of a question over new rows) and
-    who each document names, so that its main actor needs no read of its sentences (one
-    document may be a whole book)."""
-
-    def sentence_words(self, i: int) -> list[str]: ...
-    def doc_people(self, doc_id: str) -> tuple[dict[str, str], str] | None: ...
-
-
 @dataclass(frozen=True)
 class _People:
     """Who a document names: last-name key -> fullest name, and its main actor's key."""
@@ -99,49 +78,42 @@ class _People:
 class SentenceContext:
     """Neighbourhood and term statistics over the indexed sentences.
 
+    Everything corpus-wide or per document (document frequencies, corpus names, entity labels,
+    each sentence's words, who each document names) is read from the query cache's tables
+    (``core.corpus``), which computed it at build time with this module's ``document_people``,
+    ``sentence_names`` and ``entity_label_index``: there is no second way of computing them.
     Per-sentence sets (``terms``, ``names``) and per-document facts (``person_names``,
-    ``salient_name``) are computed when first read: a question reads a few dozen sentences,
-    and computing all of them up front cost 45 s at 106k sentences. Corpus-wide statistics
-    (``idf``, ``corpus_terms``, ``corpus_names``) come from the query cache when ``terms`` is
-    its ``TermTable`` (``CorpusStats``), else from one pass here (tests, in-memory indexes).
+    ``salient_name``) are made when first read: a question reads a few dozen sentences, and
+    making all of them up front cost 45 s at 106k sentences.
     """
 
     def __init__(
-        self,
-        sentences: Sequence[Sentence],
-        terms: Sequence[list[str]] | None = None,
-        policy: AnswerPolicy | None = None,
+        self, sentences: CorpusSentences, terms: CorpusTerms, policy: AnswerPolicy | None = None
     ) -> None:
-        """``terms``: each sentence's ``content_terms``, when the retriever already has them;
+        """``sentences``/``terms``: the index's tables (``IndexSnapshot.sentences``/``.terms``);
         ``policy``: the hand-set numbers of the rules that read this context (default values)."""
         self.sentences = sentences
         self.policy = policy or AnswerPolicy()
         self.rows = DocRows(sentences)
-        # checked once: a runtime Protocol check costs more than the look-up it guards
-        self._facts = sentences if isinstance(sentences, StoredFacts) else None
-        if terms is None:
-            terms = [content_terms(s.text) for s in sentences]
-        row_terms = terms
         n_rows = len(sentences)
-        self.terms: Sequence[set[str]] = LazyRows(n_rows, lambda i: set(row_terms[i]))
+        self.terms: Sequence[set[str]] = LazyRows(n_rows, lambda i: set(terms[i]))
         self.names: Sequence[set[str]] = LazyRows(n_rows, self._names_of)
         self._people: LazyMap[str, _People] = LazyMap(self._people_of)
         self.person_names = LazyMap[str, dict[str, str]](lambda d: self._people[d].names)
         # the main actor's fullest name in its document (documents that have one)
         self.salient_name = LazyMap[str, str](self._salient_name_of)
-        stats = terms if isinstance(terms, CorpusStats) else None
-        df = stats.document_frequencies() if stats is not None else _document_frequencies(self.terms)
+        df = terms.document_frequencies()
         n = max(1, n_rows)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.default_idf = math.log(1 + n)
         self.corpus_terms: set[str] = set(df)
-        self._corpus_names = stats.corpus_names() if stats is not None else None
-        self._stats = stats
+        self.corpus_names: frozenset[str] = terms.corpus_names()
+        self._stats = terms
         self._entity_labels: dict[str, frozenset[str]] | None = None
 
     def labels_of(self, keys: set[str]) -> set[str]:
         """The entity labels the documents give to entities with any of these name keys
-        (``analysis.entity_keys``): from the cache's index, else from one pass, kept."""
+        (``analysis.entity_keys``), from the cache's index (read once, on first use)."""
         labels = self._labels()
         return set().union(*(labels.get(k, frozenset()) for k in keys))
 
@@ -152,43 +124,15 @@ class SentenceContext:
 
     def _labels(self) -> dict[str, frozenset[str]]:
         if self._entity_labels is None:
-            stats = self._stats
-            index = stats.entity_labels() if stats is not None else entity_label_index(self.sentences)
-            self._entity_labels = {k: frozenset(v) for k, v in index.items()}
+            self._entity_labels = {k: frozenset(v) for k, v in self._stats.entity_labels().items()}
         return self._entity_labels
 
-    @property
-    def corpus_names(self) -> frozenset[str] | set[str]:
-        """Every term and name key of every sentence (``in_corpus``); without stored statistics
-        computed once, on first use, from every sentence."""
-        if self._corpus_names is None:
-            self._corpus_names = frozenset(set().union(*self.names) if self.names else set())
-        return self._corpus_names
-
     def _people_of(self, doc_id: str) -> _People:
-        """Cheap document-level coreference: a sentence that refers to someone only by a
-        role or a pronoun ("the French president", "he") also matches the person its
-        document mentions most often. News reports revolve around one main actor, so this
-        links most such mentions without a coreference model. Reads ``doc_id``'s rows only."""
-        if self._facts is not None:
-            stored = self._facts.doc_people(doc_id)
-            if stored is None:
-                raise KeyError(doc_id)
-            return _People(*stored)
-        rows = self.rows.rows(doc_id)
-        if not len(rows):
+        """Who ``doc_id`` names and its main actor, as the cache stores them (``document_people``)."""
+        stored = self.sentences.doc_people(doc_id)
+        if stored is None:
             raise KeyError(doc_id)
-        counts: dict[str, int] = {}  # last-name key -> mentions
-        names: dict[str, str] = {}  # last-name key -> fullest name
-        for i in rows:
-            for e in self.sentences[int(i)].entities:
-                if e.label == "PERSON" and words(e.text):
-                    key = words(e.text)[-1]
-                    counts[key] = counts.get(key, 0) + 1
-                    if len(e.text) > len(names.get(key, "")):
-                        names[key] = e.text
-        salient = max(counts, key=counts.__getitem__) if counts and max(counts.values()) >= 3 else ""
-        return _People(names, salient)
+        return _People(*stored)
 
     def _salient_name_of(self, doc_id: str) -> str:
         people = self._people[doc_id]
@@ -197,21 +141,12 @@ class SentenceContext:
         return people.names[people.salient]
 
     def _names_of(self, i: int) -> set[str]:
-        """Sentence ``i``'s terms and words, plus its document's main actor (and
-        ``SALIENT_KEY``) when it names them or refers to someone by role or pronoun only."""
+        """Sentence ``i``'s names (``sentence_names``) from its stored words and its document's
+        main actor."""
         s = self.sentences[i]
-        facts = self._facts
-        names = self.terms[i] | set(facts.sentence_words(i) if facts is not None else words(s.text))
         people = self._people.get(s.doc_id)
         main = people.salient if people is not None else ""
-        if not main:
-            return names
-        if main in names:
-            return names | {SALIENT_KEY}
-        has_person = any(e.label == "PERSON" for e in s.entities)
-        if ROLE_OR_PRONOUN.search(s.text) and not has_person:
-            return names | {main, SALIENT_KEY}
-        return names
+        return sentence_names(s, self.terms[i], self.sentences.sentence_words(i), main)
 
     def sayers(self, i: int) -> set[str]:
         """Name keys of whoever speaks in sentence ``i``: names next to a verb of saying; "he
@@ -296,37 +231,52 @@ class SentenceContext:
         return any(k in self.corpus_names for k in ks)
 
 
-def _document_frequencies(terms: Iterable[set[str]]) -> dict[str, int]:
-    """How many sentences hold each term (one pass; the query cache stores these)."""
-    df: dict[str, int] = {}
-    for ts in terms:
-        for t in ts:
-            df[t] = df.get(t, 0) + 1
-    return df
+def document_people(sentences: Iterable[Sentence]) -> tuple[dict[str, str], str]:
+    """(last-name key -> fullest person name, main actor's key or '') of one document's
+    sentences: what the cache stores per document (``CorpusSentences.doc_people``).
+
+    Cheap document-level coreference: a sentence that refers to someone only by a role or a
+    pronoun ("the French president", "he") also matches the person its document mentions most
+    often (at least 3 times). News reports revolve around one main actor, so this links most
+    such mentions without a coreference model."""
+    counts: dict[str, int] = {}  # last-name key -> mentions
+    names: dict[str, str] = {}  # last-name key -> fullest name
+    for s in sentences:
+        for e in s.entities:
+            if e.label == "PERSON" and words(e.text):
+                key = words(e.text)[-1]
+                counts[key] = counts.get(key, 0) + 1
+                if len(e.text) > len(names.get(key, "")):
+                    names[key] = e.text
+    salient = max(counts, key=counts.__getitem__) if counts and max(counts.values()) >= 3 else ""
+    return names, salient
+
+
+def sentence_names(s: Sentence, terms: set[str], sentence_words: list[str], main: str) -> set[str]:
+    """The names sentence ``s`` matches: its ``terms`` and ``sentence_words``, plus its
+    document's main actor ``main`` (a last-name key, '' for none) and ``SALIENT_KEY`` when it
+    names them or refers to someone by role or pronoun only. ``SentenceContext.names`` per
+    sentence; their union over the corpus is ``CorpusTerms.corpus_names``."""
+    names = terms | set(sentence_words)
+    if not main:
+        return names
+    if main in names:
+        return names | {SALIENT_KEY}
+    has_person = any(e.label == "PERSON" for e in s.entities)
+    if ROLE_OR_PRONOUN.search(s.text) and not has_person:
+        return names | {main, SALIENT_KEY}
+    return names
 
 
 def entity_label_index(sentences: Iterable[Sentence]) -> dict[str, list[str]]:
-    """Name key -> the labels of the entities that have it (what ``labels_of`` reads)."""
+    """Name key -> the labels of the entities that have it (``CorpusTerms.entity_labels``,
+    what ``SentenceContext.labels_of`` reads)."""
     index: dict[str, set[str]] = {}
     for s in sentences:
         for e in s.entities:
             for k in entity_keys(e.text):
                 index.setdefault(k, set()).add(e.label)
     return {k: sorted(v) for k, v in index.items()}
-
-
-def corpus_tables(
-    sentences: list[Sentence], terms: Sequence[list[str]]
-) -> tuple[frozenset[str], dict[str, tuple[dict[str, str], str]]]:
-    """``SentenceContext.corpus_names`` and each document's (person names, main actor key),
-    computed from every sentence: what the query cache stores at build time, so a question
-    process never makes these passes."""
-    ctx = SentenceContext(sentences, terms)
-    people = {}
-    for d in dict.fromkeys(s.doc_id for s in sentences):
-        found = ctx._people_of(d)
-        people[d] = (found.names, found.salient)
-    return frozenset(ctx.corpus_names), people
 
 
 def has_expected(info: Question, s: Sentence) -> bool:

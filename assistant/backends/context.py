@@ -8,6 +8,7 @@ may import none of them. The imports are for the type checker only, so importing
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -28,15 +29,15 @@ class AnswerContext:
     """The loaded index and the request's limits: ``retriever`` over the index's sentences,
     ``allowed`` masking them to the document filter (``None``: all), the ``decision`` model the
     extractive answerer decides with (``None``: the shipped one) and the ``support`` context over
-    ``retriever.sentences`` with the rules' policy (``None``: built per answer)."""
+    ``retriever.sentences`` (the index's tables) with the rules' policy."""
 
     retriever: SentenceRetriever
-    documents: dict[str, Document]
+    documents: Mapping[str, Document]
     allowed: np.ndarray | None
     top_k: int
     settings: Settings
+    support: SentenceContext
     decision: DecisionModel | None = None
-    support: SentenceContext | None = None
 
 
 class AnswerBackend(Protocol):

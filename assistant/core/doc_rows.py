@@ -4,7 +4,7 @@ Why: the document filter (the web chat always sends one) and a follow-up's "the 
 last answer cited" used to test every sentence per question, which grew with the corpus and
 turned every memory-mapped row into a ``Sentence``. The query cache stores sentences in
 (document, sentence id) order, so a document's rows are one range (``SentenceTable.doc_range``);
-a plain list (tests, in-memory snapshots) is grouped once instead.
+a plain list (a filtered view, tests) is grouped once instead.
 """
 
 from __future__ import annotations

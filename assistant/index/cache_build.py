@@ -212,8 +212,11 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
     (folder / "doc_words.json").write_text(json.dumps(doc_words, ensure_ascii=False), encoding="utf-8")
     terms = [content_terms(t) for t in sent_texts]
     ids, offsets, n_vocab = IdLists.write(folder, "terms", "vocab.json", terms)
-    IdLists.write(folder, "words", "words_vocab.json", [words(t) for t in sent_texts])
-    _write_term_stats(folder, rows, sent_texts, terms, ids, offsets, n_vocab, position)
+    sent_words = [words(t) for t in sent_texts]
+    IdLists.write(folder, "words", "words_vocab.json", sent_words)
+    df = np.bincount(_distinct_term_ids(ids, offsets, n_vocab), minlength=n_vocab).astype(np.int32)
+    np.save(folder / "df.npy", df)
+    _write_corpus_facts(folder, rows, sent_texts, terms, sent_words, position)
     if ivf_from is None:
         ivf_from = Settings.from_env().ann_min_sentences
     if rows and len(rows) >= ivf_from:
@@ -230,30 +233,40 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
     (folder / "DONE").write_text("ok", encoding="utf-8")
 
 
-def _write_term_stats(folder: Path, rows: list[tuple], sent_texts: list[str], terms: list[list[str]],
-                      ids: np.ndarray, offsets: np.ndarray, n_vocab: int, position: dict[str, int]) -> None:
-    """Corpus statistics the answerer and follow-ups need, one pass here instead of one per
-    question process (``snapshot.TermTable``/``SentenceTable``, ``followup_lookup``): ``df.npy``
-    (sentences per vocabulary term), ``names.json`` (every term and name key of every sentence),
-    ``people`` (per document: person names and main actor), ``entity_labels.json`` (name key ->
-    entity labels) and ``person_words.json`` (who the documents name, by word)."""
-    from assistant.answering.support import corpus_tables, entity_label_index
+def _distinct_term_ids(ids: np.ndarray, offsets: np.ndarray, n_vocab: int) -> np.ndarray:
+    """The vocabulary id of each distinct (sentence, term) pair: counted per id, how many
+    sentences hold each term (``df.npy``, ``CorpusTerms.document_frequencies``)."""
+    if not len(ids):
+        return np.zeros(0, np.int64)
+    sentence_of = np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
+    return np.unique(sentence_of * max(1, n_vocab) + ids) % max(1, n_vocab)
+
+
+def _write_corpus_facts(folder: Path, rows: list[tuple], sent_texts: list[str], terms: list[list[str]],
+                        sent_words: list[list[str]], position: dict[str, int]) -> None:
+    """The corpus facts the answerer and follow-ups read (``core.corpus``), one pass here
+    instead of one per question process, each computed by the one function that defines it:
+    ``people`` (per document, ``support.document_people``), ``names.json`` (the union of every
+    sentence's ``support.sentence_names``), ``entity_labels.json`` (``support.entity_label_index``)
+    and ``person_words.json`` (who the documents name, by word: ``followup_lookup``)."""
+    from assistant.answering.support import document_people, entity_label_index, sentence_names
     from assistant.core.types import Sentence
     from assistant.index.store import entities_from_json
     from assistant.language.conversation import person_words
 
-    sentence_of = np.repeat(np.arange(len(terms), dtype=np.int64), np.diff(offsets))
-    pairs = np.unique(sentence_of * max(1, n_vocab) + ids) if len(ids) else np.zeros(0, np.int64)
-    df = np.bincount(pairs % max(1, n_vocab), minlength=n_vocab).astype(np.int32)
-    np.save(folder / "df.npy", df)
     sentences = [Sentence(doc_id=r[0], sentence_id=r[1], text=t, start=r[2], end=r[3], paragraph=r[4],
                           is_heading=bool(r[5]), entities=entities_from_json(r[6]) if r[6] else ())
                  for r, t in zip(rows, sent_texts, strict=True)]
-    corpus_names, people_of = corpus_tables(sentences, terms)
-    names = sorted(corpus_names)
-    (folder / "names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+    by_doc: dict[str, list[Sentence]] = {}
+    for s in sentences:
+        by_doc.setdefault(s.doc_id, []).append(s)
+    people_of = {d: document_people(ss) for d, ss in by_doc.items()}
     Blob.write(folder, "people", [json.dumps(people_of[d], ensure_ascii=False) if d in people_of else ""
                                   for d in position])  # by document position
+    names: set[str] = set()
+    for s, ts, ws in zip(sentences, terms, sent_words, strict=True):
+        names |= sentence_names(s, set(ts), ws, people_of[s.doc_id][1])
+    (folder / "names.json").write_text(json.dumps(sorted(names), ensure_ascii=False), encoding="utf-8")
     labels = entity_label_index(sentences)
     (folder / "entity_labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
     people: dict[str, set[int]] = {}  # folded word of a PERSON entity -> documents (follow-ups)

@@ -19,6 +19,8 @@ import json
 import mmap
 import os
 import shutil
+import tempfile
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from assistant.core.corpus import CorpusSentences, CorpusTerms
 from assistant.core.errors import IndexCorruptError
 from assistant.core.lazy_rows import LazyRows
 from assistant.core.settings import Settings
@@ -70,6 +73,8 @@ class Blob:
 class DocumentTable(Mapping[str, Document]):
     """``doc_id -> Document``; a document's text is decoded when it is looked up."""
 
+    temporary: TemporaryCache | None = None  # the folder it reads, when private (``TemporaryCache``)
+
     def __init__(self, folder: Path, meta: dict[str, Any]) -> None:
         self.ids: list[str] = meta["doc_ids"]
         self._sources: list[str] = meta["sources"]
@@ -112,8 +117,10 @@ class DocumentTable(Mapping[str, Document]):
         return len(self.ids)
 
 
-class SentenceTable(Sequence[Sentence]):
+class SentenceTable(CorpusSentences):
     """Every sentence in (doc_id, sentence_id) order; a row becomes a ``Sentence`` when read."""
+
+    temporary: TemporaryCache | None = None  # the folder it reads, when private (``TemporaryCache``)
 
     def __init__(self, folder: Path, doc_ids: list[str]) -> None:
         # A plain ndarray view of the map: indexing a np.memmap row costs ~3 us in Python.
@@ -138,7 +145,7 @@ class SentenceTable(Sequence[Sentence]):
 
     def doc_people(self, doc_id: str) -> tuple[dict[str, str], str] | None:
         """(last-name key -> fullest person name, main actor's key or '') of ``doc_id``, as the
-        cache build computed them (``support.SentenceContext``); None for an unknown document."""
+        cache build computed them (``support.document_people``); None for an unknown document."""
         starts, stops = self.doc_ranges([doc_id])
         if not len(starts) or starts[0] == stops[0]:
             return None
@@ -220,10 +227,12 @@ class IdLists(Sequence[list[str]]):
         return ids, offsets, len(vocab)
 
 
-class TermTable(IdLists):
+class TermTable(IdLists, CorpusTerms):
     """Each sentence's ``content_terms`` (stemmed, alias-expanded), stored as vocabulary ids,
-    with the corpus statistics the answerer needs (``support.CorpusStats``), computed when the
-    cache was built instead of from every sentence at a question process's first answer."""
+    with the corpus statistics the answerer needs (``core.corpus.CorpusTerms``), computed when
+    the cache was built instead of from every sentence at a question process's first answer."""
+
+    temporary: TemporaryCache | None = None  # the folder it reads, when private (``TemporaryCache``)
 
     def __init__(self, folder: Path) -> None:
         super().__init__(folder, "terms", "vocab.json")
@@ -234,28 +243,40 @@ class TermTable(IdLists):
         return dict(zip(self.vocab, df.tolist(), strict=True))
 
     def entity_labels(self) -> dict[str, list[str]]:
-        """Name key -> labels of the entities with it (``support.SentenceContext.labels_of``)."""
+        """Name key -> labels of the entities with it (``support.entity_label_index``)."""
         return json.loads((self._folder / "entity_labels.json").read_text(encoding="utf-8"))
 
     def corpus_names(self) -> frozenset[str]:
-        """Every term and name key of every sentence (``support.SentenceContext.corpus_names``)."""
+        """Every term and name key of every sentence (``support.sentence_names``)."""
         return frozenset(json.loads((self._folder / "names.json").read_text(encoding="utf-8")))
 
 
 @dataclass
 class IndexSnapshot:
-    """Everything the answerer needs: documents, sentences and their vectors (row i of
-    ``embeddings`` belongs to ``sentences[i]``). From the cache, all three are lazy views over
-    memory-mapped files and ``terms``/``bm25_dir`` spare the retriever recomputing them; tests
-    build one from plain lists."""
+    """Everything the answerer needs, as the query cache holds it: documents, sentences and
+    their vectors (row i of ``embeddings`` belongs to ``sentences[i]``), each sentence's terms
+    with the corpus statistics, all lazy views over memory-mapped files (``open_cache``; an
+    index held in memory is written into the same files: ``assistant.index.memory``).
+    ``bm25_dir`` is None only for an empty index, ``ivf_dir`` below ``ann_min_sentences``."""
 
-    documents: Mapping[str, Document]
-    sentences: Sequence[Sentence]
+    documents: DocumentTable
+    sentences: SentenceTable
     embeddings: np.ndarray
-    terms: Sequence[list[str]] | None = None
+    terms: TermTable
     bm25_dir: Path | None = None
     generation: str = ""
     ivf_dir: Path | None = None  # the dense IVF index (``assistant.retrieval.ivf``), built for large corpora
+
+
+class TemporaryCache:
+    """A private folder for a cache made from rows (``assistant.index.memory``): each of the
+    cache's tables holds it (``temporary``), so it is removed when the last of them is collected
+    (whatever holds them: a snapshot, a retriever, a support context), or at exit. Deleting
+    mapped files is safe: the maps stay readable until closed."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="docqa-memory-"))
+        self._remove = weakref.finalize(self, shutil.rmtree, self.root, True)
 
 
 # -- where the cache lives ----------------------------------------------------------------------------

@@ -124,7 +124,7 @@ class SentenceRetriever:
         ann_bm25_candidates: int = 200,
     ) -> None:
         """``terms`` / ``bm25_dir``: each sentence's terms and the saved BM25 index from the
-        query cache; without them both are computed here (tests, in-memory snapshots).
+        query cache; without them both are computed here (a retriever over plain lists: its unit tests).
         ``ivf_dir``: the cache's dense IVF index, used by ``top``/``search`` from
         ``ann_min_sentences`` sentences on (``assistant.core.settings`` says what each knob does)."""
         if fusion not in ("weighted", "rrf"):

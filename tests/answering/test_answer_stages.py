@@ -26,7 +26,7 @@ from assistant.core.errors import BackendError
 from assistant.core.settings import Settings
 from assistant.core.types import Answer, Document, Entity, QuestionKind, Reason, Sentence
 from assistant.engine import Assistant
-from assistant.index.snapshot import IndexSnapshot
+from assistant.index.memory import snapshot_from_rows
 from assistant.language.conversation import resolve
 from tests.fake_decision import fixed_model
 
@@ -75,7 +75,7 @@ def build(paragraphs: list[list[str]], embedder: Any, tmp_path: Any) -> Assistan
         text += "\n\n"
     docs = {"town.txt": Document("town.txt", text, "town.txt")} if sentences else {}
     vectors = embedder.embed([s.text for s in sentences]) if sentences else np.zeros((0, 384), np.float32)
-    snapshot = IndexSnapshot(documents=docs, sentences=sentences, embeddings=vectors)
+    snapshot = snapshot_from_rows(docs, sentences, vectors)
     settings = replace(Settings.from_env(), index_dir=tmp_path / "unused", backend="extractive")
     bot = Assistant(settings, snapshot=snapshot, embedder=embedder)
     bot.use_decision_model(fixed_model())

@@ -34,7 +34,7 @@ from assistant.core.errors import BackendError
 from assistant.core.settings import Settings
 from assistant.core.types import Answer, Citation, Document
 from assistant.engine import Assistant
-from assistant.index.snapshot import IndexSnapshot
+from assistant.index.memory import snapshot_from_rows
 from ingest.sentences import split_sentences
 
 QUESTION = "How many countries agreed to send troops?"
@@ -47,7 +47,7 @@ def assistant(article_text: str, fake_embedder: Any, tmp_path: Any) -> Assistant
     doc = Document(doc_id="article.txt", text=article_text, source="article.txt")
     sentences = split_sentences(article_text, doc.doc_id)
     vectors = fake_embedder.embed([s.text for s in sentences])
-    snapshot = IndexSnapshot(documents={doc.doc_id: doc}, sentences=sentences, embeddings=vectors)
+    snapshot = snapshot_from_rows([doc], sentences, vectors)
     settings = replace(Settings.from_env(), index_dir=tmp_path / "unused", backend="llm")
     return Assistant(settings, snapshot=snapshot, embedder=fake_embedder)
 

@@ -24,7 +24,7 @@ from assistant.core.errors import BackendError
 from assistant.core.settings import Settings
 from assistant.core.types import Answer, Document, Reason
 from assistant.engine import Assistant
-from assistant.index.snapshot import IndexSnapshot
+from assistant.index.memory import snapshot_from_rows
 from ingest.sentences import split_sentences
 
 pytest.importorskip("llama_index.llms.openai_like", reason="the llm extra is not installed")
@@ -45,8 +45,7 @@ def assistant(article_text: str, fake_embedder: Any, tmp_path: Any, server: Fake
     """The article in memory, answering with the llm backend from ``server``."""
     doc = Document(doc_id="article.txt", text=article_text, source="article.txt")
     sentences = split_sentences(article_text, doc.doc_id)
-    snapshot = IndexSnapshot(documents={doc.doc_id: doc}, sentences=sentences,
-                             embeddings=fake_embedder.embed([s.text for s in sentences]))
+    snapshot = snapshot_from_rows([doc], sentences, fake_embedder.embed([s.text for s in sentences]))
     settings = replace(Settings.from_env(), index_dir=tmp_path / "unused", backend="llm",
                        llm_base_url=server.url, llm_model=MODEL, llm_read_timeout_s=5.0, llm_timeout_s=10.0,
                        llm_retry_backoff_s=0.01)
