@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ import numpy as np
 
 from assistant.core.errors import IndexCorruptError
 from assistant.core.settings import Settings
+from assistant.core.types import Sentence
+from assistant.index.cache_carry import Carried, builder_key, carried_documents, origins
 from assistant.index.snapshot import (
     CACHE_FORMAT,
     DIM,
@@ -38,10 +41,11 @@ from assistant.index.store import (
     read_generation,
     read_manifest,
     repair_hint,
+    sentence_row_ids,
 )
 from assistant.language.check import document_words
 from assistant.retrieval.bm25_mmap import EMPTY_TERM
-from assistant.retrieval.ivf import write_ivf
+from assistant.retrieval.ivf import n_lists, write_ivf
 
 PAGE = 5000
 log = logging.getLogger(__name__)
@@ -69,7 +73,8 @@ def ensure_cache(settings: Settings, cols: Collections) -> IndexSnapshot:
         root = Path(tempfile.mkdtemp(prefix="docqa-cache-"))
         folder = root / f"gen-{generation}.tmp"
         folder.mkdir()
-    write_cache(folder, *_read_rows(settings, cols), ivf_from=settings.ann_min_sentences)
+    docs, rows, vectors, carried = _read_rows(settings, cols, cache_root(settings))
+    write_cache(folder, docs, rows, vectors, ivf_from=settings.ann_min_sentences, carried=carried)
     final = root / f"gen-{generation}"
     if final.exists() and _open_intact(root, generation) is not None:  # another process built it meanwhile
         remove_tree(folder)
@@ -119,12 +124,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _read_rows(settings: Settings, cols: Collections) -> tuple[list[dict[str, Any]], list[tuple], np.ndarray]:
-    """(documents, sentence rows, vectors) of every current document version, sorted."""
+def _read_rows(settings: Settings, cols: Collections, root: Path
+               ) -> tuple[list[dict[str, Any]], list[tuple], np.ndarray, Carried | None]:
+    """(documents, sentence rows, vectors) of every current document version, sorted, and what
+    the previous cache generation gives unchanged (``cache_carry``): only the other documents
+    are read from Chroma."""
     try:
         current = {e.doc_id: e for e in read_manifest(cols.manifest).values() if e.content_hash}
-        docs = _read_documents(cols, current)
-        rows, vectors = _read_sentences(cols, current)
+        carried = carried_documents(root, current)
+        fresh = {d: e for d, e in current.items() if carried is None or d not in carried.ranges}
+        docs = _read_documents(cols, fresh)
+        rows, vectors = _read_sentences(cols, fresh, by_ids=carried is not None)
     except IndexCorruptError:
         raise
     except Exception as exc:
@@ -133,19 +143,38 @@ def _read_rows(settings: Settings, cols: Collections) -> tuple[list[dict[str, An
     by_doc: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
         by_doc.setdefault(r[0], []).append(i)
-    order: list[int] = []
-    for d in docs:
-        entry: ManifestEntry = current[d["doc_id"]]
-        idx = sorted(by_doc.get(d["doc_id"], []), key=lambda i: rows[i][1])
-        sids = [rows[i][1] for i in idx]
-        bad = [i for i in idx if not 0 <= rows[i][2] <= rows[i][3] <= len(d["text"])]
-        if sids != list(range(entry.sentences)) or bad:
-            raise IndexCorruptError(
-                f"document {d['doc_id']!r} has {len(set(sids))} of its {entry.sentences} sentence rows "
-                f"intact in {describe(settings)}; repair it from its stored text: {repair_hint(settings)}"
-            )
-        order.extend(idx)
-    return docs, [rows[i] for i in order], vectors[order] if order else np.zeros((0, DIM), np.float32)
+    read = {d["doc_id"]: d for d in docs}
+    out_docs: list[dict[str, Any]] = []
+    out_rows: list[tuple] = []
+    parts: list[np.ndarray] = []
+    for doc_id in sorted(current):
+        if doc_id not in read:  # carried: the previous cache's rows, as they were
+            assert carried is not None
+            out_docs.append(carried.document(doc_id))
+            out_rows += carried.rows(doc_id)
+            span = carried.ranges[doc_id]
+            parts.append(np.asarray(carried.previous.embeddings[span.start : span.stop], dtype=np.float32))
+            continue
+        idx = _checked_order(settings, read[doc_id], current[doc_id], rows, by_doc.get(doc_id, []))
+        out_docs.append(read[doc_id])
+        out_rows += [rows[i] for i in idx]
+        parts.append(vectors[idx] if idx else np.zeros((0, DIM), np.float32))
+    return out_docs, out_rows, np.vstack(parts) if parts else np.zeros((0, DIM), np.float32), carried
+
+
+def _checked_order(settings: Settings, doc: dict[str, Any], entry: ManifestEntry, rows: list[tuple],
+                   idx: list[int]) -> list[int]:
+    """``idx`` (the document's rows) in sentence order, after checking that every sentence the
+    manifest counts is there once with offsets inside the text."""
+    idx = sorted(idx, key=lambda i: rows[i][1])
+    sids = [rows[i][1] for i in idx]
+    bad = [i for i in idx if not 0 <= rows[i][2] <= rows[i][3] <= len(doc["text"])]
+    if sids != list(range(entry.sentences)) or bad:
+        raise IndexCorruptError(
+            f"document {doc['doc_id']!r} has {len(set(sids))} of its {entry.sentences} sentence rows "
+            f"intact in {describe(settings)}; repair it from its stored text: {repair_hint(settings)}"
+        )
+    return idx
 
 
 def _read_documents(cols: Collections, current: dict[str, ManifestEntry]) -> list[dict[str, Any]]:
@@ -164,17 +193,15 @@ def _read_documents(cols: Collections, current: dict[str, ManifestEntry]) -> lis
     return sorted(out, key=lambda d: d["doc_id"])
 
 
-def _read_sentences(cols: Collections, current: dict[str, ManifestEntry]) -> tuple[list[tuple], np.ndarray]:
+def _read_sentences(cols: Collections, current: dict[str, ManifestEntry],
+                    by_ids: bool = False) -> tuple[list[tuple], np.ndarray]:
     """Rows (doc_id, sid, start, end, paragraph, heading, entities JSON) of current versions
-    (orphans skipped) and their vectors, read page by page."""
+    (orphans skipped) and their vectors (``_pages``)."""
     live = {doc_key(d, e.content_hash) for d, e in current.items()}
     rows: list[tuple] = []
     chunks: list[np.ndarray] = []
-    offset = 0
-    while True:
-        got = cols.sentences.get(limit=PAGE, offset=offset, include=["metadatas", "embeddings"])
-        ids = got["ids"]
-        keep = [j for j, row_id in enumerate(ids) if row_id.split(":", 1)[0] in live]
+    for got in _pages(cols, current, by_ids):
+        keep = [j for j, row_id in enumerate(got["ids"]) if row_id.split(":", 1)[0] in live]
         if keep:
             emb = np.asarray(got["embeddings"], dtype=np.float32)
             chunks.append(emb[keep])
@@ -182,21 +209,36 @@ def _read_sentences(cols: Collections, current: dict[str, ManifestEntry]) -> tup
                 m = got["metadatas"][j]
                 rows.append((str(m["doc"]), int(m["sid"]), int(m["start"]), int(m["end"]),
                              int(m.get("para", 0)), bool(m.get("head", False)), str(m.get("ents", ""))))
-        if len(ids) < PAGE:
-            break
-        offset += PAGE
     vectors = np.vstack(chunks) if chunks else np.zeros((0, DIM), np.float32)
     return rows, vectors
 
 
+def _pages(cols: Collections, current: dict[str, ManifestEntry], by_ids: bool) -> Iterator[dict[str, Any]]:
+    """The sentence collection page by page: all of it, or ``by_ids`` the rows of ``current``
+    only (a few documents added to a large index)."""
+    include: Any = ["metadatas", "embeddings"]
+    if by_ids:
+        wanted = [i for d, e in current.items() for i in sentence_row_ids(d, e.content_hash, e.sentences)]
+        for a in range(0, len(wanted), PAGE):
+            yield dict(cols.sentences.get(ids=wanted[a : a + PAGE], include=include))
+        return
+    offset = 0
+    while True:
+        got = dict(cols.sentences.get(limit=PAGE, offset=offset, include=include))
+        yield got
+        if len(got["ids"]) < PAGE:
+            return
+        offset += PAGE
+
+
 def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vectors: np.ndarray,
-                ivf_from: int | None = None) -> None:
+                ivf_from: int | None = None, carried: Carried | None = None) -> None:
     """Write every cache file into ``folder``; ``DONE`` last. The IVF index is written from
     ``ivf_from`` sentences on: the caller's ``Settings.ann_min_sentences`` (the one its
-    retriever uses), else the environment's."""
+    retriever uses), else the environment's. ``carried``: the previous generation, whose
+    documents (those in ``carried.ranges``, given here with the same rows) keep their stored
+    terms, words, people and IVF clusters instead of being computed again."""
     import bm25s
-
-    from assistant.language.text import content_terms, words
 
     position = {d["doc_id"]: i for i, d in enumerate(docs)}
     texts = {d["doc_id"]: d["text"] for d in docs}
@@ -208,19 +250,21 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
     Blob.write(folder, "sent_text", sent_texts)
     Blob.write(folder, "ents", [r[6] for r in rows])
     Blob.write(folder, "doc_text", [d["text"] for d in docs])
-    doc_words = sorted(document_words([d["text"] for d in docs]))
-    (folder / "doc_words.json").write_text(json.dumps(doc_words, ensure_ascii=False), encoding="utf-8")
-    terms = [content_terms(t) for t in sent_texts]
+    _write_json(folder / "doc_words.json", sorted(_document_words(docs, carried)))
+    counts = [0] * len(docs)
+    for r in rows:
+        counts[position[r[0]]] += 1
+    origin = origins(carried, list(position), counts)
+    terms, sent_words = _sentence_lists(sent_texts, origin, carried)
     ids, offsets, n_vocab = IdLists.write(folder, "terms", "vocab.json", terms)
-    sent_words = [words(t) for t in sent_texts]
     IdLists.write(folder, "words", "words_vocab.json", sent_words)
     df = np.bincount(_distinct_term_ids(ids, offsets, n_vocab), minlength=n_vocab).astype(np.int32)
     np.save(folder / "df.npy", df)
-    _write_corpus_facts(folder, rows, sent_texts, terms, sent_words, position)
+    _write_corpus_facts(folder, rows, sent_texts, terms, sent_words, position, carried)
     if ivf_from is None:
         ivf_from = Settings.from_env().ann_min_sentences
     if rows and len(rows) >= ivf_from:
-        write_ivf(folder / "ivf", vectors)
+        write_ivf(folder / "ivf", vectors, centroids=_carried_centroids(carried, len(rows)))
     if rows:
         # Exactly what SentenceRetriever would build in memory, saved to be memory-mapped.
         bm25 = bm25s.BM25()
@@ -228,9 +272,52 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
         bm25.save(str(folder / "bm25"), show_progress=False)
     meta = {"format": CACHE_FORMAT, "sentences": len(rows), "doc_ids": [d["doc_id"] for d in docs],
             "sources": [d["source"] for d in docs], "titles": [d["title"] for d in docs],
-            "hashes": [d["hash"] for d in docs]}
+            "hashes": [d["hash"] for d in docs], "builder": builder_key()}
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     (folder / "DONE").write_text("ok", encoding="utf-8")
+
+
+def _sentence_lists(sent_texts: list[str], origin: np.ndarray, carried: Carried | None
+                    ) -> tuple[list[list[str]], list[list[str]]]:
+    """Each sentence's ``content_terms`` and ``words``: the previous cache's for a carried row
+    (``origin`` >= 0), computed for the others."""
+    from assistant.language.text import content_terms, words
+
+    old = origin.tolist()
+    if carried is None:
+        return [content_terms(t) for t in sent_texts], [words(t) for t in sent_texts]
+    prev_terms, prev_sentences = carried.previous.terms, carried.previous.sentences
+    terms = [prev_terms[o] if o >= 0 else content_terms(t) for o, t in zip(old, sent_texts, strict=True)]
+    sent_words = [prev_sentences.sentence_words(o) if o >= 0 else words(t)
+                  for o, t in zip(old, sent_texts, strict=True)]
+    return terms, sent_words
+
+
+def _carried_centroids(carried: Carried | None, n_rows: int) -> np.ndarray | None:
+    """The previous cache's IVF centroids when its clusters still suit ``n_rows`` sentences
+    (``ivf.n_lists`` within a quarter of theirs): the new rows are assigned to them instead of
+    clustering again. A corpus that grew or shrank more is clustered afresh."""
+    ivf = carried.previous.ivf_dir if carried is not None else None
+    if ivf is None:
+        return None
+    centroids = np.load(ivf / "centroids.npy")
+    return centroids if 0.8 <= len(centroids) / n_lists(n_rows) <= 1.25 else None
+
+
+def _document_words(docs: list[dict[str, Any]], carried: Carried | None) -> frozenset[str]:
+    """``check.document_words`` of every document: the previous generation's and the new
+    documents' when documents were only added (a union over documents), else from every text."""
+    if carried is not None and len(carried.ranges) == len(carried.previous.documents):
+        added = [d["text"] for d in docs if d["doc_id"] not in carried.ranges]
+        return carried.previous.documents.words() | document_words(added)
+    return document_words([d["text"] for d in docs])
+
+
+def _carried_people(carried: Carried | None, doc_id: str) -> tuple[dict[str, str], str] | None:
+    """Who ``doc_id`` names, as the previous cache stored it (None when it is not carried)."""
+    if carried is None or doc_id not in carried.ranges:
+        return None
+    return carried.previous.sentences.doc_people(doc_id)
 
 
 def _distinct_term_ids(ids: np.ndarray, offsets: np.ndarray, n_vocab: int) -> np.ndarray:
@@ -243,35 +330,69 @@ def _distinct_term_ids(ids: np.ndarray, offsets: np.ndarray, n_vocab: int) -> np
 
 
 def _write_corpus_facts(folder: Path, rows: list[tuple], sent_texts: list[str], terms: list[list[str]],
-                        sent_words: list[list[str]], position: dict[str, int]) -> None:
+                        sent_words: list[list[str]], position: dict[str, int],
+                        carried: Carried | None = None) -> None:
     """The corpus facts the answerer and follow-ups read (``core.corpus``), one pass here
     instead of one per question process, each computed by the one function that defines it:
     ``people`` (per document, ``support.document_people``), ``names.json`` (the union of every
     sentence's ``support.sentence_names``), ``entity_labels.json`` (``support.entity_label_index``)
-    and ``person_words.json`` (who the documents name, by word: ``followup_lookup``)."""
+    and ``person_words.json`` (who the documents name, by word: ``followup_lookup``).
+
+    Each fact is a union over documents, so when the previous generation is carried whole
+    (documents were only added) its files are merged with the new documents' facts instead
+    of being computed again from every sentence."""
     from assistant.answering.support import document_people, entity_label_index, sentence_names
-    from assistant.core.types import Sentence
-    from assistant.index.store import entities_from_json
     from assistant.language.conversation import person_words
 
-    sentences = [Sentence(doc_id=r[0], sentence_id=r[1], text=t, start=r[2], end=r[3], paragraph=r[4],
-                          is_heading=bool(r[5]), entities=entities_from_json(r[6]) if r[6] else ())
-                 for r, t in zip(rows, sent_texts, strict=True)]
+    grown = carried is not None and len(carried.ranges) == len(carried.previous.documents)
+    todo = [i for i, r in enumerate(rows) if not grown or r[0] not in carried.ranges]  # type: ignore[union-attr]
+    sentences = _sentences(rows, sent_texts, todo)
     by_doc: dict[str, list[Sentence]] = {}
     for s in sentences:
         by_doc.setdefault(s.doc_id, []).append(s)
-    people_of = {d: document_people(ss) for d, ss in by_doc.items()}
-    Blob.write(folder, "people", [json.dumps(people_of[d], ensure_ascii=False) if d in people_of else ""
-                                  for d in position])  # by document position
+    people_of = {d: _carried_people(carried, d) or document_people(by_doc.get(d, ())) for d in position}
+    Blob.write(folder, "people", [json.dumps(people_of[d], ensure_ascii=False) for d in position])
     names: set[str] = set()
-    for s, ts, ws in zip(sentences, terms, sent_words, strict=True):
-        names |= sentence_names(s, set(ts), ws, people_of[s.doc_id][1])
-    (folder / "names.json").write_text(json.dumps(sorted(names), ensure_ascii=False), encoding="utf-8")
-    labels = entity_label_index(sentences)
-    (folder / "entity_labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
+    for i, s in zip(todo, sentences, strict=True):
+        names |= sentence_names(s, set(terms[i]), sent_words[i], people_of[s.doc_id][1])
+    labels = {k: set(v) for k, v in entity_label_index(sentences).items()}
     people: dict[str, set[int]] = {}  # folded word of a PERSON entity -> documents (follow-ups)
     for s in sentences:
         for w in person_words(s):
             people.setdefault(w, set()).add(position[s.doc_id])
-    people_json = {w: sorted(d) for w, d in sorted(people.items())}
-    (folder / "person_words.json").write_text(json.dumps(people_json, ensure_ascii=False), encoding="utf-8")
+    if grown:
+        assert carried is not None
+        _merge_previous(carried, position, names, labels, people)
+    _write_json(folder / "names.json", sorted(names))
+    _write_json(folder / "entity_labels.json", {k: sorted(v) for k, v in sorted(labels.items())})
+    _write_json(folder / "person_words.json", {w: sorted(d) for w, d in sorted(people.items())})
+
+
+def _sentences(rows: list[tuple], sent_texts: list[str], todo: list[int]) -> list[Sentence]:
+    """Rows ``todo`` as ``Sentence`` objects (what the fact functions read)."""
+    from assistant.index.store import entities_from_json
+
+    out = []
+    for i in todo:
+        r = rows[i]
+        out.append(Sentence(doc_id=r[0], sentence_id=r[1], text=sent_texts[i], start=r[2], end=r[3],
+                            paragraph=r[4], is_heading=bool(r[5]),
+                            entities=entities_from_json(r[6]) if r[6] else ()))
+    return out
+
+
+def _merge_previous(carried: Carried, position: dict[str, int], names: set[str],
+                    labels: dict[str, set[str]], people: dict[str, set[int]]) -> None:
+    """Add the previous generation's names, entity labels and person words (its document
+    positions renumbered to the new order) to the new documents' ones."""
+    prev = carried.previous
+    names |= prev.terms.corpus_names()
+    for k, v in prev.terms.entity_labels().items():
+        labels.setdefault(k, set()).update(v)
+    ids = prev.documents.ids
+    for w, docs in prev.documents.person_words().items():
+        people.setdefault(w, set()).update(position[ids[p]] for p in docs)
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")

@@ -139,6 +139,10 @@ class SentenceTable(CorpusSentences):
         starts, stops = self.doc_ranges([doc_id])
         return range(int(starts[0]), int(stops[0])) if len(starts) else range(0)
 
+    def entities_json(self, i: int) -> str:
+        """Sentence ``i``'s entities as stored (``store.entities_to_json``; '' for none)."""
+        return self._entities.text(i)
+
     def sentence_words(self, i: int) -> list[str]:
         """``text.words`` of sentence ``i``, as the cache build computed them."""
         return self._words[i]

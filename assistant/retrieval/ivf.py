@@ -46,10 +46,23 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(norms, 1e-12)
 
 
-def build(vectors: np.ndarray, k: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(centroids, order, offsets) of spherical k-means over ``vectors`` (float32, n x d)."""
+def build(vectors: np.ndarray, k: int | None = None, centroids: np.ndarray | None = None
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(centroids, order, offsets) of spherical k-means over ``vectors`` (float32, n x d);
+    given ``centroids`` (an earlier index's), the rows are only assigned to them."""
+    if centroids is None:
+        centroids = _kmeans(vectors, n_lists(len(vectors)) if k is None else max(1, min(len(vectors), k)))
+    k = len(centroids)
+    assign = _assign(np.asarray(vectors, dtype=np.float32), centroids)
+    order = np.argsort(assign, kind="stable").astype(np.int32)
+    offsets = np.zeros(k + 1, dtype=np.int64)
+    np.cumsum(np.bincount(assign, minlength=k), out=offsets[1:])
+    return centroids, order, offsets
+
+
+def _kmeans(vectors: np.ndarray, k: int) -> np.ndarray:
+    """``k`` centroids of spherical k-means over a sample of ``vectors`` (fixed seed)."""
     n = len(vectors)
-    k = n_lists(n) if k is None else max(1, min(n, k))
     rng = np.random.default_rng(SEED)
     pick = np.sort(rng.choice(n, size=min(n, k * SAMPLE_PER_LIST), replace=False))
     sample = np.ascontiguousarray(vectors[pick], dtype=np.float32)
@@ -62,16 +75,13 @@ def build(vectors: np.ndarray, k: int | None = None) -> tuple[np.ndarray, np.nda
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[filled]
         sums = np.add.reduceat(sample[by_cluster], starts, axis=0)
         centroids[filled] = _normalise(sums).astype(np.float32)  # an empty cluster keeps its centroid
-    assign = _assign(np.asarray(vectors, dtype=np.float32), centroids)
-    order = np.argsort(assign, kind="stable").astype(np.int32)
-    offsets = np.zeros(k + 1, dtype=np.int64)
-    np.cumsum(np.bincount(assign, minlength=k), out=offsets[1:])
-    return centroids, order, offsets
+    return centroids
 
 
-def write_ivf(folder: Path, vectors: np.ndarray) -> None:
-    """Build the index of ``vectors`` and save it into ``folder`` (created)."""
-    centroids, order, offsets = build(vectors)
+def write_ivf(folder: Path, vectors: np.ndarray, centroids: np.ndarray | None = None) -> None:
+    """Build the index of ``vectors`` (over ``centroids`` when given) and save it into
+    ``folder`` (created)."""
+    centroids, order, offsets = build(vectors, centroids=centroids)
     folder.mkdir(parents=True, exist_ok=True)
     np.save(folder / "centroids.npy", centroids)
     np.save(folder / "order.npy", order)
