@@ -34,11 +34,13 @@ DOCS = {
 }
 
 
-def _ingest(settings: Settings, embedder: Any, folder: Path, names: list[str]) -> Ingestor:
+def _ingest(
+    settings: Settings, embedder: Any, folder: Path, names: list[str], entities: bool = False
+) -> Ingestor:
     folder.mkdir(exist_ok=True)
     for n in names:
         (folder / n).write_text(DOCS[n], encoding="utf-8")
-    ing = Ingestor(settings, embedder=embedder, with_entities=False)
+    ing = Ingestor(settings, embedder=embedder, with_entities=entities)
     report = ing.ingest_paths([folder / n for n in names])
     assert not report.errors, report.errors
     return ing
@@ -57,7 +59,7 @@ def _live_cache(settings: Settings) -> Path:
 def test_an_added_document_gives_the_cache_a_full_build_gives(
     tmp_path: Path, tmp_settings: Settings, fake_embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _ingest(tmp_settings, fake_embedder, tmp_path / "in", ["harbour.txt", "river.txt"])
+    _ingest(tmp_settings, fake_embedder, tmp_path / "in", ["harbour.txt", "river.txt"], entities=True)
     read: list[set[str]] = []
     real = cache_build._read_sentences
 
@@ -66,7 +68,7 @@ def test_an_added_document_gives_the_cache_a_full_build_gives(
         return real(cols, current, by_ids)
 
     monkeypatch.setattr(cache_build, "_read_sentences", spy)
-    ing = _ingest(tmp_settings, fake_embedder, tmp_path / "in", ["orchard.txt"])
+    ing = _ingest(tmp_settings, fake_embedder, tmp_path / "in", ["orchard.txt"], entities=True)
     assert read == [{"orchard.txt"}]  # the two unchanged documents came from the previous cache
     carried = _files(_live_cache(tmp_settings))
 
@@ -76,6 +78,8 @@ def test_an_added_document_gives_the_cache_a_full_build_gives(
     docs, rows, vectors, _ = cache_build._read_rows(tmp_settings, ing.writer.cols, tmp_path / "no-cache")
     write_cache(full, docs, rows, vectors)
     assert carried == _files(full)
+    people = json.loads(carried["person_words.json"])  # merged: the earlier documents' and the new one's
+    assert people.get("varga") == [0] and people.get("brem") == [1]
     assert json.loads(carried["meta.json"])["doc_ids"] == ["harbour.txt", "orchard.txt", "river.txt"]
 
 
