@@ -102,8 +102,8 @@ reader-device-kit: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
-# mypy over assistant/, ingest/ and ui/ (config: [tool.mypy] in pyproject.toml). Not a test: a first run,
-# with no .mypy_cache, reads the typed libraries (gradio, numpy, chromadb) for about a minute.
+# mypy over assistant/, ingest/ and ui/ (config: [tool.mypy] in pyproject.toml); `make test` runs it too
+# (tests/test_architecture.py). A first run, with no .mypy_cache, reads the typed libraries for about a minute.
 typecheck: setup
 	$(VENV)/bin/mypy
 
