@@ -1,10 +1,11 @@
 """No lexicon entry may exist only because a gold question needs it.
 
-The answerer's country/demonym aliases (``assistant.language.text``) and the words it strips from entity
-answers (``assistant.answering.extract.ROLE_WORDS``) must be general knowledge: each entry is either in a
-public country table (names, official names, ISO codes, capitals, demonyms; ``assistant/data/countries.tsv``
-from mledoze/countries, ODbL) or a word of some shipped document. An entry that appears in an eval
-question but in neither is there for that question alone, and fails this test.
+The answerer's country/demonym aliases (``assistant.language.text``) and the role words it strips
+from entity answers (``assistant.language.patterns.ROLE_TITLE_WORDS``) must be general knowledge:
+each entry is either in a public country table (names, official names, ISO codes, capitals,
+demonyms; ``assistant/data/countries.tsv`` from mledoze/countries, ODbL) or a word of some
+shipped document. An entry that appears in an eval question but in neither is there for that
+question alone, and fails this test.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from assistant.answering.extract import ROLE_WORDS
+from assistant.language.patterns import ROLE_TITLE_WORDS
 from assistant.language.text import _ALIAS_GROUPS, COUNTRY_TABLE, country_rows, words
 from eval.dataset import DOC_DIRS, EVAL_DIR
 
@@ -71,7 +72,7 @@ def test_no_alias_exists_only_for_a_gold_question() -> None:
 
 
 def test_no_stripped_role_word_exists_only_for_a_gold_question() -> None:
-    assert only_for_questions(set(ROLE_WORDS)) == []
+    assert only_for_questions(set(ROLE_TITLE_WORDS)) == []
 
 
 def test_the_check_catches_a_word_only_a_question_uses() -> None:

@@ -7,7 +7,7 @@ import re
 from assistant.answering.support import named, wanted
 from assistant.core.types import Entity, Sentence
 from assistant.language.figures import Figure, measures, quantities
-from assistant.language.patterns import FIGURE_OWN_WORDS
+from assistant.language.patterns import FIGURE_OWN_WORDS, ROLE_TITLE_WORDS
 from assistant.language.question import Question, entity_keys
 from assistant.language.text import SCALE_WORDS, content_terms, fold
 
@@ -85,7 +85,7 @@ def entity_answers(info: Question, s: Sentence, labels: frozenset[str]) -> list[
         keys = set(entity_keys(e.text))
         if _names_the_question(keys, q) or (keys and keys <= q_terms):
             continue
-        name = clean_entity(e.text)
+        name = clean_entity(e.text, e.label)
         if fold(name) in seen or not name:
             continue
         seen.add(fold(name))
@@ -101,15 +101,18 @@ def _names_the_question(keys: set[str], q: set[str]) -> bool:
     return bool(shared) and (len(keys) < 3 or 2 * len(shared) >= len(keys))
 
 
-# Leading words dropped from an entity answer: articles and role words (no nationality list: the
-# five demonyms once here were those of one article; tests/test_eval_lexicon.py guards this).
-ROLE_WORDS = frozenset({"the", "a", "an", "president", "prime", "minister"})
+# Leading words dropped from an entity answer: articles, and before a person's name the role
+# titles (no nationality list: the five demonyms once here were those of one article;
+# tests/test_eval_lexicon.py guards this).
+ARTICLES = frozenset({"the", "a", "an"})
 
 
-def clean_entity(text: str) -> str:
-    """Drop leading articles and role words: "the president Donald Trump" -> "Donald Trump"."""
+def clean_entity(text: str, label: str = "PERSON") -> str:
+    """Drop leading articles, and role titles before a person's name: "the president Anna
+    Berg" -> "Anna Berg" (an organisation keeps its words: "Premier League")."""
+    drop = ARTICLES | ROLE_TITLE_WORDS if label == "PERSON" else ARTICLES
     parts = text.split()
-    while parts and fold(parts[0]) in ROLE_WORDS:
+    while parts and fold(parts[0]) in drop:
         parts = parts[1:]
     return " ".join(parts) if parts else text
 

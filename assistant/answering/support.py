@@ -20,7 +20,7 @@ from assistant.core.doc_rows import DocRows
 from assistant.core.lazy_rows import LazyMap, LazyRows
 from assistant.core.types import Entity, Sentence
 from assistant.language.figures import Figure, measures, quantities
-from assistant.language.patterns import CURRENCY
+from assistant.language.patterns import CURRENCY, ROLE_PATTERN, ROLE_TITLES
 from assistant.language.question import SALIENT_KEY, Question, entity_keys
 from assistant.language.text import SPEECH_VERBS, content_terms, fold, words
 
@@ -33,10 +33,9 @@ ANAPHORIC_START = re.compile(
     r"so|thus|therefore)\b)",
     re.IGNORECASE,
 )
-_ROLES = r"president|prime minister|head of state|chief|minister|chancellor|leader"
-ROLE = re.compile(rf"\b({_ROLES})\b", re.IGNORECASE)
-_ROLE_TERMS = frozenset(content_terms(_ROLES.replace("|", " ")))
-ROLE_OR_PRONOUN = re.compile(rf"\b(he|his|him|she|her|{_ROLES})\b", re.IGNORECASE)
+ROLE = re.compile(rf"\b({ROLE_PATTERN})\b", re.IGNORECASE)
+_ROLE_TERMS = frozenset(content_terms(" ".join(ROLE_TITLES)))
+ROLE_OR_PRONOUN = re.compile(rf"\b(he|his|him|she|her|{ROLE_PATTERN})\b", re.IGNORECASE)
 
 # How much each feature counts is learned: assistant/answering/decision (card: assistant/models/decision.md).
 

@@ -51,3 +51,19 @@ NAME_LIST_NOUNS = (
 # Lists of countries (items are GPE entities) and of people (PERSON); anything else: any name.
 COUNTRY_NOUNS = r"countries|nations|states|governments|allies|capitals"
 PEOPLE_NOUNS = r"leaders|people|persons|politicians|presidents|ministers"
+
+# Titles that name a person by office ("the president said", "the French prime minister", "the
+# chancellor Anna Berg"): the one list of role words. A sentence that names someone only by a
+# title refers to its document's main actor (support), a demonym before a title names a person
+# rather than a country (question), a which-title question asks who (question), and a title
+# before a name is not part of the name (extract). Written as the common heads of state and
+# government and their deputies; no word that only one question needed.
+ROLE_TITLES = (
+    "president", "prime minister", "premier", "chancellor", "head of state", "head of government",
+    "foreign minister", "minister", "chief", "leader", "king", "queen",
+)
+ROLE_PATTERN = "|".join(sorted(ROLE_TITLES, key=len, reverse=True))  # longest first: "prime minister"
+# The titles' own words ("prime", "minister", ...), minus the linking "of" and the place nouns.
+ROLE_TITLE_WORDS = frozenset(
+    w for t in ROLE_TITLES for w in t.split() if w not in ("of", "state", "government")
+)

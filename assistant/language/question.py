@@ -19,6 +19,7 @@ from assistant.language.patterns import (
     NAME_LIST_NOUNS,
     PEOPLE_NOUNS,
     POLARITY_NEGATION,
+    ROLE_PATTERN,
 )
 from assistant.language.text import (
     NUMBER_WORDS,
@@ -215,11 +216,7 @@ def question_entities(question: str) -> list[str]:
 
 
 # "the French president": a demonym before a role names a person by role, not only a country.
-_ROLE_AFTER = re.compile(
-    r"^(?:['’]s)?\s+(president|prime minister|premier|chancellor|leader|head|chief|minister|"
-    r"government|foreign minister|king|queen)\b",
-    re.IGNORECASE,
-)
+_ROLE_AFTER = re.compile(rf"^(?:['’]s)?\s+({ROLE_PATTERN}|head|government)\b", re.IGNORECASE)
 SALIENT_KEY = "@@salient"  # matches a sentence about the document's main actor
 
 
@@ -346,8 +343,8 @@ def _kind(q: str) -> str:
     ):
         return "where"
     if re.search(
-        r"\bwho\b|\bwhom\b|\bwhose\b|\b(which|what) (?:[a-z]+ )?(leader|president|person|politician|"
-        r"minister|official|prime minister|head)\b|\bwhat is the name of\b|\bname of the\b",
+        rf"\bwho\b|\bwhom\b|\bwhose\b|\b(which|what) (?:[a-z]+ )?({ROLE_PATTERN}|person|politician|"
+        r"official|head)\b|\bwhat is the name of\b|\bname of the\b",
         q,
     ):
         return "who"
