@@ -172,8 +172,9 @@ def _one_more_file(work: Path, name: str, index: Path) -> dict[str, Any]:
 
 
 def run(sizes: list[str], replicas: list[int], stock: bool, work: Path,
-        query_only: bool = False) -> list[dict[str, Any]]:
-    """Every row; ``query_only`` re-measures the question path over a workdir's indexes."""
+        query_only: bool = False, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every row, appended to ``rows`` as it is measured (a failure later keeps the earlier
+    ones); ``query_only`` re-measures the question path over a workdir's indexes."""
     from eval.scale_corpus import (
         questions,
         replicate_cache,
@@ -185,7 +186,7 @@ def run(sizes: list[str], replicas: list[int], stock: bool, work: Path,
 
     qfile = work / "questions.json"
     qfile.write_text(json.dumps(questions()), encoding="utf-8")
-    rows: list[dict[str, Any]] = []
+    rows = [] if rows is None else rows
     for size in sizes:
         corpus = work / f"corpus-{size}"
         if size == "1":
@@ -296,19 +297,23 @@ def main(argv: list[str] | None = None) -> int:
     replicas = [int(x) for x in args.replicas.split(",") if x.strip()]
     work = args.workdir or Path(tempfile.mkdtemp(prefix="docqa-scale-"))
     work.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    failed = False
     try:
-        rows = run(sizes, replicas, not args.no_stock, work, args.query_only)
+        run(sizes, replicas, not args.no_stock, work, args.query_only, rows)
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        failed = True
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
+    if not rows:
+        return 2
     print(report(rows))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
-    return 0
+    return 2 if failed else 0
 
 
 if __name__ == "__main__":

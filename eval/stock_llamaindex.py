@@ -60,7 +60,7 @@ def ingest(folder: Path, index_dir: Path, embed_model: MiniLMEmbedding, chunk_si
     from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    docs = SimpleDirectoryReader(str(folder)).load_data()
+    docs = SimpleDirectoryReader(str(folder), recursive=True).load_data()
     client = chromadb.PersistentClient(path=str(index_dir),
                                        settings=ChromaSettings(anonymized_telemetry=False))
     col = client.get_or_create_collection("stock", embedding_function=None)
