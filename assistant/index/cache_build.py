@@ -297,19 +297,18 @@ def _carried_centroids(carried: Carried | None, n_rows: int) -> np.ndarray | Non
     """The previous cache's IVF centroids when its clusters still suit ``n_rows`` sentences
     (``ivf.n_lists`` within a quarter of theirs): the new rows are assigned to them instead of
     clustering again. A corpus that grew or shrank more is clustered afresh."""
-    ivf = carried.previous.ivf_dir if carried is not None else None
-    if ivf is None:
+    centroids = carried.centroids if carried is not None else None
+    if centroids is None:
         return None
-    centroids = np.load(ivf / "centroids.npy")
     return centroids if 0.8 <= len(centroids) / n_lists(n_rows) <= 1.25 else None
 
 
 def _document_words(docs: list[dict[str, Any]], carried: Carried | None) -> frozenset[str]:
     """``check.document_words`` of every document: the previous generation's and the new
     documents' when documents were only added (a union over documents), else from every text."""
-    if carried is not None and len(carried.ranges) == len(carried.previous.documents):
+    if carried is not None and carried.grown:
         added = [d["text"] for d in docs if d["doc_id"] not in carried.ranges]
-        return carried.previous.documents.words() | document_words(added)
+        return carried.doc_words | document_words(added)
     return document_words([d["text"] for d in docs])
 
 
@@ -344,8 +343,8 @@ def _write_corpus_facts(folder: Path, rows: list[tuple], sent_texts: list[str], 
     from assistant.answering.support import document_people, entity_label_index, sentence_names
     from assistant.language.conversation import person_words
 
-    grown = carried is not None and len(carried.ranges) == len(carried.previous.documents)
-    todo = [i for i, r in enumerate(rows) if not grown or r[0] not in carried.ranges]  # type: ignore[union-attr]
+    grown = carried if carried is not None and carried.grown else None
+    todo = [i for i, r in enumerate(rows) if grown is None or r[0] not in grown.ranges]
     sentences = _sentences(rows, sent_texts, todo)
     by_doc: dict[str, list[Sentence]] = {}
     for s in sentences:
@@ -360,9 +359,8 @@ def _write_corpus_facts(folder: Path, rows: list[tuple], sent_texts: list[str], 
     for s in sentences:
         for w in person_words(s):
             people.setdefault(w, set()).add(position[s.doc_id])
-    if grown:
-        assert carried is not None
-        _merge_previous(carried, position, names, labels, people)
+    if grown is not None:
+        _merge_previous(grown, position, names, labels, people)
     _write_json(folder / "names.json", sorted(names))
     _write_json(folder / "entity_labels.json", {k: sorted(v) for k, v in sorted(labels.items())})
     _write_json(folder / "person_words.json", {w: sorted(d) for w, d in sorted(people.items())})
@@ -385,12 +383,11 @@ def _merge_previous(carried: Carried, position: dict[str, int], names: set[str],
                     labels: dict[str, set[str]], people: dict[str, set[int]]) -> None:
     """Add the previous generation's names, entity labels and person words (its document
     positions renumbered to the new order) to the new documents' ones."""
-    prev = carried.previous
-    names |= prev.terms.corpus_names()
-    for k, v in prev.terms.entity_labels().items():
+    names |= carried.names
+    for k, v in carried.labels.items():
         labels.setdefault(k, set()).update(v)
-    ids = prev.documents.ids
-    for w, docs in prev.documents.person_words().items():
+    ids = carried.previous.documents.ids
+    for w, docs in carried.person_words.items():
         people.setdefault(w, set()).update(position[ids[p]] for p in docs)
 
 

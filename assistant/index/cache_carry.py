@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -60,10 +60,25 @@ def builder_key() -> str:
 
 @dataclass(frozen=True)
 class Carried:
-    """The previous generation's cache and the rows of each document it can give unchanged."""
+    """The previous generation's cache and the rows of each document it can give unchanged.
+
+    Its corpus-wide tables and IVF centroids are read when it is made: another process may
+    delete the previous generation's folder meanwhile (``cache_build._clean``), which leaves
+    the memory-mapped files readable but not the ones a later call would open."""
 
     previous: IndexSnapshot
     ranges: dict[str, range]  # doc_id -> its rows in ``previous``
+    names: frozenset[str] = frozenset()  # ``CorpusTerms.corpus_names``, when ``grown``
+    labels: dict[str, list[str]] = field(default_factory=dict)  # ``entity_labels``, when ``grown``
+    person_words: dict[str, list[int]] = field(default_factory=dict)  # by previous position, when ``grown``
+    doc_words: frozenset[str] = frozenset()  # ``DocumentTable.words``, when ``grown``
+    centroids: np.ndarray | None = None  # the previous IVF index's, if it had one
+
+    @property
+    def grown(self) -> bool:
+        """Every previous document is carried: documents were only added (each corpus table is
+        then the previous one merged with the new documents')."""
+        return len(self.ranges) == len(self.previous.documents)
 
     def document(self, doc_id: str) -> dict[str, Any]:
         """The document as ``cache_build`` rows it (text, source, title, hash)."""
@@ -105,7 +120,24 @@ def carried_documents(root: Path, current: Mapping[str, ManifestEntry]) -> Carri
     known = [d for d in wanted if d in hashes]  # doc_ranges keeps the order of the known ids
     ranges = {d: range(int(a), int(b)) for d, a, b in zip(known, starts, stops, strict=True)
               if b - a == current[d].sentences}
-    return Carried(previous, ranges) if ranges else None
+    if not ranges:
+        return None
+    try:
+        return _with_tables(Carried(previous, ranges))
+    except (OSError, ValueError) as exc:
+        log.info("query cache: not reusing generation %s (%s)", gen, exc)
+        return None
+
+
+def _with_tables(carried: Carried) -> Carried:
+    """``carried`` with the previous generation's small tables read now (see ``Carried``)."""
+    prev = carried.previous
+    centroids = np.load(prev.ivf_dir / "centroids.npy") if prev.ivf_dir is not None else None
+    if not carried.grown:
+        return replace(carried, centroids=centroids)
+    return replace(carried, names=prev.terms.corpus_names(), labels=prev.terms.entity_labels(),
+                   person_words=prev.documents.person_words(), doc_words=prev.documents.words(),
+                   centroids=centroids)
 
 
 def origins(carried: Carried | None, doc_ids: list[str], counts: list[int]) -> np.ndarray:

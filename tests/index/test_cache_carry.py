@@ -8,6 +8,7 @@ cache cannot be trusted (written by other code, or gone).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,24 @@ def test_carried_centroids_assign_every_row_to_its_nearest(tmp_path: Path) -> No
     for c in range(10):
         assert set(order[offsets[c] : offsets[c + 1]].tolist()) == set(np.flatnonzero(nearest == c).tolist())
 
+
+
+def test_the_previous_folder_may_vanish_once_carried(
+    tmp_path: Path, tmp_settings: Settings, fake_embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's clean-up may delete the previous generation while this one builds."""
+    _ingest(tmp_settings, fake_embedder, tmp_path / "in", ["harbour.txt", "river.txt"], entities=True)
+    previous = _live_cache(tmp_settings)
+    monkeypatch.setattr(Ingestor, "refresh_cache", lambda self: None)  # the third document: no cache yet
+    ing = _ingest(tmp_settings, fake_embedder, tmp_path / "in", ["orchard.txt"], entities=True)
+    current = {e.doc_id: e for e in read_manifest(ing.writer.cols.manifest).values() if e.content_hash}
+    carried = carried_documents(cache_root(tmp_settings), current)
+    assert carried is not None and carried.grown and set(carried.ranges) == {"harbour.txt", "river.txt"}
+    shutil.rmtree(previous)
+    docs, rows, vectors, _ = cache_build._read_rows(tmp_settings, ing.writer.cols, tmp_path / "no-cache")
+    out, full = tmp_path / "out", tmp_path / "full"
+    out.mkdir()
+    full.mkdir()
+    write_cache(out, docs, rows, vectors, carried=carried)
+    write_cache(full, docs, rows, vectors)
+    assert _files(out) == _files(full)
