@@ -253,11 +253,12 @@ class Ingestor:
         if progress:
             progress(doc.doc_id)
 
-    def refresh_cache(self) -> None:
-        """Rebuild the answerer's query cache for the index's current generation."""
+    def refresh_cache(self, carry: bool = True) -> None:
+        """Bring the answerer's query cache to the index's current generation (``carry=False``:
+        built wholly from Chroma, not from the previous cache's unchanged documents)."""
         from assistant.index.cache_build import ensure_cache
 
-        ensure_cache(self.settings, self.writer.cols)
+        ensure_cache(self.settings, self.writer.cols, carry=carry)
 
     def ingest_paths(self, paths: list[Path], progress: Callable[[str], None] | None = None,
                      on_step: StepProgress | None = None) -> IngestReport:

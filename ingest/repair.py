@@ -53,7 +53,7 @@ class Repairable(Protocol):
 
     def ingest_documents(self, documents: Iterable[Document]) -> Ingested: ...
 
-    def refresh_cache(self) -> None: ...
+    def refresh_cache(self, carry: bool = True) -> None: ...
 
     def release_writer(self) -> None: ...
 
@@ -125,7 +125,7 @@ def repair(ingestor: Repairable) -> RepairReport:
             for doc_id in lost:
                 writer.delete(doc_id)
             report.lost = lost
-        ingestor.refresh_cache()
+        ingestor.refresh_cache(carry=False)  # a repaired index gets a cache built from Chroma alone
         report.documents = len(writer.manifest)
     finally:
         writer.close()

@@ -51,8 +51,10 @@ PAGE = 5000
 log = logging.getLogger(__name__)
 
 
-def ensure_cache(settings: Settings, cols: Collections) -> IndexSnapshot:
-    """The snapshot of the index's current generation, building its cache when needed."""
+def ensure_cache(settings: Settings, cols: Collections, carry: bool = True) -> IndexSnapshot:
+    """The snapshot of the index's current generation, building its cache when needed: from
+    the previous generation's cache where documents are unchanged (``cache_carry``), or with
+    ``carry=False`` (``--repair``) wholly from Chroma."""
     try:
         generation = read_generation(cols.manifest) or "empty"
     except Exception as exc:
@@ -73,7 +75,7 @@ def ensure_cache(settings: Settings, cols: Collections) -> IndexSnapshot:
         root = Path(tempfile.mkdtemp(prefix="docqa-cache-"))
         folder = root / f"gen-{generation}.tmp"
         folder.mkdir()
-    docs, rows, vectors, carried = _read_rows(settings, cols, cache_root(settings))
+    docs, rows, vectors, carried = _read_rows(settings, cols, cache_root(settings) if carry else None)
     write_cache(folder, docs, rows, vectors, ivf_from=settings.ann_min_sentences, carried=carried)
     final = root / f"gen-{generation}"
     if final.exists() and _open_intact(root, generation) is not None:  # another process built it meanwhile
@@ -124,14 +126,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _read_rows(settings: Settings, cols: Collections, root: Path
+def _read_rows(settings: Settings, cols: Collections, root: Path | None
                ) -> tuple[list[dict[str, Any]], list[tuple], np.ndarray, Carried | None]:
     """(documents, sentence rows, vectors) of every current document version, sorted, and what
-    the previous cache generation gives unchanged (``cache_carry``): only the other documents
-    are read from Chroma."""
+    the previous cache generation in ``root`` gives unchanged (``cache_carry``; None: nothing):
+    only the other documents are read from Chroma."""
     try:
         current = {e.doc_id: e for e in read_manifest(cols.manifest).values() if e.content_hash}
-        carried = carried_documents(root, current)
+        carried = carried_documents(root, current) if root is not None else None
         fresh = {d: e for d, e in current.items() if carried is None or d not in carried.ranges}
         docs = _read_documents(cols, fresh)
         rows, vectors = _read_sentences(cols, fresh, by_ids=carried is not None)
