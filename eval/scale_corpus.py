@@ -29,24 +29,25 @@ def paragraphs() -> list[dict[str, object]]:
         return [json.loads(line) for line in f]
 
 
-def write_files(folder: Path, n: int) -> list[Path]:
+def write_files(folder: Path, n: int, prefix: str = "") -> list[Path]:
     """The first ``n`` paragraphs, one ``.txt`` file each (names sort in corpus order)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for i, p in enumerate(paragraphs()[:n]):
         title = re.sub(r"[^A-Za-z0-9]+", "_", str(p["title"]))[:40]
-        path = folder / f"{i:05d}_{title}.txt"
+        path = folder / f"{prefix}{i:05d}_{title}.txt"
         path.write_text(str(p["text"]), encoding="utf-8")
         out.append(path)
     return out
 
 
 def write_copies(folder: Path, n: int, times: int) -> list[Path]:
-    """``times`` copies of the first ``n`` paragraph files, in subfolders ``r000/`` ... (one
-    document each: ids come from the path), for a corpus ingested for real at ``times`` the size."""
+    """``times`` copies of the first ``n`` paragraph files, in subfolders ``r000/`` ..., each
+    name prefixed with its copy's (a document is known by its file name), for a corpus ingested
+    for real at ``times`` the size."""
     out = []
     for k in range(times):
-        out += write_files(folder / f"r{k:03d}", n)
+        out += write_files(folder / f"r{k:03d}", n, prefix=f"r{k:03d}_")
     return out
 
 

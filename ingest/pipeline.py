@@ -30,7 +30,7 @@ from assistant.core.settings import Settings
 from assistant.core.types import Document
 from assistant.retrieval.embedder import Embedder
 from ingest.legacy import has_legacy
-from ingest.loaders import SUPPORTED, collect_files, load_bytes, load_file
+from ingest.loaders import SUPPORTED, collect_files, doc_id_for, load_bytes, load_file
 from ingest.prepare import StepProgress, prepare_many
 from ingest.repair import repair
 from ingest.stream import STREAM_CHARS, ingest_long
@@ -262,11 +262,19 @@ class Ingestor:
 
     def ingest_paths(self, paths: list[Path], progress: Callable[[str], None] | None = None,
                      on_step: StepProgress | None = None) -> IngestReport:
-        """Read every file first (errors are collected by name), then write the good ones."""
+        """Read every file first (errors are collected by name), then write the good ones. A
+        document is its file name (``loaders.doc_id_for``), so a second file of the same name in
+        one run is refused with the reason instead of silently replacing the first."""
         t0 = time.perf_counter()
         docs: list[Document] = []
         errors: list[IngestError] = []
+        named: dict[str, Path] = {}
         for path in collect_files(paths):
+            first = named.setdefault(doc_id_for(path), path)
+            if first != path:
+                errors.append(IngestError(str(path), f"has the same file name as {first}, and documents are "
+                                          "known by file name: rename one of them and ingest it again"))
+                continue
             try:
                 docs.append(load_file(path, self.settings.max_file_bytes))
             except IngestError as exc:

@@ -242,3 +242,18 @@ def test_an_upload_is_read_under_its_file_name_only(tmp_settings: Settings, fake
 
     with pytest.raises(IngestError, match="unsupported"):
         ing.load_upload("slides.pptx", b"PK")
+
+
+def test_two_files_of_one_name_are_not_one_document(
+    tmp_path: Path, tmp_settings: Settings, fake_embedder
+) -> None:
+    """Documents are known by file name: the second of two same-named files in one run is
+    refused with the reason, not taken as an unchanged or replacing version of the first."""
+    for sub, text in (("2024", "Sales rose in spring."), ("2025", "Sales fell in autumn.")):
+        (tmp_path / "in" / sub).mkdir(parents=True)
+        (tmp_path / "in" / sub / "summary.txt").write_text(text, encoding="utf-8")
+    report = _ingestor(tmp_settings, fake_embedder).ingest_paths([tmp_path / "in"])
+    assert report.added == ["summary.txt"]
+    assert len(report.errors) == 1 and "same file name" in report.errors[0].reason
+    assert report.errors[0].path.endswith("2025/summary.txt")
+    assert [r[2] for r in _snapshot_rows(tmp_settings)] == ["Sales rose in spring."]
