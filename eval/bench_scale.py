@@ -29,8 +29,9 @@ from typing import Any
 from assistant.core.settings import PROJECT_ROOT
 
 _INGEST = """
-import json, resource, sys, time
+import json, sys, time
 t_start = time.perf_counter()
+from eval.peak import peak_rss_mb
 from dataclasses import replace
 from pathlib import Path
 from assistant.core.settings import Settings
@@ -55,7 +56,7 @@ else:
     stages = {}
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
 share = embedded_share(Path(index_dir), model) if which == "stock" else 1.0  # outside the timing
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = peak_rss_mb()
 print(json.dumps({"stages": stages, "load_s": t0 - t_start, "ingest_s": wall, "cpu_s": cpu, "rows": rows,
                   "embedded_share": share, "rss_mb": rss}))
 """
@@ -65,8 +66,9 @@ print(json.dumps({"stages": stages, "load_s": t0 - t_start, "ingest_s": wall, "c
 STOCK_FULL_CHUNK = 180
 
 _QUERY = """
-import json, resource, sys, time
+import json, sys, time
 t0 = time.perf_counter()
+from eval.peak import peak_rss_mb
 from dataclasses import replace
 from pathlib import Path
 from assistant import Assistant
@@ -76,7 +78,7 @@ a = Assistant(replace(Settings.from_env(), index_dir=Path(sys.argv[1]), chroma_h
 ans = a.ask(qs[0])
 first = time.perf_counter() - t0
 first_epoch = time.time()
-rss_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss_first = peak_rss_mb()
 times = []
 for q in qs * 2:
     a._retriever._cache.clear()
@@ -86,7 +88,7 @@ heavy = [m for m in ("chromadb", "torch", "sentence_transformers", "llama_index.
 print(json.dumps({"first_s": first, "first_epoch": first_epoch, "rss_first_mb": rss_first,
                   "times": times, "heavy": heavy,
                   "sentences": len(a.sentences), "documents": len(a.documents),
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mb": peak_rss_mb()}))
 """
 
 

@@ -12,7 +12,7 @@ when the machine is busy):
 * warm ``ask()`` — one loaded ``Assistant``, ~40 varied questions (facts, lists, off-topic,
   typos, non-English, follow-ups with history) x ``--rounds``; p50 / p95 / max.
   Baseline: ``SentenceTransformer.encode(question)`` + ``collection.query`` in this process.
-* peak RSS of each process (``ru_maxrss``).
+* peak RSS of each process (``VmHWM``: ``peak_rss_mb``).
 
 The disk cache is warm after the first run: "cold" means a new process, not a cold disk.
 Targets: warm p50 <= 20 ms, first answer after cold start <= 4 s.
@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.settings import PROJECT_ROOT, Settings
+from eval.peak import peak_rss_mb
 
 # The baseline's transformers prints a progress bar per model load; keep the report readable.
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -100,8 +100,9 @@ QUESTIONS: list[tuple[str, list[dict[str, str]] | None]] = [(q, None) for q in [
 # Run in fresh interpreters; each prints one JSON line. Times start at the first import line,
 # the parent adds the interpreter's own start-up by timing the whole process.
 _OURS_COLD = """
-import json, resource, sys, time
+import json, sys, time
 t0 = time.perf_counter()
+from eval.peak import peak_rss_mb
 from assistant import Assistant
 a = Assistant()
 t1 = time.perf_counter()
@@ -111,12 +112,13 @@ heavy = [m for m in ("torch", "sentence_transformers", "llama_index.core", "grad
                     "chromadb") if m in sys.modules]
 print(json.dumps({"import_s": t1 - t0, "first_ask_s": t2 - t1, "refused": ans.refused,
                   "error": ans.error, "heavy_modules": heavy,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mb": peak_rss_mb()}))
 """
 
 _BASELINE_COLD = """
-import json, resource, sys, time
+import json, sys, time
 t0 = time.perf_counter()
+from eval.peak import peak_rss_mb
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 from sentence_transformers import SentenceTransformer
@@ -131,7 +133,7 @@ vec = model.encode([sys.argv[1]], normalize_embeddings=True, show_progress_bar=F
 res = col.query(query_embeddings=vec.tolist(), n_results=8)
 t2 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "first_ask_s": t2 - t1, "hits": len(res["ids"][0]),
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mb": peak_rss_mb()}))
 """
 
 
@@ -146,10 +148,6 @@ def summarise_ms(samples_s: Sequence[float]) -> dict[str, float]:
     ms = [s * 1000 for s in samples_s]
     return {"n": len(ms), "p50_ms": statistics.median(ms), "p95_ms": percentile(ms, 95),
             "mean_ms": statistics.fmean(ms), "max_ms": max(ms)}
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def cold_runs(script: str, runs: int, env: dict[str, str]) -> dict[str, Any]:
