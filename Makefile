@@ -76,8 +76,10 @@ bench: index
 loadtest: index
 	$(PY) -m ui.loadtest
 
-# Ingest + question path at 1 big file, 100 and 646 files (SQuAD paragraphs) and 10x/30x replicas,
-# next to stock llama-index ingest of the same files (about 10-20 minutes on 2 cores).
+# Ingest + question path at 1 big file, 100 and 646 files (SQuAD paragraphs), a 1.1M-character book and
+# 10x/30x replicas, next to stock llama-index ingest of the same files (about 10-20 minutes on 2 cores).
+# 106k sentences ingested for real, with stock beside it (about an hour):
+#   .venv/bin/python -m eval.bench_scale --sizes 646x30 --replicas ""
 bench-scale: setup
 	$(PY) -m eval.bench_scale
 
