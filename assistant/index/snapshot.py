@@ -15,11 +15,13 @@ reader never sees half a cache. With ``CHROMA_HOST`` the cache lives in
 
 from __future__ import annotations
 
+import io
 import json
 import mmap
 import os
 import shutil
 import tempfile
+import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -70,19 +72,56 @@ class Blob:
         np.save(folder / f"{name}_off.npy", offsets)
 
 
+class PinnedFiles:
+    """Files of a cache read on first use (a question, a follow-up), opened when the cache is.
+
+    Why open early: when another ingest makes a new generation, its clean-up deletes this one's
+    folder (``cache_build._clean``) while a process may still answer from it. Memory-mapped
+    files survive that, and so does a file that is open (it outlives its name), but a file
+    opened by name on first use would be gone. A missing file raises ``FileNotFoundError`` here,
+    at open, where it is reported as a damaged cache, not in the middle of a question."""
+
+    def __init__(self, folder: Path, names: Iterable[str]) -> None:
+        self._files: dict[str, Any] = {}
+        try:
+            for name in names:
+                self._files[name] = (folder / name).open("rb")
+        finally:
+            self._close = weakref.finalize(self, _close_all, list(self._files.values()))
+        self._lock = threading.Lock()
+
+    def read(self, name: str) -> bytes:
+        """The whole file ``name`` (any number of times)."""
+        with self._lock:
+            f = self._files[name]
+            f.seek(0)
+            return f.read()
+
+    def json(self, name: str) -> Any:
+        return json.loads(self.read(name).decode("utf-8"))
+
+    def npy(self, name: str) -> np.ndarray:
+        return np.load(io.BytesIO(self.read(name)))
+
+
+def _close_all(files: list[Any]) -> None:
+    for f in files:
+        f.close()
+
+
 class DocumentTable(Mapping[str, Document]):
     """``doc_id -> Document``; a document's text is decoded when it is looked up."""
 
     temporary: TemporaryCache | None = None  # the folder it reads, when private (``TemporaryCache``)
 
-    def __init__(self, folder: Path, meta: dict[str, Any]) -> None:
+    def __init__(self, folder: Path, meta: dict[str, Any], pinned: PinnedFiles) -> None:
         self.ids: list[str] = meta["doc_ids"]
         self._sources: list[str] = meta["sources"]
         self._titles: list[str] = meta["titles"]
         self._hashes: list[str] = meta["hashes"]
         self._position = {d: i for i, d in enumerate(self.ids)}
         self._texts = Blob(folder, "doc_text")
-        self._folder = folder
+        self._pinned = pinned
         self._memo: dict[str, Document] = {}
 
     def position(self, doc_id: str) -> int:
@@ -91,12 +130,12 @@ class DocumentTable(Mapping[str, Document]):
     def person_words(self) -> dict[str, list[int]]:
         """Folded word of a PERSON entity -> positions of the documents that tag it
         (``followup_lookup``), computed when the cache was built."""
-        return json.loads((self._folder / "person_words.json").read_text(encoding="utf-8"))
+        return self._pinned.json("person_words.json")
 
     def words(self) -> frozenset[str]:
         """``language.document_words`` of every document, computed when the cache was built
         (1.7 s at 19k documents when a question process computed it)."""
-        return frozenset(json.loads((self._folder / "doc_words.json").read_text(encoding="utf-8")))
+        return frozenset(self._pinned.json("doc_words.json"))
 
     def __getitem__(self, doc_id: str) -> Document:
         doc = self._memo.get(doc_id)
@@ -238,21 +277,22 @@ class TermTable(IdLists, CorpusTerms):
 
     temporary: TemporaryCache | None = None  # the folder it reads, when private (``TemporaryCache``)
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, pinned: PinnedFiles) -> None:
         super().__init__(folder, "terms", "vocab.json")
+        self._pinned = pinned
 
     def document_frequencies(self) -> dict[str, int]:
         """term -> how many sentences hold it (every vocabulary term is in at least one)."""
-        df = np.load(self._folder / "df.npy")
+        df = self._pinned.npy("df.npy")
         return dict(zip(self.vocab, df.tolist(), strict=True))
 
     def entity_labels(self) -> dict[str, list[str]]:
         """Name key -> labels of the entities with it (``support.entity_label_index``)."""
-        return json.loads((self._folder / "entity_labels.json").read_text(encoding="utf-8"))
+        return self._pinned.json("entity_labels.json")
 
     def corpus_names(self) -> frozenset[str]:
         """Every term and name key of every sentence (``support.sentence_names``)."""
-        return frozenset(json.loads((self._folder / "names.json").read_text(encoding="utf-8")))
+        return frozenset(self._pinned.json("names.json"))
 
 
 @dataclass
@@ -306,14 +346,14 @@ def open_cache(root: Path, generation: str) -> IndexSnapshot | None:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != CACHE_FORMAT:
             return None
-        _check_lazy_files(folder)
-        docs = DocumentTable(folder, meta)
+        pinned = PinnedFiles(folder, _LAZY_FILES)
+        docs = DocumentTable(folder, meta, pinned)
         sentences = SentenceTable(folder, docs.ids)
         return IndexSnapshot(
             documents=docs,
             sentences=sentences,
             embeddings=np.load(folder / "emb.npy", mmap_mode="r"),
-            terms=TermTable(folder),
+            terms=TermTable(folder, pinned),
             bm25_dir=folder / "bm25" if (folder / "bm25").is_dir() else None,
             generation=generation,
             ivf_dir=_checked_ivf(folder, len(sentences)),
@@ -328,14 +368,6 @@ def open_cache(root: Path, generation: str) -> IndexSnapshot | None:
 # read on first use (a question, a follow-up), not when the cache is opened
 _LAZY_FILES = ("df.npy", "names.json", "entity_labels.json", "person_words.json", "doc_words.json")
 _IVF_FILES = ("centroids.npy", "order.npy", "offsets.npy", "vectors.f32")
-
-
-def _check_lazy_files(folder: Path) -> None:
-    """Raise ``FileNotFoundError`` for a missing file that is only read later: found here, it
-    is reported as a corrupt cache (and rebuilt), not as a traceback in the middle of a question."""
-    for name in _LAZY_FILES:
-        if not (folder / name).is_file():
-            raise FileNotFoundError(folder / name)
 
 
 def _checked_ivf(folder: Path, n_sentences: int) -> Path | None:
