@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.backends.context import AnswerContext
-from assistant.core.errors import QuestionError
+from assistant.core.errors import AssistantError, QuestionError
 from assistant.core.settings import Settings
 from assistant.core.types import Answer, Document, Message, Reason, Sentence
 
@@ -58,6 +58,8 @@ class Assistant:
         self._rows: tuple[IndexSnapshot, DocRows] | None = None
         self._lookup: tuple[IndexSnapshot, FollowUpLookup | None] | None = None
         self._lock = threading.RLock()
+        self._own_index = snapshot is None  # loaded from the settings: follows other processes' ingests
+        self._followed_at = time.monotonic()
 
     # -- loading -----------------------------------------------------------------------
     def _ensure_loaded(self) -> None:
@@ -121,6 +123,31 @@ class Assistant:
         with self._lock:
             self._snapshot, self._retriever = snapshot, retriever
 
+    def _follow_ingests(self) -> None:
+        """Answer from the newest index: when this assistant loaded the configured embedded
+        index (not a snapshot it was given) and another process's ingest has since made a newer
+        generation (the cache's ``CURRENT``), reload, at most every ``follow_ingests_s`` seconds.
+        A newer index that cannot be opened is logged and the loaded one keeps answering. With a
+        Chroma server the generation lives there (a request per check): ``reload()`` it is."""
+        interval = self.settings.follow_ingests_s
+        snapshot = self._snapshot
+        if not self._own_index or snapshot is None or self.settings.chroma_host or interval < 0:
+            return
+        now = time.monotonic()
+        if now - self._followed_at < interval:
+            return
+        self._followed_at = now
+        from assistant.index.snapshot import cache_root, current_generation
+
+        generation = current_generation(cache_root(self.settings))
+        if generation and generation != snapshot.generation:
+            log.debug("index generation %s -> %s: reloading", snapshot.generation, generation)
+            try:
+                self.reload()
+            except AssistantError as exc:
+                log.warning("the index changed but could not be reloaded (%s); answering from the loaded one",
+                            exc)
+
     @property
     def retriever(self) -> SentenceRetriever:
         """The ``SentenceRetriever`` over the loaded index (public: the eval and the LLM backend
@@ -170,6 +197,7 @@ class Assistant:
         except QuestionError as exc:
             raw_q = question if isinstance(question, str) else ""
             return _invalid(str(exc), raw_q[:200])
+        self._follow_ingests()
         documents = self._loaded()[0].documents
         unknown = [d for d in args.doc_ids or () if d not in documents]
         if unknown:

@@ -113,6 +113,10 @@ class Settings:
     ann_min_sentences: int = 20_000
     ann_nprobe: int = 48
     ann_bm25_candidates: int = 200
+    # How often (seconds) a loaded Assistant looks whether another process's ingest made a newer
+    # index (the embedded index's cache CURRENT file: one small read) and reloads; 0: before every
+    # question, negative: never (then ``Assistant.reload()`` does it).
+    follow_ingests_s: float = 1.0
     backend: str = "extractive"  # or "llm" (any OpenAI-compatible server)
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str = "llama3.1"
@@ -200,6 +204,7 @@ class Settings:
             ann_min_sentences=_int("ANN_MIN_SENTENCES", d.ann_min_sentences),
             ann_nprobe=_int("ANN_NPROBE", d.ann_nprobe),
             ann_bm25_candidates=_int("ANN_BM25_CANDIDATES", d.ann_bm25_candidates),
+            follow_ingests_s=_float("FOLLOW_INGESTS_S", d.follow_ingests_s),
             backend=_env("BACKEND", d.backend),
             llm_base_url=_env("LLM_BASE_URL", d.llm_base_url),
             llm_model=_env("LLM_MODEL", d.llm_model),

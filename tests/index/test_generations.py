@@ -3,12 +3,15 @@ next one and deletes the folder it reads (``cache_build._clean``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from assistant.core.settings import Settings
 from assistant.engine import Assistant
 from assistant.index.snapshot import cache_root, current_generation
 from ingest.pipeline import Ingestor
+
+HARBOUR = "Mayor Ilse Varga opened the harbour on Monday."
 
 
 def _ingest(settings: Settings, embedder: object, path: Path, text: str) -> None:
@@ -33,3 +36,30 @@ def test_a_loaded_assistant_outlives_its_generations_folder(
     assert answer.citations and answer.citations[0].doc_id == "harbour.txt"
     bot.reload()
     assert {d for d in bot.documents} == {"harbour.txt", "orchard.txt"}
+
+
+def test_an_assistant_follows_another_process_ingest(
+    tmp_path: Path, tmp_settings: Settings, fake_embedder
+) -> None:
+    settings = replace(tmp_settings, follow_ingests_s=0.0)  # look before every question
+    _ingest(settings, fake_embedder, tmp_path / "harbour.txt", HARBOUR)
+    bot = Assistant(settings, embedder=fake_embedder)
+    assert set(bot.documents) == {"harbour.txt"}
+    _ingest(settings, fake_embedder, tmp_path / "orchard.txt", "The orchard near Lenz grows 300 apple trees.")
+    answer = bot.ask("How many apple trees does the orchard grow?")
+    assert set(bot.documents) == {"harbour.txt", "orchard.txt"}  # no reload() called
+    assert not answer.error and any(c.doc_id == "orchard.txt" for c in answer.citations + answer.related)
+
+
+def test_a_given_snapshot_or_a_negative_interval_is_not_followed(
+    tmp_path: Path, tmp_settings: Settings, fake_embedder
+) -> None:
+    settings = replace(tmp_settings, follow_ingests_s=-1.0)
+    _ingest(settings, fake_embedder, tmp_path / "harbour.txt", HARBOUR)
+    bot = Assistant(settings, embedder=fake_embedder)
+    assert set(bot.documents) == {"harbour.txt"}
+    _ingest(settings, fake_embedder, tmp_path / "orchard.txt", "The orchard near Lenz grows 300 apple trees.")
+    bot.ask("How many apple trees does the orchard grow?")
+    assert set(bot.documents) == {"harbour.txt"}
+    bot.reload()
+    assert set(bot.documents) == {"harbour.txt", "orchard.txt"}
