@@ -275,7 +275,7 @@ def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vec
     meta = {"format": CACHE_FORMAT, "sentences": len(rows), "doc_ids": [d["doc_id"] for d in docs],
             "sources": [d["source"] for d in docs], "titles": [d["title"] for d in docs],
             "hashes": [d["hash"] for d in docs], "builder": builder_key()}
-    (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    _write_json(folder / "meta.json", meta)
     (folder / "DONE").write_text("ok", encoding="utf-8")
 
 
@@ -285,9 +285,9 @@ def _sentence_lists(sent_texts: list[str], origin: np.ndarray, carried: Carried 
     (``origin`` >= 0), computed for the others."""
     from assistant.language.text import content_terms, words
 
-    old = origin.tolist()
     if carried is None:
         return [content_terms(t) for t in sent_texts], [words(t) for t in sent_texts]
+    old = origin.tolist()
     prev_terms, prev_sentences = carried.previous.terms, carried.previous.sentences
     terms = [prev_terms[o] if o >= 0 else content_terms(t) for o, t in zip(old, sent_texts, strict=True)]
     sent_words = [prev_sentences.sentence_words(o) if o >= 0 else words(t)

@@ -16,7 +16,6 @@ cache of another key is not carried from (the next build is a full one).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -105,20 +104,16 @@ def carried_documents(root: Path, current: Mapping[str, ManifestEntry]) -> Carri
     if not gen:
         return None
     try:
-        meta = json.loads((root / f"gen-{gen}" / "meta.json").read_text(encoding="utf-8"))
-        if meta.get("builder") != builder_key():
-            return None
         previous = open_cache(root, gen)
-    except (OSError, ValueError, IndexCorruptError) as exc:
+    except IndexCorruptError as exc:
         log.info("query cache: not reusing generation %s (%s)", gen, exc)
         return None
-    if previous is None:
+    if previous is None or previous.documents.builder != builder_key():
         return None
-    hashes = dict(zip(meta["doc_ids"], meta["hashes"], strict=True))
-    wanted = [d for d, e in current.items() if hashes.get(d) == e.content_hash]
-    starts, stops = previous.sentences.doc_ranges(wanted)
-    known = [d for d in wanted if d in hashes]  # doc_ranges keeps the order of the known ids
-    ranges = {d: range(int(a), int(b)) for d, a, b in zip(known, starts, stops, strict=True)
+    docs = previous.documents
+    wanted = [d for d, e in current.items() if d in docs and docs.content_hash(d) == e.content_hash]
+    starts, stops = previous.sentences.doc_ranges(wanted)  # one pair per id: every wanted one is known
+    ranges = {d: range(int(a), int(b)) for d, a, b in zip(wanted, starts, stops, strict=True)
               if b - a == current[d].sentences}
     if not ranges:
         return None

@@ -119,6 +119,7 @@ class DocumentTable(Mapping[str, Document]):
         self._sources: list[str] = meta["sources"]
         self._titles: list[str] = meta["titles"]
         self._hashes: list[str] = meta["hashes"]
+        self.builder: str = meta.get("builder", "")  # ``cache_carry.builder_key`` of the code that wrote it
         self._position = {d: i for i, d in enumerate(self.ids)}
         self._texts = Blob(folder, "doc_text")
         self._pinned = pinned
@@ -126,6 +127,10 @@ class DocumentTable(Mapping[str, Document]):
 
     def position(self, doc_id: str) -> int:
         return self._position[doc_id]
+
+    def content_hash(self, doc_id: str) -> str:
+        """The stored version's content hash, without decoding the document's text."""
+        return self._hashes[self._position[doc_id]]
 
     def person_words(self) -> dict[str, list[int]]:
         """Folded word of a PERSON entity -> positions of the documents that tag it
