@@ -145,8 +145,9 @@ class Assistant:
             try:
                 self.reload()
             except AssistantError as exc:
-                log.warning("the index changed but could not be reloaded (%s); answering from the loaded one",
-                            exc)
+                log.warning(
+                    "the index changed but could not be reloaded (%s); answering from the loaded one", exc
+                )
 
     @property
     def retriever(self) -> SentenceRetriever:

@@ -12,5 +12,12 @@ from assistant.core.errors import (
     QuestionError,
 )
 
-__all__ = ["AssistantError", "BackendError", "IndexCorruptError", "IndexMissingError",
-           "IndexUnreachableError", "IngestError", "QuestionError"]
+__all__ = [
+    "AssistantError",
+    "BackendError",
+    "IndexCorruptError",
+    "IndexMissingError",
+    "IndexUnreachableError",
+    "IngestError",
+    "QuestionError",
+]

@@ -24,14 +24,20 @@ import numpy as np
 
 from assistant.answering.arithmetic import compute
 from assistant.answering.cite import citation_for, renumber, verify
-from assistant.answering.decision import Band, DecisionModel, answer_features, candidate_features
+from assistant.answering.decision import (
+    Band,
+    DecisionModel,
+    SpanOption,
+    answer_features,
+    candidate_features,
+    span_features,
+)
 from assistant.answering.draft import REFUSAL_NOT_STATED, Draft, join_names, neighbour
 from assistant.answering.extract import (
-    best_entity,
     clean_entity,
     entity_answers,
     entity_options,
-    figure_answer,
+    figure_options,
     readable,
 )
 from assistant.answering.policy import AnswerPolicy
@@ -294,7 +300,7 @@ def _retrieve(st: State) -> Decision:
         replace(score_evidence(info, ctx, i, float(fused[i]), float(dense[i])), rank=r)
         for r, i in enumerate(order)
     ]
-    rows = candidate_features(info, scored)
+    rows = candidate_features(info, scored, ctx.corpus_terms, lambda s: _options(info, s))
     probs = st.model.candidate.predict(rows)
     ranked = sorted(
         (replace(c, score=float(p)) for c, p in zip(scored, probs, strict=True)), key=lambda e: -e.score
@@ -395,7 +401,9 @@ def _decide(st: State) -> Decision:
     best = _best(st)
     options = len(entity_options(st.info, best.sentence, st.info.expected)) if st.info.expected else 0
     gap = st.gap[0] if st.gap else None
-    feats = answer_features(st.info, best, st.cands, st.draft.short, options, gap)
+    feats = answer_features(
+        st.info, best, st.cands, st.draft.short, options, gap, st.ctx.corpus_terms, st.trace.span_p
+    )
     p_right = float(st.model.answer.predict([feats])[0])
     st.trace = replace(st.trace, answer_features=tuple(feats), p_right=p_right)
     st.band = st.model.band(p_right)
@@ -443,11 +451,11 @@ def _short_answer(st: State) -> Decision:
 def _short_figure(st: State) -> Decision:
     """How many / how much: the figure in the best sentence (or the next), and what it counts."""
     info, ctx, draft, best = st.info, st.ctx, st.draft, _best(st)
-    fig = figure_answer(info, best.sentence)
+    fig = _pick_figure(st, best.sentence)
     src, src_row = best.sentence, best.index
     if fig is None:
         for j in ctx.window(best.index, 0, 1):
-            fig = figure_answer(info, ctx.sentences[j])
+            fig = _pick_figure(st, ctx.sentences[j])
             if fig:
                 src, src_row = ctx.sentences[j], j
                 st.idxs = sorted(set(st.idxs) | {j})
@@ -470,11 +478,50 @@ def _short_figure(st: State) -> Decision:
     return None
 
 
+def _pick_span(st: State, sentence: Sentence, options: list[SpanOption]) -> int | None:
+    """Which of ``options`` (the names or figures of ``sentence`` that could answer) the span
+    model finds likeliest to be the direct answer (``None`` when there is none); the options,
+    their features and P go into the trace."""
+    if not options:
+        return None
+    rows = span_features(st.info, sentence, options)
+    p = st.model.span.predict(rows)
+    st.trace = replace(
+        st.trace,
+        span_texts=tuple(o.text for o in options),
+        span_features=tuple(tuple(r) for r in rows),
+        span_p=tuple(float(v) for v in p),
+    )
+    log.debug("span options=%s p=%s", [o.text for o in options], [round(float(v), 3) for v in p])
+    return int(np.argmax(p))
+
+
+def _options(info: Question, sentence: Sentence) -> list[SpanOption]:
+    """The direct answers ``sentence`` offers a question asking for a figure (how many / how
+    much) or for a person, place, date or name; none for other kinds."""
+    if info.kind in (QuestionKind.HOW_MANY, QuestionKind.HOW_MUCH):
+        return [
+            SpanOption.of_figure(f, info.head_noun, sentence.text) for f in figure_options(info, sentence)
+        ]
+    if info.kind in (QuestionKind.WHO, QuestionKind.WHERE, QuestionKind.WHEN, QuestionKind.NAME):
+        return [SpanOption.of_entity(e) for e in entity_options(info, sentence, info.expected)]
+    return []
+
+
+def _pick_figure(st: State, sentence: Sentence) -> Figure | None:
+    """The figure of ``sentence`` that answers a how-many/how-much question (``_pick_span``)."""
+    figs = figure_options(st.info, sentence)
+    pick = _pick_span(st, sentence, [SpanOption.of_figure(f, st.info.head_noun, sentence.text) for f in figs])
+    return figs[pick] if pick is not None else None
+
+
 def _short_entity(st: State) -> Decision:
     """Who / where / when / name: the name, place or date in the best sentence, the speaker of
     a quote, or the person a title stands for."""
     info, ctx, draft, best = st.info, st.ctx, st.draft, _best(st)
-    ent = best_entity(info, best.sentence, info.expected)
+    options = entity_options(info, best.sentence, info.expected)
+    pick = _pick_span(st, best.sentence, [SpanOption.of_entity(e) for e in options])
+    ent = options[pick] if pick is not None else None
     role_name = ctx.role_refers_to_salient(best.index) if info.kind == "who" else ""
     if info.kind == "who" and asks_for_speaker(info):
         speaker = speaker_answer(info, ctx, best.index)

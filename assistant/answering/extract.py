@@ -26,8 +26,9 @@ def _near_terms(s: Sentence, pos: int, info: Question) -> float:
     return best
 
 
-def figure_answer(info: Question, s: Sentence) -> Figure | None:
-    """The figure in ``s`` that answers a how-many/how-much question, nearest its key terms."""
+def figure_options(info: Question, s: Sentence) -> list[Figure]:
+    """The figures in ``s`` that can answer a how-many/how-much question: not one the question
+    states (unless it restates the answer), of the asked dimension ("how deep": a depth)."""
     figs = quantities(s)
     stated = [f for f in figs if f.value in info.numbers]
     figs = [f for f in figs if f.value not in info.numbers]  # a figure the question states is not the answer
@@ -39,6 +40,13 @@ def figure_answer(info: Question, s: Sentence) -> Figure | None:
         figs = stated  # "How much will it cost, 450 million?": the question may restate the answer
     if info.dimension:
         figs = [f for f in figs if measures(f, s, info.dimension)]
+    return figs
+
+
+def figure_answer(info: Question, s: Sentence) -> Figure | None:
+    """The figure of ``figure_options`` nearest the question's key terms, for arithmetic (the
+    direct answer of a how-many question is the span model's choice: ``decision.spans``)."""
+    figs = figure_options(info, s)
     if not figs:
         return None
     if info.head_noun:
@@ -124,14 +132,6 @@ def entity_options(info: Question, s: Sentence, labels: frozenset[str]) -> list[
     if info.kind == "name":
         cands = [e for e in cands if named(e, s)]
     return cands
-
-
-def best_entity(info: Question, s: Sentence, labels: frozenset[str]) -> Entity | None:
-    cands = entity_options(info, s, labels)
-    if not cands:
-        return None
-    order = {lab: i for i, lab in enumerate(["PERSON", "GPE", "LOC", "FAC", "DATE", "TIME", "ORG", "NORP"])}
-    return min(cands, key=lambda e: (order.get(e.label, 9), _near_terms(s, e.start, info)))
 
 
 def readable(text: str) -> str:

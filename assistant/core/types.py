@@ -143,14 +143,19 @@ class Reason(StrEnum):
 @dataclass(frozen=True)
 class DecisionTrace:
     """The learned decision's inputs and outputs for one answer (eval, training, DEBUG logs):
-    each candidate sentence's address, features and P(holds the answer), and the answer's
-    features and P(right). Names of the features: ``assistant.answering.decision.features``."""
+    each candidate sentence's address, features and P(holds the answer), the direct-answer
+    options of the chosen sentence with theirs, and the answer's features and P(right). Names
+    of the features: ``assistant.answering.decision.features`` and ``.spans``."""
 
     candidates: tuple[tuple[str, int], ...] = ()
     candidate_features: tuple[tuple[float, ...], ...] = ()
     candidate_p: tuple[float, ...] = ()
     answer_features: tuple[float, ...] = ()
     p_right: float = -1.0
+    # the direct-answer options of the sentence answered from (names, places, dates or figures)
+    span_texts: tuple[str, ...] = ()
+    span_features: tuple[tuple[float, ...], ...] = ()
+    span_p: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

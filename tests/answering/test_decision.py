@@ -13,14 +13,18 @@ import pytest
 from assistant.answering.decision import (
     ANSWER_FEATURES,
     CANDIDATE_FEATURES,
+    SPAN_FEATURES,
     Band,
     LinearModel,
+    SpanOption,
     load_decision_model,
 )
 from assistant.answering.decision.features import answer_features, candidate_features
 from assistant.answering.decision.model import DecisionModel, DecisionModelError, bootstrap_model
+from assistant.answering.decision.spans import span_features
 from assistant.answering.support import Evidence
-from assistant.core.types import Sentence
+from assistant.core.types import Entity, Sentence
+from assistant.language.figures import quantities
 from assistant.language.question import analyze
 
 
@@ -58,6 +62,7 @@ def test_a_softmax_model_makes_the_candidates_compete() -> None:
 def test_shipped_model_loads_and_matches_the_features() -> None:
     model = load_decision_model()
     assert model.candidate.names == CANDIDATE_FEATURES
+    assert model.span.names == SPAN_FEATURES and model.span.link == "softmax"
     assert model.answer.names == ANSWER_FEATURES
     assert 0.0 < model.answer_threshold <= model.confident_threshold <= 1.0
     assert model.version
@@ -75,8 +80,8 @@ def test_model_round_trips_through_json(tmp_path: Path) -> None:
     [
         (None, "no decision model at"),
         ("{not json", "is unreadable"),
-        ('{"format": 99}', "is not format 1"),
-        ('{"format": 1, "candidate": {}}', "is incomplete"),
+        ('{"format": 99}', "is not format 2"),
+        ('{"format": 2, "candidate": {}}', "is incomplete"),
     ],
 )
 def test_bad_model_files_say_how_to_rebuild(tmp_path: Path, content: str | None, message: str) -> None:
@@ -132,3 +137,64 @@ def test_model_type_is_frozen() -> None:
     with pytest.raises(AttributeError):
         bootstrap_model().answer_threshold = 0.1  # type: ignore[misc]
     assert isinstance(bootstrap_model(), DecisionModel)
+
+
+def _span_rows(question: str, text: str, options: list[SpanOption]) -> list[dict[str, float]]:
+    rows = span_features(analyze(question), Sentence("d.txt", 0, text, 0, len(text)), options)
+    assert [len(r) for r in rows] == [len(SPAN_FEATURES)] * len(options)
+    return [dict(zip(SPAN_FEATURES, r, strict=True)) for r in rows]
+
+
+def test_span_features_say_where_an_option_stands_among_the_question_words() -> None:
+    text = "The office opens in Lyon this year and will move to Turin in 2027."
+    options = [
+        SpanOption.of_entity(Entity(n, "GPE", text.index(n), text.index(n) + len(n)))
+        for n in ("Lyon", "Turin")
+    ]
+    lyon, turin = _span_rows("Where will the office move to?", text, options)
+    assert turin["prev_in_question"] == 1.0 and lyon["prev_in_question"] == 0.0  # "to" Turin; "in" Lyon
+    assert turin["near_words"] < lyon["near_words"] and turin["window3"] >= 1.0
+    assert lyon["first"] == 1.0 and turin["last"] == 1.0 and lyon["place"] == turin["place"] == 1.0
+    assert 0.0 < lyon["rel_pos"] < turin["rel_pos"] < 1.0
+
+
+def test_span_features_of_figures_mark_money_and_the_counted_noun() -> None:
+    text = "The fund paid 40 million euros to train 3,000 nurses."
+    sentence = Sentence("d.txt", 0, text, 0, len(text))
+    figs = quantities(sentence)
+    info = analyze("How many nurses did the fund train?")
+    rows = [
+        dict(zip(SPAN_FEATURES, r, strict=True))
+        for r in span_features(info, sentence, [SpanOption.of_figure(f, info.head_noun, text) for f in figs])
+    ]
+    by_text = {f.text: r for f, r in zip(figs, rows, strict=True)}
+    money = next(r for t, r in by_text.items() if "40" in t)
+    count = next(r for t, r in by_text.items() if "3,000" in t)
+    assert money["money"] == 1.0 and count["unit_head"] == 1.0 and money["unit_head"] == 0.0
+
+
+def test_no_options_give_no_span_rows() -> None:
+    assert span_features(analyze("Who?"), Sentence("d.txt", 0, "x", 0, 1), []) == []
+
+
+def test_alignment_features_count_the_word_that_differs() -> None:
+    from assistant.answering.decision.alignment import ALIGNMENT_FEATURES, alignment_features
+
+    def row(question: str, sentence: str) -> dict[str, float]:
+        return dict(zip(ALIGNMENT_FEATURES, alignment_features(analyze(question), sentence), strict=True))
+
+    text = "The northern valleys were flooded first because the river rose in March 1998."
+    same = row("Why were the northern valleys flooded first?", text)
+    assert same == {
+        **same,
+        "swapped": 0.0,
+        "negation_differs": 0.0,
+        "number_missing": 0.0,
+        "sentence_missing": 0.0,
+    }
+    assert same["bigrams"] == 1.0
+    assert row("Why were the southern valleys flooded first?", text)["swapped"] == 1.0
+    assert row("Why weren't the northern valleys flooded first?", text)["negation_differs"] == 1.0
+    assert row("Why were the valleys flooded in 2004?", text)["number_missing"] == 1.0
+    assert row("Why were the valleys flooded in 1998?", text)["number_missing"] == 0.0
+    assert row("Why did the dams of the valleys break?", text)["sentence_missing"] >= 2.0

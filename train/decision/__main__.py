@@ -1,10 +1,11 @@
 """``python -m train.decision``: collect, fit, choose thresholds, write the model and its card.
 
-Two passes over the training questions (a few minutes on two cores, indexes cached in
+Three passes over the training questions (a few minutes on two cores, indexes cached in
 ``.index-eval/``): the first records candidate features (they do not depend on any weights),
-the candidate model is fitted; the second answers with it and records answer features, the
-answer model and thresholds are fitted. Records are kept in ``.decision-data/`` (``--reuse``
-skips a pass whose file exists).
+the candidate model is fitted; the second answers with it and records the direct-answer options
+of the sentence it answers from, the span model is fitted; the third answers with both and
+records answer features, the answer model and thresholds are fitted. Records are kept in
+``.decision-data/`` (``--reuse`` skips a pass whose file exists).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from assistant.core.settings import Settings
 from train.decision.card import write_card
 from train.decision.collect import collect, read, write
 from train.decision.data import WORK, eval_dev_sets, squad_training_sets
-from train.decision.fit import build_model, choose_cite_threshold, fit_answers, fit_candidates
+from train.decision.fit import build_model, choose_cite_threshold, fit_answers, fit_candidates, fit_spans
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     settings = Settings.from_env()
     sets = eval_dev_sets() + squad_training_sets()
-    first, second = WORK / "phase1.jsonl", WORK / "phase2.jsonl"
+    first, second, third = (WORK / f"phase{i}.jsonl" for i in (1, 2, 3))
     if not (args.reuse and first.exists()):
         print(f"pass 1: {write(collect(sets, bootstrap_model(), settings), first)} questions")
     first_records = read(first)
@@ -41,16 +42,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     draft = replace(bootstrap_model(), candidate=cands.model, cite_threshold=cite, version="pass-2")
     if not (args.reuse and second.exists()):
         print(f"pass 2: {write(collect(sets, draft, settings), second)} questions")
-    records = read(second)
+    spans = fit_spans(read(second))
+    draft = replace(draft, span=spans.model, version="pass-3")
+    if not (args.reuse and third.exists()):
+        print(f"pass 3: {write(collect(sets, draft, settings), third)} questions")
+    records = read(third)
     answers = fit_answers(records)
     version = hashlib.sha256(
-        json.dumps([cands.model.to_json(), answers.model.to_json()]).encode()
+        json.dumps([m.model.to_json() for m in (cands, spans, answers)]).encode()
     ).hexdigest()[:12]
-    model = build_model(cands, answers, records, version)
+    model = build_model(cands, spans, answers, records, version)
     out = Path(args.out)
     out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
-    # pass 1 and pass 2 hold the same questions and candidates, in the same order
-    out.with_suffix(".md").write_text(write_card(model, records, cands.oof, answers.oof), encoding="utf-8")
+    # the passes hold the same questions and candidates, in the same order (and passes 2 and 3
+    # the same direct-answer options)
+    card = write_card(model, records, cands.oof, spans.oof, answers.oof)
+    out.with_suffix(".md").write_text(card, encoding="utf-8")
     print(
         f"wrote {out} (answer threshold {model.answer_threshold:.2f}, "
         f"confident {model.confident_threshold:.2f})"

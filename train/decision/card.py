@@ -1,6 +1,6 @@
 """The model card written beside the fitted model: data, features and weights, validation.
 
-Every figure is out of fold (``fit.GroupKFold`` over articles and sets), so none of them comes
+Every figure is out of fold (``fit.folds``: grouped by document), so none of them comes
 from a question whose article the model saw.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.answering.decision import DecisionModel, LinearModel
+from assistant.answering.decision.model import bootstrap_model
 from train.decision.collect import Record
 from train.decision.fit import accuracy_at, decided_p, per_question, source, strict_hit
 
@@ -42,6 +43,25 @@ def _top1(records: Sequence[Record], oof: np.ndarray) -> tuple[float, float, flo
     return by_rank / max(1, n), by_model / max(1, n), found / max(1, n), n
 
 
+def _span_top1(records: Sequence[Record], oof: np.ndarray) -> tuple[float, float, int, int]:
+    """Among questions whose options hold the gold answer: the option chosen by the hand-set
+    prior (``model.bootstrap_model``, the rule the span model replaced) and by the model (out of
+    fold) states it; how many such questions, of how many with options at all."""
+    prior = bootstrap_model().span
+    n, by_prior, by_model, with_options, at = 0, 0, 0, 0, 0
+    for r in records:
+        k = len(r.span_labels)
+        p = oof[at : at + k]
+        at += k
+        with_options += k > 0
+        if not any(r.span_labels):
+            continue
+        n += 1
+        by_prior += r.span_labels[int(np.argmax(prior.predict(r.span_features)))]
+        by_model += r.span_labels[int(np.argmax(p))]
+    return by_prior / max(1, n), by_model / max(1, n), n, with_options
+
+
 def _reliability(y: np.ndarray, p: np.ndarray) -> list[str]:
     rows = []
     for lo in np.arange(0, 1, 0.1):
@@ -63,13 +83,18 @@ def _risk_coverage(y: np.ndarray, p: np.ndarray) -> list[str]:
 
 
 def write_card(
-    model: DecisionModel, records: Sequence[Record], cand_oof: np.ndarray, ans_oof: np.ndarray
+    model: DecisionModel,
+    records: Sequence[Record],
+    cand_oof: np.ndarray,
+    span_oof: np.ndarray,
+    ans_oof: np.ndarray,
 ) -> str:
     """The card's Markdown: data, out-of-fold validation, reliability, risk-coverage, weights."""
     used = [r for r in records if r.answer_features]
     y = np.asarray([int(r.right) for r in used])
     groups = Counter(r.group.split(":")[0] for r in records)
     rank1, model1, found, n_ans = _top1(records, cand_oof)
+    span_prior, span_model, n_span, n_options = _span_top1(records, span_oof)
     cand_y = np.asarray([lab for r in records for lab in r.candidate_labels])
     sure = ans_oof >= model.confident_threshold
     sure_right = f"{y[sure].mean():.2f}" if sure.any() else "n/a"
@@ -77,7 +102,7 @@ def write_card(
     lines = [
         "# Decision model card (`decision.json`)",
         "",
-        "Two logistic regressions that make the extractive answerer's decisions",
+        "Three linear models that make the extractive answerer's decisions",
         "(`assistant/answering/decision/`),",
         f"fitted by `make decision-model` (`python -m train.decision`), version `{model.version}`.",
         "",
@@ -85,7 +110,9 @@ def write_card(
         f"- {len(records)} questions: {groups.get('squad', 0)} from the ten SQuAD 2.0 dev articles the eval "
         "never uses (`train/data/squad-dev-v2.0.json`, CC BY-SA 4.0), "
         f"{groups.get('eval', 0)} from the *dev* splits of the eval sets (news, the article sets, SQuAD's "
-        "two dev articles). No test-split item is read. Each source weighs half (`fit.weights`).",
+        "two dev articles). No test-split item is read. Each source weighs half (`fit.weights`); for "
+        "P(right) and the threshold, SQuAD's unanswerable questions weigh as often as the product sets' "
+        "questions are unanswerable (`fit.answer_weights`).",
         f"- Candidates: every sentence retrieval proposes per question ({len(cand_y)} rows, "
         f"{int(cand_y.sum())} holding the gold answer).",
         f"- Answers: the {len(used)} questions that reached the decision (the others were decided by a "
@@ -96,7 +123,11 @@ def write_card(
         f"- Candidate choice, {n_ans} answerable questions: gold sentence first by retrieval {rank1:.3f}, "
         f"by the model {model1:.3f}; among the candidates at all {found:.3f}. "
         f"AUC {_auc(cand_y, cand_oof):.3f}. A second sentence is cited from P >= {model.cite_threshold:.2f}.",
-        f"- P(right): AUC {_auc(y, ans_oof):.3f}; weighted strict accuracy over all questions at the "
+        f"- Direct answer, {n_span} questions whose sentence's options (names, places, dates, figures; "
+        f"{n_options} questions had options) hold the gold answer: the option chosen states it "
+        f"{span_prior:.3f} by the hand-set order it replaced, {span_model:.3f} by the model.",
+        f"- P(right): AUC {_auc(y, ans_oof):.3f}; weighted (`answer_weights`) strict accuracy over all "
+        "questions at the "
         f"answer threshold {t:.2f}: {accuracy_at(records, ans_oof, t):.3f} (answering everything that "
         f"reaches the decision: {accuracy_at(records, ans_oof, 0.0):.3f}).",
         f"- Confident from P(right) >= {model.confident_threshold:.2f}: {sure.mean():.0%} of decided "
@@ -122,6 +153,10 @@ def write_card(
         "| candidate feature | weight |",
         "|---|---|",
         *_weights(model.candidate),
+        "",
+        "| direct-answer feature | weight |",
+        "|---|---|",
+        *_weights(model.span),
         "",
         "| answer feature | weight |",
         "|---|---|",

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from assistant.answering.decision import DecisionModel
 from assistant.core.settings import Settings
 from eval import metrics as m
+from eval import squad
+from eval.matching import fact_present
 from eval.runner import outcome_of
 from eval.suites import ensure_index
 from train.decision.data import TrainingSet
@@ -36,6 +38,9 @@ class Record:
     candidate_labels: list[int]
     answer_features: list[float]
     right: bool  # the answer, as given with the threshold at 0, is strictly right
+    # the direct-answer options of the sentence answered from, and which of them the gold states
+    span_features: list[list[float]] = field(default_factory=list)
+    span_labels: list[int] = field(default_factory=list)
 
 
 def always_answer(model: DecisionModel) -> DecisionModel:
@@ -77,7 +82,19 @@ def _record(group: str, item, answer, right: bool) -> Record:  # type: ignore[no
         candidate_labels=[int(tuple(c) in gold) for c in cands],
         answer_features=list(trace.answer_features) if trace else [],
         right=right,
+        span_features=[list(r) for r in trace.span_features] if trace else [],
+        span_labels=[
+            int(item.answerable and states_gold(item, t)) for t in (trace.span_texts if trace else ())
+        ],
     )
+
+
+def states_gold(item, text: str) -> bool:  # type: ignore[no-untyped-def]
+    """Does the direct-answer option ``text`` give ``item``'s gold answer (as strict scoring
+    would judge it given alone)?"""
+    if item.benchmark == "squad2":
+        return squad.answer_hit([a for fact in item.must for a in fact], text)
+    return any(fact_present(text, alts) for alts in item.must)
 
 
 def write(records: Iterable[Record], path: Path) -> int:

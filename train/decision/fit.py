@@ -16,7 +16,13 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from assistant.answering.decision import ANSWER_FEATURES, CANDIDATE_FEATURES, DecisionModel, LinearModel
+from assistant.answering.decision import (
+    ANSWER_FEATURES,
+    CANDIDATE_FEATURES,
+    SPAN_FEATURES,
+    DecisionModel,
+    LinearModel,
+)
 from train.decision.collect import Record
 
 C = 1.0  # inverse L2 strength on standardised features (scikit-learn's default)
@@ -32,10 +38,18 @@ PRODUCT_SETS = (
     "eval:news",
 )
 FOLDS = 5
+# sets over the same document are one group when validating: a question is never scored by a
+# model fitted on questions about its article
+SAME_DOCUMENT = {
+    "eval:gold": "eval:article",
+    "eval:article_new": "eval:article",
+    "eval:dev_article": "eval:article",
+}
 # answers shown as confident must be right this often, out of fold, on the product's kind of text
 # (on SQuAD's adversarial questions no threshold reaches it: the card shows both)
 CONFIDENT_PRECISION = 0.85
 CONFIDENT_MIN = 20  # ... over at least this many answers
+SMOOTH = 3  # grid steps (of 0.01) either side averaged when choosing the answer threshold
 CITE_THRESHOLD = 0.5  # before the candidate model is fitted (pass 2); then ``choose_cite_threshold``
 
 
@@ -52,6 +66,13 @@ def source(group: str) -> str:
     return "product" if group in PRODUCT_SETS else "squad"
 
 
+def folds(groups: Sequence[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Train/validation row indices, ``FOLDS`` folds grouped by document (``SAME_DOCUMENT``)."""
+    docs = [SAME_DOCUMENT.get(g, g) for g in groups]
+    rows = np.arange(len(docs))
+    yield from GroupKFold(n_splits=min(FOLDS, len(set(docs)))).split(rows, groups=docs)
+
+
 def weights(groups: Sequence[str]) -> np.ndarray:
     """Per row: each source (``source``) weighs half of the total."""
     src = [source(g) for g in groups]
@@ -59,16 +80,37 @@ def weights(groups: Sequence[str]) -> np.ndarray:
     return np.asarray([len(src) / (len(counts) * counts[s]) for s in src])
 
 
-def fit_linear(x: np.ndarray, y: np.ndarray, groups: Sequence[str], names: tuple[str, ...]) -> Fitted:
-    """Standardise, fit on everything (rows weighted by ``weights``), and predict each group's
-    rows with a model fitted without it."""
-    w = weights(groups)
+def answer_weights(records: Sequence[Record]) -> np.ndarray:
+    """``weights``, and within SQuAD the unanswerable questions weigh as much, in all, as
+    unanswerable questions are common in the product sets (about a quarter; SQuAD 2.0 makes half
+    of its questions unanswerable by design). Why: P(right) and the answer threshold are for the
+    questions users ask about an article; fitted at SQuAD's half, the model refused a fifth of the
+    answerable news questions to catch SQuAD's adversarial ones."""
+    w = weights([r.group for r in records])
+    squad = np.asarray([source(r.group) == "squad" for r in records])
+    unanswerable = np.asarray([not r.answerable for r in records])
+    product = ~squad
+    if not product.any() or not (squad & unanswerable).any() or not (squad & ~unanswerable).any():
+        return w
+    share = float(w[product & unanswerable].sum() / w[product].sum())
+    total = w[squad].sum()
+    w[squad & unanswerable] *= share * total / w[squad & unanswerable].sum()
+    w[squad & ~unanswerable] *= (1 - share) * total / w[squad & ~unanswerable].sum()
+    return w
+
+
+def fit_linear(
+    x: np.ndarray, y: np.ndarray, groups: Sequence[str], names: tuple[str, ...], w: np.ndarray | None = None
+) -> Fitted:
+    """Standardise, fit on everything (rows weighted by ``w``, default ``weights``), and predict
+    each group's rows with a model fitted without it."""
+    w = weights(groups) if w is None else w
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
     z = (x - mean) / scale
     oof = np.zeros(len(y))
-    for tr, te in GroupKFold(n_splits=min(FOLDS, len(set(groups)))).split(z, y, groups):
+    for tr, te in folds(groups):
         lr = LogisticRegression(C=C, max_iter=2000).fit(z[tr], y[tr], sample_weight=w[tr])
         oof[te] = lr.predict_proba(z[te])[:, 1]
     lr = LogisticRegression(C=C, max_iter=2000).fit(z, y, sample_weight=w)
@@ -90,29 +132,51 @@ def fit_candidates(records: Sequence[Record]) -> Fitted:
     Why listwise: the choice is among one question's candidates; a per-sentence logistic model
     spends its weights on telling answerable questions from unanswerable ones instead (out of
     fold it put the gold sentence first less often: the card of an earlier fit)."""
-    rows = np.asarray([row for r in records for row in r.candidate_features], float)
-    mean, scale = rows.mean(axis=0), rows.std(axis=0)
+    return fit_listwise(
+        records,
+        [r.candidate_features for r in records],
+        [r.candidate_labels for r in records],
+        CANDIDATE_FEATURES,
+    )
+
+
+def fit_spans(records: Sequence[Record]) -> Fitted:
+    """Which name, place, date or figure of the sentence answered from is the direct answer: a
+    conditional logit over each question's options, fitted on the questions where one option
+    states the gold answer (listwise, as ``fit_candidates``)."""
+    return fit_listwise(
+        records, [r.span_features for r in records], [r.span_labels for r in records], SPAN_FEATURES
+    )
+
+
+def fit_listwise(
+    records: Sequence[Record],
+    features: Sequence[Sequence[Sequence[float]]],
+    labels: Sequence[Sequence[int]],
+    names: tuple[str, ...],
+) -> Fitted:
+    """A conditional logit over per-question option lists (``features[i]``, ``labels[i]``: the
+    options of ``records[i]``), fitted on the answerable questions with a positive option, each
+    source weighing half; out-of-fold probabilities for every option of every question."""
+    dim = len(names)
+    flat = [row for rows in features for row in rows]
+    rows = np.asarray(flat, float).reshape(-1, dim)
+    mean, scale = (rows.mean(axis=0), rows.std(axis=0)) if len(rows) else (np.zeros(dim), np.ones(dim))
     scale[scale == 0] = 1.0
-    dim = len(CANDIDATE_FEATURES)
     data = [
-        (
-            (np.asarray(r.candidate_features, float).reshape(-1, dim) - mean) / scale,
-            np.asarray(r.candidate_labels, float),
-        )
-        for r in records
+        ((np.asarray(f, float).reshape(-1, dim) - mean) / scale, np.asarray(y, float))
+        for f, y in zip(features, labels, strict=True)
     ]
-    usable = [i for i, r in enumerate(records) if r.answerable and any(r.candidate_labels)]
+    usable = {i for i, r in enumerate(records) if r.answerable and any(labels[i])}
     w_q = weights([r.group for r in records])
     groups = [r.group for r in records]
-    oof = [np.zeros(len(r.candidate_labels)) for r in records]
-    for tr, te in GroupKFold(n_splits=min(FOLDS, len(set(groups)))).split(records, groups=groups):
-        w = _conditional_logit(data, [i for i in tr if i in set(usable)], w_q)
+    oof = [np.zeros(len(y)) for y in labels]
+    for tr, te in folds(groups):
+        w = _conditional_logit(data, [i for i in tr if i in usable], w_q, dim)
         for i in te:
             oof[i] = _softmax(data[i][0] @ w) if len(data[i][1]) else oof[i]
-    w = _conditional_logit(data, usable, w_q)
-    model = LinearModel(
-        CANDIDATE_FEATURES, tuple(mean.tolist()), tuple(scale.tolist()), tuple(w.tolist()), 0.0, "softmax"
-    )
+    w = _conditional_logit(data, sorted(usable), w_q, dim)
+    model = LinearModel(names, tuple(mean.tolist()), tuple(scale.tolist()), tuple(w.tolist()), 0.0, "softmax")
     return Fitted(model, np.concatenate(oof) if oof else np.zeros(0))
 
 
@@ -122,12 +186,14 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 
 def _conditional_logit(
-    data: Sequence[tuple[np.ndarray, np.ndarray]], idx: Sequence[int], w_q: np.ndarray, l2: float = 1.0
+    data: Sequence[tuple[np.ndarray, np.ndarray]],
+    idx: Sequence[int],
+    w_q: np.ndarray,
+    dim: int,
+    l2: float = 1.0,
 ) -> np.ndarray:
-    """Weights maximising sum_q w_q log P(a gold candidate | question q) - l2 |w|^2 / 2 (L-BFGS)."""
+    """Weights maximising sum_q w_q log P(a gold option | question q) - l2 |w|^2 / 2 (L-BFGS)."""
     from scipy.optimize import minimize
-
-    dim = len(CANDIDATE_FEATURES)
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         total, grad = l2 * float(w @ w) / 2, l2 * w
@@ -143,11 +209,12 @@ def _conditional_logit(
 
 
 def fit_answers(records: Sequence[Record]) -> Fitted:
-    """P(the direct answer is strictly right), over the questions that reached the decision."""
+    """P(the direct answer is strictly right), over the questions that reached the decision
+    (rows weighted by ``answer_weights``)."""
     used = [r for r in records if r.answer_features]
     x = np.asarray([r.answer_features for r in used], float)
     y = np.asarray([int(r.right) for r in used])
-    return fit_linear(x, y, [r.group for r in used], ANSWER_FEATURES)
+    return fit_linear(x, y, [r.group for r in used], ANSWER_FEATURES, answer_weights(used))
 
 
 def per_question(records: Sequence[Record], cand_p: np.ndarray) -> Iterator[tuple[Record, np.ndarray]]:
@@ -174,18 +241,25 @@ def strict_hit(r: Record, p_of: dict[str, float], t: float) -> bool:
 
 
 def accuracy_at(records: Sequence[Record], p: np.ndarray, t: float) -> float:
-    """Strict accuracy (rows weighted by ``weights``) at answer threshold ``t`` (``strict_hit``)."""
-    w = weights([r.group for r in records])
+    """Strict accuracy (rows weighted by ``answer_weights``) at answer threshold ``t`` (``strict_hit``)."""
+    w = answer_weights(records)
     p_of = decided_p(records, p)
     return float(np.dot(w, [strict_hit(r, p_of, t) for r in records]) / w.sum())
 
 
 def choose_thresholds(records: Sequence[Record], p: np.ndarray) -> tuple[float, float]:
-    """The answer threshold that maximises (weighted) strict accuracy out of fold, and the
+    """The answer threshold that maximises (weighted) strict accuracy out of fold (smoothed over
+    ``SMOOTH`` grid steps either side), and the
     lowest threshold at which the product-like questions' answers are right
     ``CONFIDENT_PRECISION`` of the time (over ``CONFIDENT_MIN`` answers at least)."""
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
-    answer_t = float(max(grid, key=lambda t: (accuracy_at(records, p, t), -t)))
+    acc = np.asarray([accuracy_at(records, p, t) for t in grid])
+    # the accuracy curve is flat near its top (answering a few more answerable questions costs as
+    # many unanswerable ones): a moving average keeps one lucky question from moving the threshold
+    smooth = np.convolve(
+        np.pad(acc, SMOOTH, mode="edge"), np.ones(2 * SMOOTH + 1) / (2 * SMOOTH + 1), "valid"
+    )
+    answer_t = float(grid[int(np.argmax(smooth))])
     used = [r for r in records if r.answer_features]
     product = np.asarray([source(r.group) == "product" for r in used])
     right = np.asarray([r.right for r in used])[product]
@@ -215,7 +289,9 @@ def choose_cite_threshold(records: Sequence[Record], cand_oof: np.ndarray) -> fl
     return CITE_THRESHOLD
 
 
-def build_model(cands: Fitted, answers: Fitted, records: Sequence[Record], version: str) -> DecisionModel:
+def build_model(
+    cands: Fitted, spans: Fitted, answers: Fitted, records: Sequence[Record], version: str
+) -> DecisionModel:
     answer_t, confident_t = choose_thresholds(records, answers.oof)
     cite_t = choose_cite_threshold(records, cands.oof)
-    return DecisionModel(cands.model, answers.model, answer_t, confident_t, cite_t, version)
+    return DecisionModel(cands.model, spans.model, answers.model, answer_t, confident_t, cite_t, version)

@@ -10,10 +10,12 @@ with the fitted weights, so a model and the code that feeds it cannot drift apar
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
+from assistant.answering.decision.alignment import ALIGNMENT_FEATURES, alignment_features
+from assistant.answering.decision.spans import SPAN_FEATURES, SpanOption, span_features
 from assistant.answering.support import Evidence
-from assistant.core.types import QuestionKind, Reason
+from assistant.core.types import QuestionKind, Reason, Sentence
 from assistant.language.question import Question
 from assistant.language.text import content_terms, stem, words
 
@@ -39,6 +41,13 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "log_words",  # log of the sentence's length in words
     "n_missing",  # question words (or a synonym) absent from the sentence and its neighbours
     "missing_weight",  # the rarest of them: its IDF over the largest possible
+    *ALIGNMENT_FEATURES,  # the sentence against the question, word by word
+    # for a question asking for a person, place, date or figure: the sentence's options of that
+    # kind (``spans``), and how close the nearest stands to the question's words
+    "n_options",  # log(1 + options)
+    "option_near",  # log(1 + words from the nearest option to a question word); log(51) with none
+    "option_window",  # the most question words within three words of an option
+    "option_after_question_word",  # an option comes right after a word of the question ("to" London)
 )
 
 _KINDS: tuple[QuestionKind, ...] = tuple(QuestionKind)
@@ -69,12 +78,22 @@ ANSWER_FEATURES: tuple[str, ...] = (
     "counts_other",  # asked how many X, and the nearest count counts something else
     "n_terms",  # log(1 + question content terms)
     "n_names",  # names in the question
+    "span_p",  # the span model's P for the direct answer chosen among the sentence's options (0: none)
+    "span_margin",  # ... above the runner-up's (1 with a single option)
+    *ALIGNMENT_FEATURES,  # the chosen sentence against the question, word by word
     *(f"kind_{k.value}" for k in _KINDS),
 )
 
 
-def candidate_features(info: Question, cands: Sequence[Evidence]) -> list[list[float]]:
-    """One row per candidate, in ``CANDIDATE_FEATURES`` order (``info``: the question)."""
+def candidate_features(
+    info: Question,
+    cands: Sequence[Evidence],
+    vocabulary: Collection[str] = frozenset(),
+    options: Callable[[Sentence], list[SpanOption]] | None = None,
+) -> list[list[float]]:
+    """One row per candidate, in ``CANDIDATE_FEATURES`` order (``info``: the question;
+    ``vocabulary``: the documents' content terms; ``options``: a sentence's possible direct
+    answers, none when not given)."""
     if not cands:
         return []
     top_retrieval = max(c.retrieval for c in cands)
@@ -105,9 +124,24 @@ def candidate_features(info: Question, cands: Sequence[Evidence]) -> list[list[f
                 math.log(n_words),
                 float(c.n_missing),
                 c.missing_weight,
+                *alignment_features(info, c.sentence.text, vocabulary),
+                *_option_features(info, c.sentence, options(c.sentence) if options else []),
             ]
         )
     return rows
+
+
+def _option_features(info: Question, sentence: Sentence, options: list[SpanOption]) -> list[float]:
+    """``n_options`` ... ``option_after_question_word`` of a candidate sentence."""
+    if not options:
+        return [0.0, math.log(51), 0.0, 0.0]
+    rows = [dict(zip(SPAN_FEATURES, r, strict=True)) for r in span_features(info, sentence, options)]
+    return [
+        math.log1p(len(options)),
+        min(r["near_words"] for r in rows),
+        max(r["window3"] for r in rows),
+        max(r["prev_in_question"] for r in rows),
+    ]
 
 
 def short_gap(info: Question, sentence: str, short: str) -> float:
@@ -131,12 +165,15 @@ def answer_features(
     short: str,
     options: int = 0,
     gap: Reason | None = None,
+    vocabulary: Collection[str] = frozenset(),
+    span_p: Sequence[float] = (),
 ) -> list[float]:
     """The row of ``ANSWER_FEATURES`` for answering ``info`` from ``best`` with the direct answer
     ``short`` ("" when there is none), chosen among ``options`` candidates of the asked kind;
     ``gap``: why no direct answer of the asked kind was found (``Reason.WRONG_KIND`` or
-    ``Reason.COUNTS_OTHER``); ``ranked``: every candidate, most likely first (their ``score`` is
-    P(holds the answer))."""
+    ``Reason.COUNTS_OTHER``); ``vocabulary``: the documents' content terms; ``span_p``: the span
+    model's P of each option the direct answer was chosen from; ``ranked``: every
+    candidate, most likely first (their ``score`` is P(holds the answer))."""
     others = [c.score for c in ranked if c is not best]
     short_terms = content_terms(short)
     asked = set(content_terms(info.text))
@@ -167,5 +204,8 @@ def answer_features(
         float(gap == Reason.COUNTS_OTHER),
         math.log1p(len(info.terms)),
         float(len(info.entities)),
+        max(span_p, default=0.0),
+        (sorted(span_p)[-1] - sorted(span_p)[-2]) if len(span_p) > 1 else float(len(span_p)),
+        *alignment_features(info, best.sentence.text, vocabulary),
         *(float(info.kind == k) for k in _KINDS),
     ]

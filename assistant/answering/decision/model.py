@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answering.decision.features import ANSWER_FEATURES, CANDIDATE_FEATURES
+from assistant.answering.decision.spans import SPAN_FEATURES
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "models" / "decision.json"
-FORMAT = 1
+FORMAT = 2
 
 
 class DecisionModelError(ValueError):
@@ -102,11 +103,13 @@ class LinearModel:
 
 @dataclass(frozen=True)
 class DecisionModel:
-    """What the answerer decides with: ``candidate`` ranks sentences, ``answer`` gives
-    P(right); below ``answer_threshold`` it refuses, from ``confident_threshold`` on it asserts,
-    in between it hedges. A second sentence is cited only at ``cite_threshold`` or above."""
+    """What the answerer decides with: ``candidate`` ranks sentences, ``span`` the names or
+    figures of the chosen sentence, ``answer`` gives P(right); below ``answer_threshold`` it
+    refuses, from ``confident_threshold`` on it asserts, in between it hedges. A second sentence
+    is cited only at ``cite_threshold`` or above."""
 
     candidate: LinearModel
+    span: LinearModel
     answer: LinearModel
     answer_threshold: float
     confident_threshold: float
@@ -125,6 +128,7 @@ class DecisionModel:
             "format": FORMAT,
             "version": self.version,
             "candidate": self.candidate.to_json(),
+            "span": self.span.to_json(),
             "answer": self.answer.to_json(),
             "answer_threshold": self.answer_threshold,
             "confident_threshold": self.confident_threshold,
@@ -152,6 +156,7 @@ def load_decision_model(path: Path | str | None = None) -> DecisionModel:
     try:
         return DecisionModel(
             LinearModel.from_json(raw["candidate"], CANDIDATE_FEATURES, "candidate"),
+            LinearModel.from_json(raw["span"], SPAN_FEATURES, "span"),
             LinearModel.from_json(raw["answer"], ANSWER_FEATURES, "answer"),
             float(raw["answer_threshold"]),
             float(raw["confident_threshold"]),
@@ -169,11 +174,36 @@ def load_decision_model(path: Path | str | None = None) -> DecisionModel:
 def bootstrap_model() -> DecisionModel:
     """An unfitted model that ranks by retrieval alone and always answers: what the training
     data is first collected with (its candidate features do not depend on the weights)."""
-    n_c, n_a = len(CANDIDATE_FEATURES), len(ANSWER_FEATURES)
-    w = [0.0] * n_c
-    w[CANDIDATE_FEATURES.index("rank_inv")] = 5.0
-    cand = LinearModel(CANDIDATE_FEATURES, (0.0,) * n_c, (1.0,) * n_c, tuple(w), -2.0)
-    ans = LinearModel(ANSWER_FEATURES, (0.0,) * n_a, (1.0,) * n_a, (0.0,) * n_a, 0.0)
-    return DecisionModel(
-        cand, ans, answer_threshold=0.0, confident_threshold=1.1, cite_threshold=1.1, version="bootstrap"
+    cand = _prior(CANDIDATE_FEATURES, {"rank_inv": 5.0}, "logistic", bias=-2.0)
+    # people, then places, dates, organisations; the figure in the question's clause; the nearest
+    span = _prior(
+        SPAN_FEATURES,
+        {
+            "person": 4.0,
+            "place": 3.0,
+            "date": 2.0,
+            "org": 1.0,
+            "clause": 2.0,
+            "unit_head": 4.0,
+            "money": 1.0,
+            "near_words": -1.0,
+        },
+        "softmax",
     )
+    ans = _prior(ANSWER_FEATURES, {}, "logistic")
+    return DecisionModel(
+        cand,
+        span,
+        ans,
+        answer_threshold=0.0,
+        confident_threshold=1.1,
+        cite_threshold=1.1,
+        version="bootstrap",
+    )
+
+
+def _prior(names: tuple[str, ...], weights: dict[str, float], link: str, bias: float = 0.0) -> LinearModel:
+    """An unfitted linear model over raw features: ``weights`` by name, 0 for the rest."""
+    n = len(names)
+    w = tuple(weights.get(name, 0.0) for name in names)
+    return LinearModel(names, (0.0,) * n, (1.0,) * n, w, bias, link)
