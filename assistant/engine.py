@@ -145,9 +145,8 @@ class Assistant:
             try:
                 self.reload()
             except AssistantError as exc:
-                log.warning(
-                    "the index changed but could not be reloaded (%s); answering from the loaded one", exc
-                )
+                log.warning("the index changed but could not be reloaded (%s); answering from the loaded one",
+                            exc)
 
     @property
     def retriever(self) -> SentenceRetriever:

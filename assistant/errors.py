@@ -12,12 +12,5 @@ from assistant.core.errors import (
     QuestionError,
 )
 
-__all__ = [
-    "AssistantError",
-    "BackendError",
-    "IndexCorruptError",
-    "IndexMissingError",
-    "IndexUnreachableError",
-    "IngestError",
-    "QuestionError",
-]
+__all__ = ["AssistantError", "BackendError", "IndexCorruptError", "IndexMissingError",
+           "IndexUnreachableError", "IngestError", "QuestionError"]

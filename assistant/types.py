@@ -16,17 +16,5 @@ from assistant.core.types import (
     Sentence,
 )
 
-__all__ = [
-    "Answer",
-    "AnswerBackend",
-    "AnswerContext",
-    "Citation",
-    "DecisionTrace",
-    "Document",
-    "Entity",
-    "Message",
-    "QuestionKind",
-    "Reason",
-    "Role",
-    "Sentence",
-]
+__all__ = ["Answer", "AnswerBackend", "AnswerContext", "Citation", "DecisionTrace", "Document", "Entity",
+           "Message", "QuestionKind", "Reason", "Role", "Sentence"]

@@ -23,11 +23,8 @@ ARTICLE = PROJECT_ROOT / "data" / "article.txt"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--llm-server",
-        action="store_true",
-        help="also run the tests that build and start a real LLM server (`make test-llm`)",
-    )
+    parser.addoption("--llm-server", action="store_true",
+                     help="also run the tests that build and start a real LLM server (`make test-llm`)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -48,11 +45,8 @@ def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def guarded(self: socket.socket, address: object) -> object:
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and (
-            host in ("localhost", "::1")
-            or host.startswith("127.")
-            or self.family == getattr(socket, "AF_UNIX", None)
-        ):
+        if isinstance(host, str) and (host in ("localhost", "::1") or host.startswith("127.")
+                                      or self.family == getattr(socket, "AF_UNIX", None)):
             return real_connect(self, address)
         raise RuntimeError(f"network access blocked in tests: {address!r}")
 

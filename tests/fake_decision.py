@@ -8,44 +8,13 @@ not move when the model is refitted. The shipped model is exercised end to end o
 
 from __future__ import annotations
 
-from assistant.answering.decision import (
-    ANSWER_FEATURES,
-    CANDIDATE_FEATURES,
-    SPAN_FEATURES,
-    DecisionModel,
-    LinearModel,
-)
+from assistant.answering.decision import ANSWER_FEATURES, CANDIDATE_FEATURES, DecisionModel, LinearModel
+from assistant.answering.decision.model import bootstrap_model
 
-_CANDIDATE = {
-    "coverage": 3.0,
-    "own_coverage": 2.0,
-    "dense": 2.0,
-    "names_missing": -3.0,
-    "type_missing": -2.0,
-    "heading": -1.0,
-    "rank_inv": 1.0,
-    "other_holder": -2.0,
-}
-_ANSWER = {
-    "coverage": 3.0,
-    "predicate": 2.0,
-    "names_missing": -3.0,
-    "no_typed_answer": -4.0,
-    "counts_other": -3.0,
-    "other_holder": -3.0,
-    "has_short": 0.5,
-}
-# the rule the span model replaced: people, places, dates, organisations, then the nearest
-_SPAN = {
-    "person": 4.0,
-    "place": 3.0,
-    "date": 2.0,
-    "org": 1.0,
-    "clause": 2.0,
-    "unit_head": 4.0,
-    "money": 1.0,
-    "near_words": -1.0,
-}
+_CANDIDATE = {"coverage": 3.0, "own_coverage": 2.0, "dense": 2.0, "names_missing": -3.0, "type_missing": -2.0,
+              "heading": -1.0, "rank_inv": 1.0, "other_holder": -2.0}
+_ANSWER = {"coverage": 3.0, "predicate": 2.0, "names_missing": -3.0, "no_typed_answer": -4.0,
+           "counts_other": -3.0, "other_holder": -3.0, "has_short": 0.5}
 
 
 def _linear(names: tuple[str, ...], weights: dict[str, float], bias: float, link: str) -> LinearModel:
@@ -58,7 +27,7 @@ def fixed_model() -> DecisionModel:
     terms and names are covered and a direct answer of the asked kind was found."""
     return DecisionModel(
         candidate=_linear(CANDIDATE_FEATURES, _CANDIDATE, 0.0, "softmax"),
-        span=_linear(SPAN_FEATURES, _SPAN, 0.0, "softmax"),
+        span=bootstrap_model().span,  # the hand-set order the span model replaced
         answer=_linear(ANSWER_FEATURES, _ANSWER, -2.0, "logistic"),
         answer_threshold=0.3,
         confident_threshold=0.7,

@@ -105,13 +105,8 @@ class FakeLLMServer:
 
 def _event(model: str, text: str) -> bytes:
     delta = {"role": "assistant", "content": text}
-    chunk = {
-        "id": "x",
-        "object": "chat.completion.chunk",
-        "created": 0,
-        "model": model,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
-    }
+    chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": model,
+             "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
     return f"data: {json.dumps(chunk)}\n\n".encode()
 
 

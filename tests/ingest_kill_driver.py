@@ -28,10 +28,8 @@ N_DOCS = 8
 
 def text(i: int, version: int) -> str:
     words = ["alpha", "beta", "gamma", "delta", "harbour", "bridge", "council", "budget"]
-    body = " ".join(
-        f"Document {i} sentence {k} of version {version} is about {words[(i + k) % 8]}."
-        for k in range(3 + i % 3)
-    )
+    body = " ".join(f"Document {i} sentence {k} of version {version} is about {words[(i + k) % 8]}."
+                    for k in range(3 + i % 3))
     return body
 
 

@@ -33,9 +33,8 @@ class StubAssistant:
     """Returns a fixed answer (or raises) and records how it was asked."""
 
     def __init__(self, answer: Answer | None = None, exc: Exception | None = None) -> None:
-        self.answer = answer or Answer(
-            text="They met in Paris [1] and 26 agreed [2].", refused=False, citations=[CIT_PARIS, CIT_TROOPS]
-        )
+        self.answer = answer or Answer(text="They met in Paris [1] and 26 agreed [2].", refused=False,
+                                       citations=[CIT_PARIS, CIT_TROOPS])
         self.exc = exc
         self.calls: list[dict[str, Any]] = []
 
@@ -61,15 +60,9 @@ def test_prints_answer_then_numbered_citations() -> None:
     assert all(cited) and len(cited) == 2
     for n, (m, c) in enumerate(zip(cited, (CIT_PARIS, CIT_TROOPS), strict=True), start=1):
         assert m is not None
-        assert (int(m[1]), m[2], int(m[3]), int(m[4]), int(m[5]), m[6]) == (
-            n,
-            c.doc_id,
-            c.sentence_id,
-            c.start,
-            c.end,
-            c.text,
-        )
-        assert DOC[int(m[4]) : int(m[5])] == m[6]
+        assert (int(m[1]), m[2], int(m[3]), int(m[4]), int(m[5]), m[6]) == \
+               (n, c.doc_id, c.sentence_id, c.start, c.end, c.text)
+        assert DOC[int(m[4]):int(m[5])] == m[6]
 
 
 def test_refusal_shows_related_sentences_as_not_cited() -> None:
@@ -88,50 +81,23 @@ def test_json_prints_the_whole_answer() -> None:
 
 
 def test_options_reach_ask(tmp_path: Path) -> None:
-    history = [
-        {"role": "user", "content": "Where did they meet?"},
-        {"role": "assistant", "content": "Paris."},
-    ]
+    history = [{"role": "user", "content": "Where did they meet?"},
+               {"role": "assistant", "content": "Paris."}]
     hist_file = tmp_path / "h.json"
     hist_file.write_text(json.dumps({"messages": history}), encoding="utf-8")
     stub = StubAssistant()
-    code, _, _ = run(
-        [
-            "And",
-            "when?",
-            "--history",
-            str(hist_file),
-            "--doc",
-            "a.txt,b.md",
-            "--doc",
-            "c.pdf",
-            "--top-k",
-            "5",
-            "--backend",
-            "llm",
-        ],
-        stub,
-    )
+    code, _, _ = run(["And", "when?", "--history", str(hist_file), "--doc", "a.txt,b.md", "--doc", "c.pdf",
+                      "--top-k", "5", "--backend", "llm"], stub)
     assert code == 0
-    assert stub.calls == [
-        {
-            "question": "And when?",
-            "history": history,
-            "doc_ids": ["a.txt", "b.md", "c.pdf"],
-            "top_k": 5,
-            "backend": "llm",
-        }
-    ]
+    assert stub.calls == [{"question": "And when?", "history": history, "doc_ids": ["a.txt", "b.md", "c.pdf"],
+                           "top_k": 5, "backend": "llm"}]
 
 
-@pytest.mark.parametrize(
-    "content, expected",
-    [
-        ("{not json", "not valid JSON"),
-        ('"just a string"', "not a list"),
-        (None, "cannot read"),
-    ],
-)
+@pytest.mark.parametrize("content, expected", [
+    ("{not json", "not valid JSON"),
+    ('"just a string"', "not a list"),
+    (None, "cannot read"),
+])
 def test_bad_history_file_is_a_one_line_error(tmp_path: Path, content: str | None, expected: str) -> None:
     path = tmp_path / "history.json"
     if content is not None:
@@ -145,11 +111,8 @@ def test_bad_history_file_is_a_one_line_error(tmp_path: Path, content: str | Non
 def test_malformed_history_items_are_the_answers_message(tmp_path: Path) -> None:
     path = tmp_path / "history.json"
     path.write_text('[{"role": "system", "content": "x"}]', encoding="utf-8")
-    bad = Answer(
-        text="history role 'system' must be 'user' or 'assistant'",
-        refused=True,
-        error="history role 'system' must be 'user' or 'assistant'",
-    )
+    bad = Answer(text="history role 'system' must be 'user' or 'assistant'", refused=True,
+                 error="history role 'system' must be 'user' or 'assistant'")
     stub = StubAssistant(bad)
     code, out, err = run(["Where?", "--history", str(path)], stub)
     assert code == 1 and stub.calls[0]["history"] == [{"role": "system", "content": "x"}]
@@ -165,33 +128,25 @@ def test_bad_question_exits_1_with_the_answers_message() -> None:
 
 
 def test_llm_server_down_exits_2_with_one_line() -> None:
-    down = Answer(
-        text="cannot reach the LLM server at http://127.0.0.1:9/v1; start one",
-        refused=True,
-        error="cannot reach the LLM server at http://127.0.0.1:9/v1; start one",
-        backend="llm",
-    )
+    down = Answer(text="cannot reach the LLM server at http://127.0.0.1:9/v1; start one", refused=True,
+                  error="cannot reach the LLM server at http://127.0.0.1:9/v1; start one", backend="llm")
     code, out, err = run(["Where?", "--backend", "llm"], StubAssistant(down))
     assert (code, out) == (2, "")
     assert err == "error: cannot reach the LLM server at http://127.0.0.1:9/v1; start one\n"
 
 
-@pytest.mark.parametrize(
-    "exc",
-    [
-        IndexMissingError("no index at /x; build it with: python -m ingest data/"),
-        IndexCorruptError("cannot read the index at /x: bad\nthing. Rebuild it"),
-    ],
-)
+@pytest.mark.parametrize("exc", [
+    IndexMissingError("no index at /x; build it with: python -m ingest data/"),
+    IndexCorruptError("cannot read the index at /x: bad\nthing. Rebuild it"),
+])
 def test_index_errors_exit_2_with_one_line(exc: Exception) -> None:
     code, out, err = run(["Where?"], StubAssistant(exc=exc))
     assert code == 2 and out == ""
     assert err.startswith("error: ") and err.count("\n") == 1
 
 
-@pytest.mark.parametrize(
-    "argv", [["q", "--top-k", "0"], ["q", "--top-k", "many"], ["q", "--backend", "gpt"], []]
-)
+@pytest.mark.parametrize("argv", [["q", "--top-k", "0"], ["q", "--top-k", "many"], ["q", "--backend", "gpt"],
+                                  []])
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(argv, assistant=StubAssistant())  # type: ignore[arg-type]
@@ -201,14 +156,8 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 
 # -- the real module in a fresh process ---------------------------------------------------------------
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=300,
-        env=env,
-    )
+    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, timeout=300, env=env)
 
 
 def test_missing_index_exits_2_without_traceback(tmp_path: Path) -> None:
@@ -240,11 +189,8 @@ def test_question_path_is_light_and_answers(tmp_path: Path, fake_embedder: Any, 
 
     settings = replace(Settings.from_env(), index_dir=tmp_path / "idx", chroma_host="")
     (tmp_path / "article.txt").write_text(article_text, encoding="utf-8")
-    assert (
-        not Ingestor(settings, embedder=fake_embedder, with_entities=False)
-        .ingest_paths([tmp_path / "article.txt"])
-        .errors
-    )
+    assert not Ingestor(settings, embedder=fake_embedder, with_entities=False).ingest_paths(
+        [tmp_path / "article.txt"]).errors
     code = (
         "import json, sys\n"
         "from assistant.__main__ import main\n"
@@ -254,28 +200,21 @@ def test_question_path_is_light_and_answers(tmp_path: Path, fake_embedder: Any, 
         " 'spacy') if m in sys.modules]\n"
         "print(json.dumps({'rc': rc, 'heavy': heavy}))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300
-    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     *answer_lines, last = proc.stdout.strip().splitlines()
     status = json.loads(last)
     assert status == {"rc": 0, "heavy": []}, status
     answer = json.loads("\n".join(answer_lines))
     for c in answer["citations"] + answer["related"]:
-        assert article_text[c["start"] : c["end"]] == c["text"]
+        assert article_text[c["start"]:c["end"]] == c["text"]
 
 
 def test_explain_prints_the_reason_code_and_confidence() -> None:
     stub = StubAssistant(
-        Answer(
-            text="Paris [1].",
-            refused=False,
-            citations=[CIT_PARIS],
-            reason="answered",
-            confidence=0.87,
-            certainty="confident",
-        )
+        Answer(text="Paris [1].", refused=False, citations=[CIT_PARIS], reason="answered", confidence=0.87,
+               certainty="confident")
     )
     code, out, _err = run(["--explain", "Where did they meet?"], stub)
     assert code == 0

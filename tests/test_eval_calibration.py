@@ -11,22 +11,15 @@ from eval.records import Outcome
 
 def _item(i: int, answerable: bool = True) -> GoldItem:
     ev = (Evidence("d.txt", 0, 3, "Ana", (0,)),) if answerable else ()
-    return GoldItem(
-        id=f"q{i}",
-        category="factoid" if answerable else "not_in_article",
-        question="Who?",
-        answerable=answerable,
-        reference="Ana",
-        must=(("Ana",),) if answerable else (),
-        evidence=ev,
-        split="test",
-    )
+    return GoldItem(id=f"q{i}", category="factoid" if answerable else "not_in_article", question="Who?",
+                    answerable=answerable, reference="Ana", must=(("Ana",),) if answerable else (),
+                    evidence=ev,
+                    split="test")
 
 
 def _o(i: int, short: str, p: float, certainty: str, refused: bool = False) -> Outcome:
-    return Outcome(
-        f"q{i}", text=short, refused=refused, short_answer=short, confidence=p, certainty=certainty
-    )
+    return Outcome(f"q{i}", text=short, refused=refused, short_answer=short, confidence=p,
+                   certainty=certainty)
 
 
 def test_reliability_risk_coverage_and_confident_answers() -> None:

@@ -23,16 +23,8 @@ from ingest.sentences import split_sentences
 DOC = "Intro line here. The bridge has 12 arches. It crosses the river."
 SPAN = {"doc_id": "d.txt", "start": 17, "end": 42, "text": "The bridge has 12 arches."}
 DOCS = {"d.txt": DOC}
-GOOD = {
-    "id": "x1",
-    "category": "numeric",
-    "question": "How many?",
-    "answerable": True,
-    "reference": "12.",
-    "must": [["12"]],
-    "evidence": [SPAN],
-    "split": "dev",
-}
+GOOD = {"id": "x1", "category": "numeric", "question": "How many?", "answerable": True,
+        "reference": "12.", "must": [["12"]], "evidence": [SPAN], "split": "dev"}
 
 
 def line(**changes: object) -> str:
@@ -53,7 +45,7 @@ def test_shipped_gold_evidence_points_at_article_sentences(article_text: str) ->
     keys = [s.key for s in split_sentences(article_text, "article.txt")]
     items = load_gold()
     assert check_evidence(items, keys) == []
-    assert all(article_text[e.start : e.end] == e.text for it in items for e in it.evidence)
+    assert all(article_text[e.start:e.end] == e.text for it in items for e in it.evidence)
 
 
 def test_parse_good_line_derives_sentence_ids_from_the_span() -> None:
@@ -70,30 +62,27 @@ def test_a_span_that_does_not_match_its_document_names_file_line_and_id() -> Non
         parse_lines([line(evidence=[{**SPAN, "doc_id": "nope.txt"}])], source="g.jsonl", documents=DOCS)
 
 
-@pytest.mark.parametrize(
-    ("changes", "needle"),
-    [
-        ({"must": None}, "missing field(s) ['must']"),
-        ({"category": "trivia"}, "unknown category 'trivia'"),
-        ({"answerable": "yes"}, "'answerable' must be true or false"),
-        ({"must": [["12"], []]}, "'must[1]'"),
-        ({"must": ["12"]}, "'must[0]'"),
-        ({"evidence": [{"doc_id": "d.txt", "sentence_id": 1}]}, "'evidence[0]' must be"),
-        ({"evidence": [{**SPAN, "end": 17}]}, "'evidence[0]' must be"),
-        ({"split": "train"}, "'split' must be one of ['dev', 'test']"),
-        ({"split": None}, "missing field(s) ['split']"),
-        ({"category": "yes_no", "reference": "It is."}, "must start with Yes or No"),
-        ({"benchmark": "trivia"}, "'benchmark' must be one of"),
-        ({"doc_id": 3}, "'doc_id' must be a document file name"),
-        ({"evidence": []}, "needs at least one 'must' fact and one 'evidence'"),
-        ({"category": "off_topic"}, "requires answerable=false"),
-        ({"answerable": False, "category": "off_topic"}, "must have empty 'must' and 'evidence'"),
-        ({"category": "multi_turn"}, "needs a 'history'"),
-        ({"history": [{"role": "system", "content": "hi"}]}, "'history[0]'"),
-        ({"extra": 1}, "unknown field(s) ['extra']"),
-        ({"question": "  "}, "'question' must be a non-empty string"),
-    ],
-)
+@pytest.mark.parametrize(("changes", "needle"), [
+    ({"must": None}, "missing field(s) ['must']"),
+    ({"category": "trivia"}, "unknown category 'trivia'"),
+    ({"answerable": "yes"}, "'answerable' must be true or false"),
+    ({"must": [["12"], []]}, "'must[1]'"),
+    ({"must": ["12"]}, "'must[0]'"),
+    ({"evidence": [{"doc_id": "d.txt", "sentence_id": 1}]}, "'evidence[0]' must be"),
+    ({"evidence": [{**SPAN, "end": 17}]}, "'evidence[0]' must be"),
+    ({"split": "train"}, "'split' must be one of ['dev', 'test']"),
+    ({"split": None}, "missing field(s) ['split']"),
+    ({"category": "yes_no", "reference": "It is."}, "must start with Yes or No"),
+    ({"benchmark": "trivia"}, "'benchmark' must be one of"),
+    ({"doc_id": 3}, "'doc_id' must be a document file name"),
+    ({"evidence": []}, "needs at least one 'must' fact and one 'evidence'"),
+    ({"category": "off_topic"}, "requires answerable=false"),
+    ({"answerable": False, "category": "off_topic"}, "must have empty 'must' and 'evidence'"),
+    ({"category": "multi_turn"}, "needs a 'history'"),
+    ({"history": [{"role": "system", "content": "hi"}]}, "'history[0]'"),
+    ({"extra": 1}, "unknown field(s) ['extra']"),
+    ({"question": "  "}, "'question' must be a non-empty string"),
+])
 def test_bad_item_names_file_line_and_problem(changes: dict[str, object], needle: str) -> None:
     with pytest.raises(GoldDataError) as err:
         parse_lines(["", line(id="ok"), line(id="bad", **changes)], source="gold.jsonl", documents=DOCS)

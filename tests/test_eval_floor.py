@@ -55,10 +55,8 @@ def _score_set(assistant: object, name: str, split: str, k: int) -> Scores:
 
 def _check(name: str, scores: Scores) -> list[str]:
     floor = load_floors().sets[name]
-    print(
-        f"\n{name}[{floor.split}]: strict {scores.strict_accuracy}, lenient {scores.accuracy}, "
-        f"answerable refused {scores.false_refusal_rate}, unanswerable answered {scores.false_answer_rate}"
-    )
+    print(f"\n{name}[{floor.split}]: strict {scores.strict_accuracy}, lenient {scores.accuracy}, "
+          f"answerable refused {scores.false_refusal_rate}, unanswerable answered {scores.false_answer_rate}")
     return violations(floor, scores, name)
 
 
@@ -66,12 +64,8 @@ def _check(name: str, scores: Scores) -> list[str]:
 def test_article_sets_stay_above_their_floors(real_assistant) -> None:
     floors = load_floors()
     t0 = time.perf_counter()
-    broken = [
-        v
-        for name in ARTICLE_SETS
-        if name in floors.sets
-        for v in _check(name, _score_set(real_assistant, name, floors.sets[name].split, floors.k))
-    ]
+    broken = [v for name in ARTICLE_SETS if name in floors.sets
+              for v in _check(name, _score_set(real_assistant, name, floors.sets[name].split, floors.k))]
     assert not broken, "eval floors broken:\n" + "\n".join(broken)
     if (elapsed := time.perf_counter() - t0) > TIME_BUDGET_S["article"]:
         target = TIME_BUDGET_S["article"]
@@ -107,11 +101,8 @@ def test_floors_file_is_valid_and_uses_strict_test_figures() -> None:
 
 def test_a_broken_floor_is_named_with_set_split_and_value(tmp_path) -> None:
     path = tmp_path / "floors.json"
-    path.write_text(
-        '{"k": 5, "sets": {"news": {"split": "test", "min": {"strict_accuracy": 0.9}, '
-        '"max": {"false_answer_rate": 0.2}}}}',
-        encoding="utf-8",
-    )
+    path.write_text('{"k": 5, "sets": {"news": {"split": "test", "min": {"strict_accuracy": 0.9}, '
+                    '"max": {"false_answer_rate": 0.2}}}}', encoding="utf-8")
     floor = load_floors(path).sets["news"]
     fields = dict.fromkeys(Scores.__dataclass_fields__)
     s = Scores(**{**fields, "n": 10, "n_answerable": 8, "strict_accuracy": 0.5, "false_answer_rate": 0.1})
@@ -119,8 +110,7 @@ def test_a_broken_floor_is_named_with_set_split_and_value(tmp_path) -> None:
     path.write_text('{"sets": {"news": {"split": "train"}}}', encoding="utf-8")
     with pytest.raises(ValueError, match="'split' must be one of"):
         load_floors(path)
-    path.write_text(
-        '{"sets": {"news": {"split": "test", "min": {"false_answer_rate": 0.1}}}}', encoding="utf-8"
-    )
+    path.write_text('{"sets": {"news": {"split": "test", "min": {"false_answer_rate": 0.1}}}}',
+                    encoding="utf-8")
     with pytest.raises(ValueError, match="belongs under max"):
         load_floors(path)

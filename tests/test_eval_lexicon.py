@@ -56,9 +56,8 @@ def question_words() -> frozenset[str]:
 
 def only_for_questions(entries: set[str]) -> list[str]:
     """Entries that some eval question uses, that no document uses and no public table holds."""
-    return sorted(
-        e for e in entries if e in question_words() and e not in document_words() and e not in public_words()
-    )
+    return sorted(e for e in entries
+                  if e in question_words() and e not in document_words() and e not in public_words())
 
 
 def test_country_table_is_shipped_with_its_source() -> None:

@@ -16,42 +16,18 @@ S_FACT_TOO = SentenceRef(DOC, 4, "Its 12 arches were rebuilt in 1950.")
 S_OTHER = SentenceRef(DOC, 9, "The bridge crosses the river in Lyon.")
 
 
-def gold(
-    must: tuple[tuple[str, ...], ...] = (("12", "twelve"),),
-    evidence: tuple[int, ...] = (2,),
-    answerable: bool = True,
-    category: str = "numeric",
-    item_id: str = "q1",
-) -> GoldItem:
-    return GoldItem(
-        id=item_id,
-        category=category,
-        question="How many arches?",
-        answerable=answerable,
-        reference="12.",
-        must=must if answerable else (),
-        evidence=tuple(Evidence(DOC, 0, 1, "x", (s,)) for s in evidence) if answerable else (),
-    )
+def gold(must: tuple[tuple[str, ...], ...] = (("12", "twelve"),), evidence: tuple[int, ...] = (2,),
+         answerable: bool = True, category: str = "numeric", item_id: str = "q1") -> GoldItem:
+    return GoldItem(id=item_id, category=category, question="How many arches?", answerable=answerable,
+                    reference="12.", must=must if answerable else (),
+                    evidence=tuple(Evidence(DOC, 0, 1, "x", (s,)) for s in evidence) if answerable else ())
 
 
-def outcome(
-    text: str = "It has 12 arches. [1]",
-    refused: bool = False,
-    citations: tuple[SentenceRef, ...] = (S_FACT,),
-    retrieved: tuple[SentenceRef, ...] = (),
-    latency_ms: float = 10.0,
-    error: str = "",
-    item_id: str = "q1",
-) -> Outcome:
-    return Outcome(
-        item_id,
-        text=text,
-        refused=refused,
-        citations=citations,
-        retrieved=retrieved,
-        latency_ms=latency_ms,
-        error=error,
-    )
+def outcome(text: str = "It has 12 arches. [1]", refused: bool = False,
+            citations: tuple[SentenceRef, ...] = (S_FACT,), retrieved: tuple[SentenceRef, ...] = (),
+            latency_ms: float = 10.0, error: str = "", item_id: str = "q1") -> Outcome:
+    return Outcome(item_id, text=text, refused=refused, citations=citations, retrieved=retrieved,
+                   latency_ms=latency_ms, error=error)
 
 
 # -- matching ------------------------------------------------------------------------------
@@ -59,18 +35,15 @@ def test_normalise_folds_case_quotes_dashes_and_spaces() -> None:
     assert normalise("  “Present  in LAND” – sea\u00a0") == '"present in land" - sea'
 
 
-@pytest.mark.parametrize(
-    ("text", "alt", "expected"),
-    [
-        ("It has 12 arches", "12", True),
-        ("112 arches", "12", False),  # no match inside a longer number
-        ("41,100 euros", "1,100", False),
-        ("it will not enter", "no", False),  # "no" is not a prefix match of "not"
-        ("No, it will not.", "no", True),
-        ("the “line of defense”", '"line of defense"', True),
-        ("about 45% more", "45%", True),
-    ],
-)
+@pytest.mark.parametrize(("text", "alt", "expected"), [
+    ("It has 12 arches", "12", True),
+    ("112 arches", "12", False),          # no match inside a longer number
+    ("41,100 euros", "1,100", False),
+    ("it will not enter", "no", False),      # "no" is not a prefix match of "not"
+    ("No, it will not.", "no", True),
+    ("the “line of defense”", '"line of defense"', True),
+    ("about 45% more", "45%", True),
+])
 def test_contains_matches_on_word_boundaries(text: str, alt: str, expected: bool) -> None:
     assert contains(text, alt) is expected
 
@@ -193,10 +166,8 @@ def test_percentile_interpolates_linearly() -> None:
 def test_score_groups_by_category_and_overall() -> None:
     num = gold(item_id="n")
     off = gold(answerable=False, category="off_topic", item_id="o")
-    pairs = [
-        (num, outcome(latency_ms=10, item_id="n")),
-        (off, outcome("No.", refused=True, citations=(), latency_ms=30, item_id="o")),
-    ]
+    pairs = [(num, outcome(latency_ms=10, item_id="n")),
+             (off, outcome("No.", refused=True, citations=(), latency_ms=30, item_id="o"))]
     overall = score(pairs, k=5)
     assert (overall.n, overall.n_answerable, overall.accuracy, overall.refusal_accuracy) == (2, 1, 1.0, 1.0)
     assert overall.latency_p50_ms == 20
@@ -212,28 +183,14 @@ def test_floor_violations_name_the_set_split_metric_and_direction(tmp_path) -> N
     from eval.floors import load_floors, violations
 
     path = tmp_path / "floors.json"
-    path.write_text(
-        json.dumps(
-            {
-                "k": 3,
-                "sets": {
-                    "news": {
-                        "split": "test",
-                        "min": {"strict_accuracy": 0.9},
-                        "max": {"false_answer_rate": 0.1},
-                    }
-                },
-            }
-        )
-    )
+    path.write_text(json.dumps({"k": 3, "sets": {"news": {
+        "split": "test", "min": {"strict_accuracy": 0.9}, "max": {"false_answer_rate": 0.1}}}}))
     floor = load_floors(path).sets["news"]
     unans = gold(answerable=False, category="off_topic", item_id="u")
     pairs = [(gold(), outcome()), (unans, outcome())]  # the unanswerable one is answered: wrong
     broken = violations(floor, score(pairs, 3), "news")
-    assert broken == [
-        "news[test].strict_accuracy = 0.5 (below floor 0.9)",
-        "news[test].false_answer_rate = 1.0 (above ceiling 0.1)",
-    ]
+    assert broken == ["news[test].strict_accuracy = 0.5 (below floor 0.9)",
+                      "news[test].false_answer_rate = 1.0 (above ceiling 0.1)"]
     assert violations(floor, None, "news") == ["news[test]: no items scored"]
     path.write_text(json.dumps({"sets": {"news": {"split": "test", "min": {"false_answer_rate": 0.1}}}}))
     with pytest.raises(ValueError, match="belongs under max"):
@@ -260,15 +217,9 @@ def test_without_short_answer_the_lead_before_the_blank_line_is_judged() -> None
 
 
 def test_yes_no_items_must_state_the_right_yes_or_no() -> None:
-    item = GoldItem(
-        id="y",
-        category="yes_no",
-        question="Is it open?",
-        answerable=True,
-        reference="No, it is closed.",
-        must=(("closed", "no"),),
-        evidence=(Evidence(DOC, 0, 1, "x", (2,)),),
-    )
+    item = GoldItem(id="y", category="yes_no", question="Is it open?", answerable=True,
+                    reference="No, it is closed.", must=(("closed", "no"),),
+                    evidence=(Evidence(DOC, 0, 1, "x", (2,)),))
     assert item.polarity == "no"
     assert m.answer_correct_strict(item, _strict_outcome("No. [1]", short="No"))
     assert not m.answer_correct_strict(item, _strict_outcome("Yes. It is closed [1]", short="Yes"))
@@ -277,26 +228,11 @@ def test_yes_no_items_must_state_the_right_yes_or_no() -> None:
 
 
 def test_squad_items_use_official_em_f1_and_a_refusal_predicts_no_answer() -> None:
-    ans = GoldItem(
-        id="s",
-        category="factoid",
-        question="Who?",
-        answerable=True,
-        reference="Rollo",
-        must=(("Rollo", "Rollo of Normandy"),),
-        evidence=(Evidence(DOC, 0, 1, "x", (2,)),),
-        benchmark="squad2",
-    )
-    imp = GoldItem(
-        id="t",
-        category="not_in_article",
-        question="Who?",
-        answerable=False,
-        reference="-",
-        must=(),
-        evidence=(),
-        benchmark="squad2",
-    )
+    ans = GoldItem(id="s", category="factoid", question="Who?", answerable=True, reference="Rollo",
+                   must=(("Rollo", "Rollo of Normandy"),), evidence=(Evidence(DOC, 0, 1, "x", (2,)),),
+                   benchmark="squad2")
+    imp = GoldItem(id="t", category="not_in_article", question="Who?", answerable=False, reference="-",
+                   must=(), evidence=(), benchmark="squad2")
     assert m.squad_scores(ans, _strict_outcome("x", short="the Rollo")) == (1.0, 1.0)
     assert m.squad_scores(ans, _strict_outcome("x", short="Rollo, a Viking")) == (0.0, pytest.approx(2 / 3))
     assert m.answer_correct_strict(ans, _strict_outcome("x", short="Rollo, a Viking"))

@@ -29,36 +29,12 @@ def _span(sid: int) -> dict[str, object]:
 
 def _items() -> list[GoldItem]:
     rows = [
-        {
-            "id": "n1",
-            "category": "numeric",
-            "question": "How many arches?",
-            "answerable": True,
-            "reference": "12",
-            "must": [["12"]],
-            "evidence": [_span(2)],
-            "split": "test",
-        },
-        {
-            "id": "f1",
-            "category": "factoid",
-            "question": "Where?",
-            "answerable": True,
-            "reference": "Lyon",
-            "must": [["Lyon"]],
-            "evidence": [_span(9)],
-            "split": "test",
-        },
-        {
-            "id": "o1",
-            "category": "off_topic",
-            "question": "Capital of Peru?",
-            "answerable": False,
-            "reference": "-",
-            "must": [],
-            "evidence": [],
-            "split": "dev",
-        },
+        {"id": "n1", "category": "numeric", "question": "How many arches?", "answerable": True,
+         "reference": "12", "must": [["12"]], "evidence": [_span(2)], "split": "test"},
+        {"id": "f1", "category": "factoid", "question": "Where?", "answerable": True,
+         "reference": "Lyon", "must": [["Lyon"]], "evidence": [_span(9)], "split": "test"},
+        {"id": "o1", "category": "off_topic", "question": "Capital of Peru?", "answerable": False,
+         "reference": "-", "must": [], "evidence": [], "split": "dev"},
     ]
     return parse_lines([json.dumps(r) for r in rows], documents={"a.txt": DOC_TEXT})
 
@@ -88,10 +64,8 @@ class FakeAssistant:
 def report(tmp_path: Path) -> dict[str, Any]:
     items = _items()
     fake = FakeAssistant()
-    runs = [
-        run_backend(fake, items, "extractive", k=5, progress=False),
-        run_backend(fake, items, "llm", k=5, progress=False),
-    ]
+    runs = [run_backend(fake, items, "extractive", k=5, progress=False),
+            run_backend(fake, items, "llm", k=5, progress=False)]
     gold = tmp_path / "gold.jsonl"
     gold.write_text("{}", encoding="utf-8")
     return build_report(runs, items, 5, gold, {"limit": None})

@@ -8,15 +8,8 @@ from eval.side_by_side import BackendSummary, format_table, spread
 
 
 def _item(n: int) -> GoldItem:
-    return GoldItem(
-        id=f"q{n}",
-        category="factoid",
-        question=f"Question {n}?",
-        answerable=True,
-        reference="Paris",
-        must=(("Paris",),),
-        evidence=(),
-    )
+    return GoldItem(id=f"q{n}", category="factoid", question=f"Question {n}?", answerable=True,
+                    reference="Paris", must=(("Paris",),), evidence=())
 
 
 def test_limit_spreads_items_evenly_and_keeps_order() -> None:
@@ -29,27 +22,10 @@ def test_llm_row_counts_fallbacks_dropped_claims_and_who_wrote_the_answer() -> N
     cite = (SentenceRef("article.txt", 0, "They met in Paris."),)
     outcomes = [
         Outcome("q0", "Paris [1].", False, cite, latency_ms=2000, claims=1, written_by="llm"),
-        Outcome(
-            "q1",
-            "Paris [1].",
-            False,
-            cite,
-            latency_ms=4000,
-            fallback="llm_uncited",
-            claims=2,
-            claims_dropped=2,
-            written_by="extractive",
-        ),
-        Outcome(
-            "q2",
-            "The documents do not say.",
-            True,
-            latency_ms=6000,
-            fallback="llm_unverified",
-            claims=1,
-            claims_dropped=1,
-            written_by="extractive",
-        ),
+        Outcome("q1", "Paris [1].", False, cite, latency_ms=4000, fallback="llm_uncited", claims=2,
+                claims_dropped=2, written_by="extractive"),
+        Outcome("q2", "The documents do not say.", True, latency_ms=6000, fallback="llm_unverified",
+                claims=1, claims_dropped=1, written_by="extractive"),
     ]
     llm, ext = BackendSummary("llm"), BackendSummary("extractive")
     llm.add("gold", [(_item(i), o) for i, o in enumerate(outcomes)])

@@ -27,8 +27,7 @@ def loaded() -> dict[str, list[GoldItem]]:
 
 
 def test_every_shipped_set_loads_with_spans_that_match_its_documents(
-    loaded: dict[str, list[GoldItem]],
-) -> None:
+        loaded: dict[str, list[GoldItem]]) -> None:
     assert set(loaded) == set(SETS)
     for name, items in loaded.items():
         docs = {p.name: suites._read(p) for p in SETS[name].documents}
@@ -36,12 +35,11 @@ def test_every_shipped_set_loads_with_spans_that_match_its_documents(
         for it in items:
             for ev in it.evidence:
                 assert ev.sentence_ids, (name, it.id)
-                assert docs[ev.doc_id][ev.start : ev.end] == ev.text
+                assert docs[ev.doc_id][ev.start:ev.end] == ev.text
 
 
 def test_sets_tuned_on_are_all_dev_and_new_sets_have_a_frozen_test_split(
-    loaded: dict[str, list[GoldItem]],
-) -> None:
+        loaded: dict[str, list[GoldItem]]) -> None:
     for name in ("gold", "dev_article", "dev_bridge", "dev_third"):
         assert {it.split for it in loaded[name]} == {"dev"}, name
     for name in ("article_new", "news"):
@@ -65,9 +63,8 @@ def test_news_set_has_30_plus_varied_questions_per_article(loaded: dict[str, lis
 def test_squad_split_is_by_article_and_keeps_the_four_test_articles() -> None:
     items = SETS["squad"].load()  # every 2nd question
     by_split = {sp: {it.doc_id for it in items if it.split == sp} for sp in ("dev", "test")}
-    assert by_split["test"] == {
-        f"squad_{t}.txt" for t in ("1973_oil_crisis", "Normans", "Steam_engine", "Scottish_Parliament")
-    }
+    assert by_split["test"] == {f"squad_{t}.txt" for t in
+                                ("1973_oil_crisis", "Normans", "Steam_engine", "Scottish_Parliament")}
     assert by_split["dev"] == {"squad_Harvard_University.txt", "squad_Force.txt"}
     assert all(it.benchmark == "squad2" for it in items)
     assert any(not it.answerable for it in items) and any(it.answerable for it in items)
@@ -87,12 +84,8 @@ class _Sent:
 
 class _Retriever:
     def __init__(self) -> None:
-        self.sentences = [
-            _Sent("a.txt", 0, "Alpha one."),
-            _Sent("a.txt", 1, "Alpha two."),
-            _Sent("b.txt", 0, "Beta one."),
-            _Sent("b.txt", 1, "Beta two."),
-        ]
+        self.sentences = [_Sent("a.txt", 0, "Alpha one."), _Sent("a.txt", 1, "Alpha two."),
+                          _Sent("b.txt", 0, "Beta one."), _Sent("b.txt", 1, "Beta two.")]
         self.embeddings = np.array([[1.0, 0.0], [0.8, 0.6], [0.99, 0.1], [0.0, 1.0]], dtype=np.float32)
         self.embedder = self
 
@@ -105,25 +98,12 @@ class _Assistant:
         self.retriever = _Retriever()
 
 
-def _item(
-    item_id: str = "q",
-    doc_id: str = "",
-    answerable: bool = True,
-    must: tuple[str, ...] = ("Beta",),
-    sid: int = 0,
-) -> GoldItem:
+def _item(item_id: str = "q", doc_id: str = "", answerable: bool = True, must: tuple[str, ...] = ("Beta",),
+          sid: int = 0) -> GoldItem:
     ev = (Evidence(doc_id or "b.txt", 0, 1, "x", (sid,)),) if answerable else ()
-    return GoldItem(
-        id=item_id,
-        category="factoid" if answerable else "not_in_article",
-        question="Which?",
-        answerable=answerable,
-        reference="r",
-        must=(must,) if answerable else (),
-        evidence=ev,
-        split="test",
-        doc_id=doc_id,
-    )
+    return GoldItem(id=item_id, category="factoid" if answerable else "not_in_article", question="Which?",
+                    answerable=answerable, reference="r", must=(must,) if answerable else (), evidence=ev,
+                    split="test", doc_id=doc_id)
 
 
 def test_baseline_cites_the_two_most_similar_sentences_and_never_refuses() -> None:
@@ -143,32 +123,23 @@ REF = SentenceRef("b.txt", 0, "Beta one.")
 OTHER = SentenceRef("b.txt", 1, "Gamma two.")
 
 
-def _o(
-    text: str = "Beta.",
-    refused: bool = False,
-    cites: tuple[SentenceRef, ...] = (REF,),
-    retrieved: tuple[SentenceRef, ...] = (REF,),
-    short: str = "",
-) -> Outcome:
+def _o(text: str = "Beta.", refused: bool = False, cites: tuple[SentenceRef, ...] = (REF,),
+       retrieved: tuple[SentenceRef, ...] = (REF,), short: str = "") -> Outcome:
     return Outcome("q", text=text, refused=refused, citations=cites, retrieved=retrieved, short_answer=short)
 
 
-@pytest.mark.parametrize(
-    ("item", "outcome", "cause"),
-    [
-        (_item(), _o(), None),
-        (_item(), _o(refused=True, retrieved=(OTHER,)), "retrieval_missed"),
-        (_item(), _o(refused=True), "refused_with_evidence"),
-        (_item(), _o(text="Gamma.\n\nBeta one. [1]", short="Gamma"), "wrong_short_answer"),
-        (_item(), _o(text="Gamma.", cites=(OTHER,)), "wrong_sentence"),
-        (_item(), _o(text="Gamma.", cites=(OTHER,), retrieved=(OTHER,)), "retrieval_missed"),
-        (_item(answerable=False), _o(), "answered_unanswerable"),
-        (_item(answerable=False), _o(refused=True), None),
-    ],
-)
-def test_each_wrong_item_gets_the_first_stage_that_failed(
-    item: GoldItem, outcome: Outcome, cause: str | None
-) -> None:
+@pytest.mark.parametrize(("item", "outcome", "cause"), [
+    (_item(), _o(), None),
+    (_item(), _o(refused=True, retrieved=(OTHER,)), "retrieval_missed"),
+    (_item(), _o(refused=True), "refused_with_evidence"),
+    (_item(), _o(text="Gamma.\n\nBeta one. [1]", short="Gamma"), "wrong_short_answer"),
+    (_item(), _o(text="Gamma.", cites=(OTHER,)), "wrong_sentence"),
+    (_item(), _o(text="Gamma.", cites=(OTHER,), retrieved=(OTHER,)), "retrieval_missed"),
+    (_item(answerable=False), _o(), "answered_unanswerable"),
+    (_item(answerable=False), _o(refused=True), None),
+])
+def test_each_wrong_item_gets_the_first_stage_that_failed(item: GoldItem, outcome: Outcome,
+                                                          cause: str | None) -> None:
     assert failure_reason(item, outcome, k=5) == cause
 
 
@@ -183,16 +154,8 @@ def _result() -> SetResult:
     base = [(_item(), _o(text="Alpha one. Beta one.")), (_item(answerable=False), _o())]
     r = SetResult("news", "note", 1, 2, "/tmp/x", 1.0)
     r.splits["test"] = SplitResult(score(pairs, 5), score(base, 5), group_failures(pairs, 5), {})
-    r.items = [
-        {
-            "id": "d1",
-            "strict": False,
-            "failure": "retrieval_missed",
-            "question": "Q | pipe",
-            "direct": "A",
-            "reference": "R",
-        }
-    ]
+    r.items = [{"id": "d1", "strict": False, "failure": "retrieval_missed", "question": "Q | pipe",
+                "direct": "A", "reference": "R"}]
     return r
 
 
@@ -205,9 +168,8 @@ def test_one_table_row_per_set_and_split_with_the_baseline_beside_it() -> None:
 
 
 def test_markdown_lists_wrong_dev_items_only_and_the_failure_counts() -> None:
-    md = to_markdown(
-        {"suite": "news", "created": "now", "git_commit": "abc", "backend": "x", "k": 5}, [_result()]
-    )
+    md = to_markdown({"suite": "news", "created": "now", "git_commit": "abc", "backend": "x", "k": 5},
+                     [_result()])
     assert "| news | test | 0 | 0 | 0 | 0 | 0 | 1 |" in md
     assert "Q \\| pipe" in md
 
@@ -231,15 +193,13 @@ def _fake_ingestor(built: list[Path], seconds: float = 0.0) -> type:
 
                 def summary(self) -> str:
                     return "1 document"
-
             return Report()
 
     return FakeIngestor
 
 
-def test_index_is_built_once_and_rebuilt_when_a_document_changes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_index_is_built_once_and_rebuilt_when_a_document_changes(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     doc = tmp_path / "d.txt"
     doc.write_text("One sentence here.", encoding="utf-8")
     qs = QuestionSet("t", tmp_path / "g.jsonl", (doc,))
@@ -257,9 +217,8 @@ def test_index_is_built_once_and_rebuilt_when_a_document_changes(
     assert suites.CACHE_DIR.name == ".index-eval"
 
 
-def test_two_runs_building_one_index_together_build_it_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_two_runs_building_one_index_together_build_it_once(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """The second caller waits on the lock and reuses the first one's index (before the lock it
     saw a folder without its done-marker, deleted it as "interrupted" and built again)."""
     import threading
@@ -273,14 +232,8 @@ def test_two_runs_building_one_index_together_build_it_once(
     from assistant.core.settings import Settings
 
     got: list[Path] = []
-    runs = [
-        threading.Thread(
-            target=lambda: got.append(
-                ensure_index(qs, Settings.from_env(), tmp_path / "cache", log=lambda m: None)
-            )
-        )
-        for _ in range(2)
-    ]
+    runs = [threading.Thread(target=lambda: got.append(
+        ensure_index(qs, Settings.from_env(), tmp_path / "cache", log=lambda m: None))) for _ in range(2)]
     for t in runs:
         t.start()
     for t in runs:
@@ -295,13 +248,8 @@ def test_index_key_covers_the_assistant_modules_that_shape_an_index() -> None:
     from eval.suites import _ingest_sources
 
     names = {f"{p.parent.name}/{p.name}" for p in _ingest_sources()}
-    assert {
-        "ingest/pipeline.py",
-        "index/store.py",
-        "index/cache_build.py",
-        "index/snapshot.py",
-        "language/text.py",
-    } <= names
+    assert {"ingest/pipeline.py", "index/store.py", "index/cache_build.py", "index/snapshot.py",
+            "language/text.py"} <= names
     assert "answering/answer.py" not in names and "assistant/__init__.py" not in names
 
 

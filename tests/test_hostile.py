@@ -89,21 +89,17 @@ def test_embedder_accepts_lone_surrogates() -> None:
     assert vecs.shape == (2, 384) and float(vecs[0] @ vecs[1]) > 0.9999
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "named"),
-    [
-        ({"top_k": "8"}, ("top_k", "'8'")),
-        ({"top_k": 0}, ("top_k", "0")),
-        ({"top_k": True}, ("top_k", "True")),
-        ({"doc_ids": "article.txt"}, ("doc_ids", "article.txt")),
-        ({"doc_ids": [42]}, ("doc_ids", "42")),
-        ({"backend": "LLM"}, ("backend", "'LLM'")),
-        ({"backend": 1}, ("backend", "1")),
-    ],
-)
-def test_bad_arguments_get_a_message_naming_the_value(
-    bot: Assistant, kwargs: dict[str, Any], named: tuple[str, str]
-) -> None:
+@pytest.mark.parametrize(("kwargs", "named"), [
+    ({"top_k": "8"}, ("top_k", "'8'")),
+    ({"top_k": 0}, ("top_k", "0")),
+    ({"top_k": True}, ("top_k", "True")),
+    ({"doc_ids": "article.txt"}, ("doc_ids", "article.txt")),
+    ({"doc_ids": [42]}, ("doc_ids", "42")),
+    ({"backend": "LLM"}, ("backend", "'LLM'")),
+    ({"backend": 1}, ("backend", "1")),
+])
+def test_bad_arguments_get_a_message_naming_the_value(bot: Assistant, kwargs: dict[str, Any],
+                                                      named: tuple[str, str]) -> None:
     answer = bot.ask(BASE, **kwargs)
     assert answer.refused and not answer.citations and answer.kind == "invalid"
     assert all(part in answer.error for part in named), answer.error
@@ -122,28 +118,22 @@ def test_fullwidth_and_math_letters_are_the_plain_question(bot: Assistant) -> No
         assert answer.question == styled  # shown as typed; answered normalised
 
 
-@pytest.mark.parametrize(
-    ("question", "says"),
-    [
-        ("Где проходила встреча?", "Cyrillic"),
-        ("会议在哪里举行？", "CJK"),
-        ("أين عقد الاجتماع؟", "Arabic"),
-        ("¿Dónde se celebró la reunión?", "doesn't read as English"),
-    ],
-)
-def test_other_languages_are_refused_saying_the_documents_are_english(
-    bot: Assistant, question: str, says: str
-) -> None:
+@pytest.mark.parametrize(("question", "says"), [
+    ("Где проходила встреча?", "Cyrillic"),
+    ("会议在哪里举行？", "CJK"),
+    ("أين عقد الاجتماع؟", "Arabic"),
+    ("¿Dónde se celebró la reunión?", "doesn't read as English"),
+])
+def test_other_languages_are_refused_saying_the_documents_are_english(bot: Assistant, question: str,
+                                                                     says: str) -> None:
     answer = bot.ask(question)
     assert answer.refused and not answer.citations and not answer.related
     assert says in answer.text and "English" in answer.text
     assert answer.question == question and not answer.error
 
 
-@pytest.mark.parametrize(
-    "question",
-    ["the the the the the", "and and and and", "(a+)+$", "the of and to in", "asdf qwer zxcv uiop"],
-)
+@pytest.mark.parametrize("question", ["the the the the the", "and and and and", "(a+)+$",
+                                      "the of and to in", "asdf qwer zxcv uiop"])
 def test_nonsense_is_refused_with_a_reason(bot: Assistant, question: str) -> None:
     answer = bot.ask(question)
     assert answer.refused and not answer.citations and answer.kind == "unreadable", answer.text
@@ -151,11 +141,8 @@ def test_nonsense_is_refused_with_a_reason(bot: Assistant, question: str) -> Non
 
 
 def test_english_with_typos_and_names_is_still_answered(bot: Assistant) -> None:
-    for question in (
-        "whats the numbr of countrys sending troops",
-        "Who is Ellen Park?",
-        "How long will the tram line be?",
-    ):
+    for question in ("whats the numbr of countrys sending troops", "Who is Ellen Park?",
+                     "How long will the tram line be?"):
         answer = bot.ask(question)
         assert answer.kind != "unreadable", (question, answer.text)
 
@@ -177,10 +164,8 @@ def test_filter_holds_through_a_follow_up(bot: Assistant) -> None:
     """Issue 14 item 1: the follow-up used to be answered "Paris [1]" from article.txt."""
     first = bot.ask("Where was the meeting of the coalition held?")
     assert not first.refused and {c.doc_id for c in first.citations} == {"article.txt"}
-    history = [
-        {"role": "user", "content": "Where was the meeting of the coalition held?"},
-        {"role": "assistant", "content": first.text},
-    ]
+    history = [{"role": "user", "content": "Where was the meeting of the coalition held?"},
+               {"role": "assistant", "content": first.text}]
     for follow_up in ("Where was the meeting held?", "What did he say next?", "And the Americans?"):
         answer = bot.ask(follow_up, history, doc_ids=["tram_news.txt"])
         assert {c.doc_id for c in [*answer.citations, *answer.related]} <= {"tram_news.txt"}, answer
@@ -201,33 +186,18 @@ def test_filter_still_answers_from_the_chosen_document(bot: Assistant) -> None:
     assert {c.doc_id for c in answer.citations} == {"tram_news.txt"}
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "What did he say next?",
-        "What did she clarify?",
-        "And the Americans?",
-        "What else?",
-        "Where was it held?",
-        "What happened after that?",
-    ],
-)
+@pytest.mark.parametrize("question", ["What did he say next?", "What did she clarify?", "And the Americans?",
+                                      "What else?", "Where was it held?", "What happened after that?"])
 def test_a_follow_up_on_an_empty_chat_asks_what_it_refers_to(bot: Assistant, question: str) -> None:
     """Issue 14 item 5: it used to answer with an arbitrary sentence."""
     answer = bot.ask(question, [])
     assert answer.refused and not answer.citations and "refer" in answer.text, answer.text
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "When is the next meeting?",
-        "How many more troops will be sent?",
-        "What did the mayor say about his plan?",
-        "In what way has he confirmed his support for the tram line plan?",
-        "Who gave their name to the tram line?",
-    ],
-)
+@pytest.mark.parametrize("question", ["When is the next meeting?", "How many more troops will be sent?",
+                                      "What did the mayor say about his plan?",
+                                      "In what way has he confirmed his support for the tram line plan?",
+                                      "Who gave their name to the tram line?"])
 def test_standalone_questions_with_pronouns_are_not_follow_ups(bot: Assistant, question: str) -> None:
     assert bot.ask(question, []).kind != "follow_up"
 

@@ -75,26 +75,15 @@ def launch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable
         from ui.style import launch_options
 
         folder = prepare_upload_dir(tmp_path / f"uploads{len(started)}")
-        base = {
-            "max_file_bytes": 200_000,
-            "ui_file_grace_s": GRACE_S,
-            "login_max_failures": 3,
-            "login_lockout_s": 30.0,
-        }
+        base = {"max_file_bytes": 200_000, "ui_file_grace_s": GRACE_S, "login_max_failures": 3,
+                "login_lockout_s": 30.0}
         settings = replace(Settings(), upload_dir=folder, **{**base, **changes})
         fake = FakeAssistant(settings=settings)
         files = FileKeeper.from_settings(settings)
         app = build_app(fake, FakeIngestor(fake), files=files).queue()
         port = _free_port()
-        app.launch(
-            server_name="127.0.0.1",
-            server_port=port,
-            prevent_thread_lock=True,
-            quiet=True,
-            auth=auth,
-            **launch_options(),
-            **server_options(settings, files),
-        )
+        app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                   auth=auth, **launch_options(), **server_options(settings, files))
         started.append(app)
         return f"http://127.0.0.1:{port}", app
 
@@ -128,8 +117,7 @@ def test_no_forwarding_header_escapes_the_login_throttle(launch: Callable[..., t
 
 
 def test_a_trusted_proxy_names_its_clients_and_only_by_x_forwarded_for(
-    launch: Callable[..., tuple[str, Any]],
-) -> None:
+        launch: Callable[..., tuple[str, Any]]) -> None:
     """With ASSISTANT_TRUSTED_PROXIES=127.0.0.1 (a proxy on this machine), each X-Forwarded-For
     client is throttled on its own; X-Real-IP and Forwarded still choose nothing."""
     url, _app = launch(auth=("ann", "right"), trusted_proxies="127.0.0.1")
@@ -165,9 +153,8 @@ def _export(app: Any) -> list[str]:
     return [item["path"] for item in out["data"][0]["value"]]
 
 
-def test_raw_uploads_and_exports_are_gone_after_the_grace_period(
-    launch: Callable[..., tuple[str, Any]],
-) -> None:
+def test_raw_uploads_and_exports_are_gone_after_the_grace_period(launch: Callable[..., tuple[str, Any]]
+                                                                  ) -> None:
     """50 raw posts of 150 kB and two exports: stored in the upload folder (exports too), still
     downloadable at first, and nothing left once the grace period has passed. Each file is
     checked as soon as it is written: the sweep may already take the first ones meanwhile."""
@@ -213,9 +200,8 @@ def _index(app: Any, stored: str) -> None:
     asyncio.run(run())
 
 
-def test_an_upload_the_documents_tab_indexed_is_deleted_at_once(
-    launch: Callable[..., tuple[str, Any]],
-) -> None:
+def test_an_upload_the_documents_tab_indexed_is_deleted_at_once(launch: Callable[..., tuple[str, Any]]
+                                                                  ) -> None:
     """The page's own path: posted, then indexed by the upload event; gone with no sweep, and
     the client's quota is free again (a grace period of an hour rules the sweep out)."""
     url, app = launch(ui_file_grace_s=3600.0)
@@ -280,16 +266,14 @@ def test_sweep_never_touches_a_folder_that_is_not_ours(tmp_path: Path) -> None:
 
 # -- quotas -----------------------------------------------------------------------------------------
 def test_upload_quotas_per_client_and_for_the_server(launch: Callable[..., tuple[str, Any]]) -> None:
-    url, app = launch(
-        ui_client_quota_bytes=400_000, ui_upload_quota_bytes=10_000_000, ui_file_grace_s=3600.0
-    )  # no sweep unless the test runs one
+    url, app = launch(ui_client_quota_bytes=400_000, ui_upload_quota_bytes=10_000_000,
+                      ui_file_grace_s=3600.0)  # no sweep unless the test runs one
     body = os.urandom(150_000)
     with httpx.Client(base_url=url, timeout=30) as client:
         codes = [_post(client, f"f{i}.txt", body).status_code for i in range(4)]
         assert codes == [200, 200, 429, 429]
         refused = _post(client, "g.txt", body)
         assert "Upload quota reached" in refused.json()["detail"] and int(refused.headers["retry-after"]) >= 1
-
         # a body with no Content-Length (under the file size limit) is counted as it arrives
         # and cut where it outgrows the 100 kB left
         def chunks() -> Iterator[bytes]:
@@ -298,11 +282,8 @@ def test_upload_quotas_per_client_and_for_the_server(launch: Callable[..., tuple
                 yield b"y" * 25_000
             yield b"\r\n--x--\r\n"
 
-        cut = client.post(
-            "/gradio_api/upload",
-            content=chunks(),
-            headers={"content-type": "multipart/form-data; boundary=x"},
-        )
+        cut = client.post("/gradio_api/upload", content=chunks(),
+                          headers={"content-type": "multipart/form-data; boundary=x"})
         assert cut.status_code == 429 and "Upload quota reached" in cut.json()["detail"]
         assert len([p for p in _left(app.files.folder) if p.suffix == ".txt"]) == 2
         # the sweep frees the quota
@@ -328,11 +309,8 @@ def test_parallel_uploads_share_one_quota(launch: Callable[..., tuple[str, Any]]
 
     def first() -> None:
         with httpx.Client(base_url=url, timeout=30) as client:
-            results["slow"] = client.post(
-                "/gradio_api/upload",
-                content=slow(),
-                headers={"content-type": "multipart/form-data; boundary=x"},
-            )
+            results["slow"] = client.post("/gradio_api/upload", content=slow(),
+                                          headers={"content-type": "multipart/form-data; boundary=x"})
 
     thread = threading.Thread(target=first)
     thread.start()
@@ -382,16 +360,13 @@ def test_an_upload_cannot_name_a_path_outside_the_folder(launch: Callable[..., t
 
 
 # -- 5. Markdown links with a javascript: URL -------------------------------------------------------
-@pytest.mark.parametrize(
-    "text, shown",
-    [
-        ("See [the docs](javascript:alert(1)) now.", "See the docs now."),
-        ("An image ![logo](javascript:alert(document.cookie)) here.", "An image logo here."),
-        ("[a](<javascript:alert(1)>) x", "a x"),
-        ('A [link](http://x.y/a_(b) "title") end.', "A link end."),
-        ("Not a link [b](c(d) e", "Not a link [b](c(d) e"),
-    ],
-)
+@pytest.mark.parametrize("text, shown", [
+    ("See [the docs](javascript:alert(1)) now.", "See the docs now."),
+    ("An image ![logo](javascript:alert(document.cookie)) here.", "An image logo here."),
+    ("[a](<javascript:alert(1)>) x", "a x"),
+    ('A [link](http://x.y/a_(b) "title") end.', "A link end."),
+    ("Not a link [b](c(d) e", "Not a link [b](c(d) e"),
+])
 def test_a_link_with_parentheses_in_its_url_leaves_no_stray_parenthesis(text: str, shown: str) -> None:
     assert view(text, 0, len(text), markdown=True) == shown
 
@@ -433,3 +408,4 @@ def test_an_injected_instruction_is_not_cited_for_an_unrelated_question(injected
     cited = [c.text for c in answer.citations]
     assert cited == ["The summit was in Porto."], cited
     assert "HACKED" not in answer.text
+

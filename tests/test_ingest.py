@@ -135,9 +135,8 @@ class _FakeNlp:
         for t in texts:
             if len(t) > self.max_length:
                 raise ValueError(f"[E088] Text of length {len(t)} exceeds maximum of {self.max_length}.")
-            yield type(
-                "Doc", (), {"ents": [_FakeSpan(m.start(), m.end(), "Acme") for m in re.finditer("Acme", t)]}
-            )()
+            yield type("Doc", (), {"ents": [_FakeSpan(m.start(), m.end(), "Acme")
+                                            for m in re.finditer("Acme", t)]})()
 
 
 def test_long_document_is_annotated_in_pieces_with_exact_offsets(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,9 +229,7 @@ def test_quoted_names_after_naming_verbs_become_entities() -> None:
     text = 'Their boat, named "Blue Heron," won. The plan was called “Green Road”. She said "no way".'
     spans = quoted_names(text)
     assert [(text[a:b], label) for a, b, _t, label in spans] == [
-        ("Blue Heron", "WORK_OF_ART"),
-        ("Green Road", "WORK_OF_ART"),
-    ]  # not what she said
+        ("Blue Heron", "WORK_OF_ART"), ("Green Road", "WORK_OF_ART")]  # not what she said
 
 
 def test_an_upload_is_read_under_its_file_name_only(tmp_settings: Settings, fake_embedder) -> None:

@@ -36,32 +36,19 @@ def _env() -> dict[str, str]:
 
 
 def _driver(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, DRIVER, *args],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        cwd=PROJECT_ROOT,
-        timeout=timeout,
-    )
+    return subprocess.run([sys.executable, DRIVER, *args], capture_output=True, text=True, env=_env(),
+                          cwd=PROJECT_ROOT, timeout=timeout)
 
 
 def _spawn(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, DRIVER, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(),
-        cwd=PROJECT_ROOT,
-    )
+    return subprocess.Popen([sys.executable, DRIVER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=_env(), cwd=PROJECT_ROOT)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stream", [False, True], ids=["groups", "long-files-piece-by-piece"])
-def test_kill_during_ingest_never_breaks_or_loses(
-    tmp_path: Path, stream: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_kill_during_ingest_never_breaks_or_loses(tmp_path: Path, stream: bool,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     if stream:  # ingest.stream: a long document's rows arrive in several writes before its switch
         monkeypatch.setenv("DOCQA_KILL_STREAM", "1")
     base = tmp_path / "base"
@@ -107,11 +94,9 @@ def test_kill_during_ingest_never_breaks_or_loses(
     unusable = [r for r in results if "unusable" in r]
     lost = [r for r in results if r.get("cache") or r.get("chroma")]
     unrecovered = [r for r in results if "unusable" not in r and not r.get("recovered")]
-    print(
-        f"\nkill -9 during re-ingest: {len(jobs)} runs ({len(points)} of {writes} write points + "
-        f"{RANDOM_KILLS} random times), {killed} killed mid-ingest, {len(unusable)} unusable, "
-        f"{len(lost)} lost or half-written, {len(results) - len(unrecovered)} recovered by re-running"
-    )
+    print(f"\nkill -9 during re-ingest: {len(jobs)} runs ({len(points)} of {writes} write points + "
+          f"{RANDOM_KILLS} random times), {killed} killed mid-ingest, {len(unusable)} unusable, "
+          f"{len(lost)} lost or half-written, {len(results) - len(unrecovered)} recovered by re-running")
     assert not unusable, unusable[:3]
     assert not lost, lost[:3]
     assert not unrecovered, unrecovered[:3]

@@ -33,9 +33,8 @@ class _FakeNlp:
 
 
 def _book(n: int = 300, tag: str = "") -> str:
-    lines = [
-        f'Sentence {i}{tag} says Acme sold {i} boats, one named "Blue Heron," to a buyer.' for i in range(n)
-    ]
+    lines = [f"Sentence {i}{tag} says Acme sold {i} boats, one named \"Blue Heron,\" to a buyer."
+             for i in range(n)]
     lines[50] = "A very long sentence " + "with many words about Acme " * 60 + "ends here."  # > a piece
     return "\n\n".join(" ".join(lines[i : i + 5]) for i in range(0, n, 5))
 
@@ -78,8 +77,7 @@ def test_a_long_document_streams_the_same_rows_entities_and_vectors(
     doc = Document("book.txt", _book(), "book.txt", "h1", "book")
     steps: list[tuple[str, int, int]] = []
     report = Ingestor(tmp_settings, embedder=fake_embedder).ingest_documents(
-        [doc], on_step=lambda *a: steps.append(a)
-    )
+        [doc], on_step=lambda *a: steps.append(a))
     assert report.added == ["book.txt"] and not report.errors
     assert set(report.timings) >= {"split", "entities", "embed", "write", "cache"}
     streamed = _rows(tmp_settings)
@@ -88,9 +86,8 @@ def test_a_long_document_streams_the_same_rows_entities_and_vectors(
     Ingestor(whole, embedder=fake_embedder).ingest_documents([doc])
     assert streamed == _rows(whole) and len(streamed) == report.sentences
     assert any(e.label == "WORK_OF_ART" for row in streamed for e in row[5])  # quoted names kept
-    assert np.array_equal(
-        np.asarray(read_snapshot(tmp_settings).embeddings), np.asarray(read_snapshot(whole).embeddings)
-    )
+    assert np.array_equal(np.asarray(read_snapshot(tmp_settings).embeddings),
+                          np.asarray(read_snapshot(whole).embeddings))
     done = [d for stage, d, _t in steps if stage == "embedding"]
     assert len(done) > 5 and done == sorted(done) and done[-1] == report.sentences  # it moved
 

@@ -40,14 +40,8 @@ def _child(tmp_path: Path, *args: str) -> tuple[str, str]:
     """Run the probe in a fresh interpreter with the session's environment; (stdout, attempts)."""
     log = tmp_path / f"attempts-{args[0]}.log"
     env = {**os.environ, "DOCQA_NETWORK_LOG": str(log)}  # its own log: these attempts are on purpose
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=60,
-    ).stdout.strip()
+    out = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env,
+                         cwd=PROJECT_ROOT, timeout=60).stdout.strip()
     return out, log.read_text(encoding="utf-8") if log.exists() else ""
 
 
@@ -70,7 +64,6 @@ def test_child_processes_may_use_loopback(tmp_path: Path) -> None:
 def test_the_cli_runs_under_the_block() -> None:
     """The real CLI subprocess starts with the hook installed (and so could not leak)."""
     code = "import sys, assistant.__main__; print(any('sitecustomize' in m for m in sys.modules))"
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120
-    ).stdout.strip()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                         timeout=120).stdout.strip()
     assert out == "True"

@@ -52,14 +52,8 @@ def test_the_ingest_embedder_follows_the_setting(tmp_path: Path, monkeypatch: py
     class Fake:
         dim = 384
 
-        def __init__(
-            self,
-            model_path: str,
-            folder: Path,
-            threads: int = 1,
-            batch_size: int = 16,
-            precision: str = "fp32",
-        ) -> None:
+        def __init__(self, model_path: str, folder: Path, threads: int = 1, batch_size: int = 16,
+                     precision: str = "fp32") -> None:
             made.append((str(folder), precision))
 
     monkeypatch.setattr(onnx_embedder, "OnnxMiniLM", Fake)
@@ -80,9 +74,8 @@ def test_without_the_onnx_package_ingest_embeds_with_sentence_transformers(
     import ingest.pipeline as pipeline
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else real(name, *a)
-    )
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "onnx" else real(name, *a))
 
     class FakeST:
         def __init__(self, *args: object, **kwargs: object) -> None:

@@ -29,21 +29,11 @@ ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 DOCS_SHOT = PROJECT_ROOT / "docs" / "screenshot.png"
 DOCS = PROJECT_ROOT / "docs"
 UPLOAD_NAME = "quillford_notes.txt"
-UPLOAD_TEXT = (
-    "Quillford is a small harbour town. The Zorblax lantern festival in Quillford was founded "
-    "in 1952 by a baker named Edna Marsh. It takes place every spring.\n"
-)
-CHROME_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1440,1000",
-)
+UPLOAD_TEXT = ("Quillford is a small harbour town. The Zorblax lantern festival in Quillford was founded "
+               "in 1952 by a baker named Edna Marsh. It takes place every spring.\n")
+CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1440,1000")
 WAIT_S = 60
 # True when the active highlight lies inside the visible part of the source panel's scroll box.
 IN_VIEW_JS = """
@@ -71,9 +61,8 @@ def app_url(real_assistant: Any) -> Iterator[str]:
 
     app = build_app(real_assistant, Ingestor(real_assistant.settings))
     port = _free_port()
-    app.queue().launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options()
-    )
+    app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                       **launch_options())
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
@@ -85,10 +74,8 @@ def app_url(real_assistant: Any) -> Iterator[str]:
 def _chrome(width: int = 1440, height: int = 960, mobile: bool = False) -> tuple[Any, str]:
     """A headless Chromium with a profile of its own (its own storage: another visitor)."""
     if not (shutil.which("chromium") or os.path.exists(CHROMIUM)) or not os.path.exists(CHROMEDRIVER):
-        pytest.skip(
-            "chromium and chromium-driver are not installed "
-            "(apt-get install chromium chromium-driver, or `make browser` as root)"
-        )
+        pytest.skip("chromium and chromium-driver are not installed "
+                    "(apt-get install chromium chromium-driver, or `make browser` as root)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -98,10 +85,8 @@ def _chrome(width: int = 1440, height: int = 960, mobile: bool = False) -> tuple
     for flag in (*CHROME_FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    drv.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
-    )
+    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
     return drv, profile
 
 
@@ -161,9 +146,8 @@ def _ask(drv: Any, question: str) -> Any:
     box.clear()
     box.send_keys(question)
     _css(drv, "#dq-send")[0].click()
-    _wait(
-        drv, lambda d: len(_css(d, "#dq-chat .dq-answer.dq-done")) > done_before, f"an answer to {question!r}"
-    )
+    _wait(drv, lambda d: len(_css(d, "#dq-chat .dq-answer.dq-done")) > done_before,
+          f"an answer to {question!r}")
     time.sleep(0.5)  # the evidence panel updates in the same event; let the scroll script run
     return _css(drv, "#dq-chat .dq-answer.dq-done")[-1]
 
@@ -175,11 +159,9 @@ def _tab(drv: Any, name: str) -> None:
 
 
 def _outside_requests(drv: Any) -> list[str]:
-    return drv.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)"
-        ".filter(n => !n.startsWith(location.origin) && !n.startsWith('data:')"
-        " && !n.startsWith('blob:'))"
-    )
+    return drv.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"
+                              ".filter(n => !n.startsWith(location.origin) && !n.startsWith('data:')"
+                              " && !n.startsWith('blob:'))")
 
 
 def _copied(drv: Any) -> list[str]:
@@ -187,10 +169,8 @@ def _copied(drv: Any) -> list[str]:
 
 
 def _spy_clipboard(drv: Any) -> None:
-    drv.execute_script(
-        "window.dqCopied = []; navigator.clipboard.writeText = "
-        "t => { window.dqCopied.push(t); return Promise.resolve(); }"
-    )
+    drv.execute_script("window.dqCopied = []; navigator.clipboard.writeText = "
+                       "t => { window.dqCopied.push(t); return Promise.resolve(); }")
 
 
 def _active_mark(drv: Any, kind: str = "") -> str | None:
@@ -198,9 +178,7 @@ def _active_mark(drv: Any, kind: str = "") -> str | None:
     re-renders under the test); ``kind`` "source"/"related" requires that kind of mark."""
     return drv.execute_script(
         "const m = document.querySelector('#dq-source-panel mark.dq-active' + arguments[0]);"
-        "return m ? m.getAttribute('data-n') : null;",
-        f".dq-mark-{kind}" if kind else "",
-    )
+        "return m ? m.getAttribute('data-n') : null;", f".dq-mark-{kind}" if kind else "")
 
 
 def test_ask_shows_answer_citation_cards_and_highlight(app_url: str, driver: Any) -> None:
@@ -292,9 +270,8 @@ def _upload(drv: Any, path: Path) -> str:
     return status[0].text
 
 
-def test_upload_is_listed_everywhere_kept_on_reload_private_and_deletable(
-    app_url: str, driver: Any, tmp_path: Path
-) -> None:
+def test_upload_is_listed_everywhere_kept_on_reload_private_and_deletable(app_url: str, driver: Any,
+                                                                            tmp_path: Path) -> None:
     """Issue 14 items 2, 4 and 9: lists follow changes and reloads; uploads are per browser."""
     with warnings.catch_warnings(record=True) as caught:  # the server runs in this process
         warnings.simplefilter("always")
@@ -321,18 +298,11 @@ def _upload_flow(app_url: str, driver: Any, tmp_path: Path) -> None:
     answer = _ask(driver, "Who founded the Zorblax lantern festival?")
     assert "Edna Marsh" in answer.text, answer.text
     assert any("quillford_notes" in c.text for c in answer.find_elements("css selector", ".dq-card"))
-    _wait(
-        driver,
-        lambda d: "Edna Marsh" in " ".join(m.text for m in _css(d, "#dq-source-panel mark")),
-        "a highlight in the uploaded file",
-    )
+    _wait(driver, lambda d: "Edna Marsh" in " ".join(m.text for m in _css(d, "#dq-source-panel mark")),
+          "a highlight in the uploaded file")
     # the Document selector shows the new file (it used to stay blank: not in its choices)
-    _wait(
-        driver,
-        lambda d: "quillford_notes" in _css(d, "#dq-viewer input")[0].get_attribute("value"),
-        "the uploaded file in the Document selector",
-        10,
-    )
+    _wait(driver, lambda d: "quillford_notes" in _css(d, "#dq-viewer input")[0].get_attribute("value"),
+          "the uploaded file in the Document selector", 10)
     _shot(driver, "04-uploaded-answer")
 
     other, profile = _chrome()  # another visitor sees neither the file nor answers from it
@@ -382,21 +352,14 @@ def test_phone_keeps_the_start_of_the_newest_answer_in_view(app_url: str) -> Non
         time.sleep(0.5)
         top = drv.execute_script("return arguments[0].getBoundingClientRect().top", answer)
         chat_box = drv.execute_script(
-            "const r = document.getElementById('dq-chat').getBoundingClientRect(); return [r.top, r.bottom]"
-        )
+            "const r = document.getElementById('dq-chat').getBoundingClientRect(); return [r.top, r.bottom]")
         assert 0 <= top < drv.execute_script("return window.innerHeight"), top
         assert chat_box[0] - 1 <= top < chat_box[1], (top, chat_box)
         _keep_for_docs(_shot(drv, "06-phone"), "screenshot-phone.png")
         _css(drv, "#dq-chat .dq-answer.dq-done a.dq-card")[-1].click()  # the panel is below the chat
-        _wait(
-            drv,
-            lambda d: d.execute_script(
-                "const r = document.getElementById('dq-source-panel').getBoundingClientRect();"
-                "return r.top < window.innerHeight && r.bottom > 0;"
-            ),
-            "the source panel scrolled into view",
-            10,
-        )
+        _wait(drv, lambda d: d.execute_script(
+            "const r = document.getElementById('dq-source-panel').getBoundingClientRect();"
+            "return r.top < window.innerHeight && r.bottom > 0;"), "the source panel scrolled into view", 10)
     finally:
         drv.quit()
         shutil.rmtree(profile, ignore_errors=True)

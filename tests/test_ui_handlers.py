@@ -98,9 +98,8 @@ class FakeIngestor:
         old = doc.doc_id in self.assistant.docs
         self.assistant.docs[doc.doc_id] = doc
         self.written.append(doc.doc_id)
-        return IngestReport(
-            replaced=[doc.doc_id] if old else [], added=[] if old else [doc.doc_id], sentences=2, seconds=0.1
-        )
+        return IngestReport(replaced=[doc.doc_id] if old else [], added=[] if old else [doc.doc_id],
+                            sentences=2, seconds=0.1)
 
     def delete(self, doc_id: str) -> None:
         self.deleted.append(doc_id)
@@ -131,36 +130,14 @@ def docs_ctl(library: Library) -> DocumentsController:
     return DocumentsController(library)
 
 
-def _run(
-    ctl: ChatController,
-    question: str,
-    chat: list[Any],
-    history: list[Any],
-    answers: dict | None = None,
-    owner: str = ALICE,
-    doc_filter: list[str] | None = None,
-    top_k: int = 8,
-) -> list[tuple]:
-    return list(
-        ctl.respond(
-            question,
-            chat,
-            history,
-            answers or {},
-            owner,
-            doc_filter or [],
-            top_k,
-            "extractive",
-            "article.txt",
-            "<panel>",
-            {},
-        )
-    )
+def _run(ctl: ChatController, question: str, chat: list[Any], history: list[Any], answers: dict | None = None,
+         owner: str = ALICE, doc_filter: list[str] | None = None, top_k: int = 8) -> list[tuple]:
+    return list(ctl.respond(question, chat, history, answers or {}, owner, doc_filter or [], top_k,
+                            "extractive", "article.txt", "<panel>", {}))
 
 
-def _upload(
-    docs_ctl: DocumentsController, tmp_path: Path, name: str, data: bytes, owner: str = ALICE
-) -> list[tuple]:
+def _upload(docs_ctl: DocumentsController, tmp_path: Path, name: str, data: bytes, owner: str = ALICE
+            ) -> list[tuple]:
     path = tmp_path / name
     path.write_bytes(data)
     return list(docs_ctl.upload([str(path)], owner, []))
@@ -172,7 +149,6 @@ def _choices(update: dict[str, Any]) -> list[str]:
 
 # -- asking ----------------------------------------------------------------------------------------
 
-
 def test_answer_streams_then_remembers_plain_text(ctl: ChatController, fake: FakeAssistant) -> None:
     fake.docs["b.txt"] = _doc("b.txt", "A long answer " * 40)
     steps = _run(ctl, "Where did they meet?", [], [])
@@ -180,10 +156,8 @@ def test_answer_streams_then_remembers_plain_text(ctl: ChatController, fake: Fak
     assert len(steps) > 2  # the answer arrived in pieces
     chat, history, answers, viewer, panel, saved = steps[-1]
     assert "dq-card" in chat[-1]["content"] and "dq-done" in chat[-1]["content"]
-    assert history == [
-        {"role": "user", "content": "Where did they meet?"},
-        {"role": "assistant", "content": f"{TEXT[:33]} [1]"},
-    ]
+    assert history == [{"role": "user", "content": "Where did they meet?"},
+                       {"role": "assistant", "content": f"{TEXT[:33]} [1]"}]
     assert list(answers) == [1] and 'id="dq-mark-1"' in panel
     assert viewer["value"] == "article.txt" and "article.txt" in _choices(viewer)
     assert session.load(saved)[1] == chat  # what the browser stores is the same conversation
@@ -259,7 +233,6 @@ def test_answer_workers_default_to_cores(monkeypatch: pytest.MonkeyPatch) -> Non
 
 # -- citations -------------------------------------------------------------------------------------
 
-
 def test_clicking_a_citation_of_any_answer_shows_it(ctl: ChatController, fake: FakeAssistant) -> None:
     """Issue 14 item 7: [n] markers and cards carry their link; the click shows the sentence."""
     fake.docs["b.txt"] = _doc("b.txt")
@@ -276,7 +249,6 @@ def test_clicking_a_citation_of_any_answer_shows_it(ctl: ChatController, fake: F
 
 # -- documents per browser, lists read fresh -------------------------------------------------------
 
-
 def test_page_load_reads_the_current_documents(ctl: ChatController, fake: FakeAssistant) -> None:
     """Issue 14 item 2: the lists come from the index when a page loads, not from server start."""
     owner, chat, _history, _answers, saved, doc_filter, viewer, _panel = ctl.load(None)
@@ -288,9 +260,8 @@ def test_page_load_reads_the_current_documents(ctl: ChatController, fake: FakeAs
     assert upload_id(owner, "tram_news.txt") in _choices(again[5])
 
 
-def test_upload_updates_every_list_and_shows_the_new_file(
-    docs_ctl: DocumentsController, tmp_path: Path, fake: FakeAssistant
-) -> None:
+def test_upload_updates_every_list_and_shows_the_new_file(docs_ctl: DocumentsController, tmp_path: Path,
+                                                           fake: FakeAssistant) -> None:
     steps = _upload(docs_ctl, tmp_path, "tram_news.txt", b"The tram opens in May.")
     progress, docs_list, doc_filter, viewer, box = steps[-1]
     new_id = upload_id(ALICE, "tram_news.txt")
@@ -301,8 +272,7 @@ def test_upload_updates_every_list_and_shows_the_new_file(
 
 
 def test_uploads_are_per_browser_and_never_replace_shared_files(
-    docs_ctl: DocumentsController, library: Library, tmp_path: Path, fake: FakeAssistant
-) -> None:
+        docs_ctl: DocumentsController, library: Library, tmp_path: Path, fake: FakeAssistant) -> None:
     """Issue 14 item 9: one visitor's upload changes nothing for another, nor the article."""
     _upload(docs_ctl, tmp_path, "article.txt", b"Alice's own article says Rome.", owner=ALICE)
     assert fake.docs["article.txt"].text == TEXT  # the shared article is untouched
@@ -331,9 +301,8 @@ def test_scope_is_no_filter_when_a_browser_sees_everything(library: Library) -> 
     assert library.scope(ALICE, None) is None  # answers exactly as ask() without a filter
 
 
-def test_delete_own_upload_but_not_the_shared_corpus(
-    docs_ctl: DocumentsController, tmp_path: Path, fake: FakeAssistant
-) -> None:
+def test_delete_own_upload_but_not_the_shared_corpus(docs_ctl: DocumentsController, tmp_path: Path,
+                                                     fake: FakeAssistant) -> None:
     _upload(docs_ctl, tmp_path, "notes.txt", b"Quillford hosts a festival.")
     mine = upload_id(ALICE, "notes.txt")
     assert "delete" in docs_ctl.lists(ALICE)[0] and "dq-doc-delete" in docs_ctl.lists(ALICE)[0]
@@ -392,7 +361,6 @@ def test_uploads_left_from_an_earlier_run_are_removed_at_start(library: Library,
 
 # -- upload progress and problems ------------------------------------------------------------------
 
-
 def test_upload_progress_is_one_moving_line_per_file(docs_ctl: DocumentsController, tmp_path: Path) -> None:
     """Issue 14 item 4: one display per file whose numbers move (texts embedded / total)."""
     docs_ctl.library.ingestor.step_s = 0.3  # slow enough for the page to see each step
@@ -404,9 +372,8 @@ def test_upload_progress_is_one_moving_line_per_file(docs_ctl: DocumentsControll
     assert "dq-prog-done" in shown[-1] and "added — 2 sentences" in shown[-1] and "<progress" in embedding[0]
 
 
-def test_cancel_stops_indexing_before_anything_is_written(
-    docs_ctl: DocumentsController, tmp_path: Path, fake: FakeAssistant
-) -> None:
+def test_cancel_stops_indexing_before_anything_is_written(docs_ctl: DocumentsController, tmp_path: Path,
+                                                          fake: FakeAssistant) -> None:
     docs_ctl.library.ingestor.step_s = 0.2
     path = tmp_path / "big.txt"
     path.write_bytes(b"Some text. More text.")
@@ -417,9 +384,8 @@ def test_cancel_stops_indexing_before_anything_is_written(
     assert "cancelled" in last[0] and upload_id(ALICE, "big.txt") not in fake.docs and fake.reloads == 0
 
 
-def test_upload_problems_are_named_and_never_reach_the_index(
-    docs_ctl: DocumentsController, tmp_path: Path, fake: FakeAssistant
-) -> None:
+def test_upload_problems_are_named_and_never_reach_the_index(docs_ctl: DocumentsController, tmp_path: Path,
+                                                             fake: FakeAssistant) -> None:
     files = {"photo.png": b"\x89PNG", "empty.txt": b"", "big.txt": b"x" * 20_000, "broken.md": b"bad"}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
@@ -430,7 +396,6 @@ def test_upload_problems_are_named_and_never_reach_the_index(
 
 
 # -- copy, export, new chat, reload ----------------------------------------------------------------
-
 
 def test_copy_text_is_markdown_with_sources(ctl: ChatController) -> None:
     """Issue 14 item 3: copy gives the answer and its sources, not the chat's HTML."""

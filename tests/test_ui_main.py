@@ -17,9 +17,8 @@ def test_parse_auth() -> None:
             parse_auth(bad)
 
 
-def test_missing_index_exits_1_with_how_to_fix(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_missing_index_exits_1_with_how_to_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "nothing-here"))
     monkeypatch.setenv("ASSISTANT_AUTH", "")
     assert main() == 1
@@ -34,9 +33,8 @@ def test_bad_auth_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     assert "user:password" in capsys.readouterr().err
 
 
-def test_bad_trusted_proxies_exit_1_before_loading_anything(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_trusted_proxies_exit_1_before_loading_anything(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("ASSISTANT_AUTH", "")
     monkeypatch.setenv("ASSISTANT_TRUSTED_PROXIES", "*")
     assert main() == 1

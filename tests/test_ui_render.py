@@ -16,23 +16,20 @@ def _doc(text: str = TEXT, doc_id: str = "article.txt", title: str = "article") 
 
 def _cite(text: str, doc: str = TEXT, sentence_id: int = 0, doc_id: str = "article.txt") -> Citation:
     start = doc.index(text)
-    return Citation(
-        text=text, doc_id=doc_id, sentence_id=sentence_id, start=start, end=start + len(text), score=0.8
-    )
+    return Citation(text=text, doc_id=doc_id, sentence_id=sentence_id, start=start, end=start + len(text),
+                    score=0.8)
 
 
 def _marked(html: str) -> list[str]:
     """The text inside each <mark>, without its number badge."""
-    return [
-        re.sub(r'<span class="dq-mark-n">.*?</span>', "", m)
-        for m in re.findall(r"<mark[^>]*>(.*?)</mark>", html, flags=re.S)
-    ]
+    return [re.sub(r'<span class="dq-mark-n">.*?</span>', "", m)
+            for m in re.findall(r"<mark[^>]*>(.*?)</mark>", html, flags=re.S)]
 
 
 def test_highlight_wraps_exact_offsets_and_keeps_all_text() -> None:
     c1, c2 = _cite("Leaders met in Paris on Thursday."), _cite("They agreed on troops.", sentence_id=1)
     html = render.highlight(TEXT, [render.Span(c2.start, c2.end, 2), render.Span(c1.start, c1.end, 1)])
-    assert _marked(html) == [TEXT[c1.start : c1.end], TEXT[c2.start : c2.end]]
+    assert _marked(html) == [TEXT[c1.start:c1.end], TEXT[c2.start:c2.end]]
     assert 'id="dq-mark-1"' in html and 'id="dq-mark-2"' in html
     plain = re.sub(r'<span class="dq-mark-n">.*?</span>', "", html)
     plain = re.sub(r"</?mark[^>]*>", "", plain)
@@ -57,21 +54,17 @@ def test_highlight_of_long_text_shows_windows_with_exact_offsets() -> None:
 def test_document_text_is_escaped_in_the_source_panel() -> None:
     evil = "Intro. <script>alert('x')</script> Done & dusted."
     cite = _cite("<script>alert('x')</script>", doc=evil)
-    html = render.source_panel_html(
-        _doc(evil, title="<img src=x onerror=alert(1)>"), [render.Span(cite.start, cite.end, 1)]
-    )
+    html = render.source_panel_html(_doc(evil, title="<img src=x onerror=alert(1)>"),
+                                    [render.Span(cite.start, cite.end, 1)])
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
     assert "Done &amp; dusted." in html
 
 
 def test_question_and_answer_text_are_escaped() -> None:
-    answer = Answer(
-        text="It says <script>x()</script> [1].",
-        refused=False,
-        citations=[_cite("Leaders met in Paris on Thursday.")],
-        question="<script>steal()</script>",
-    )
+    answer = Answer(text="It says <script>x()</script> [1].", refused=False,
+                    citations=[_cite("Leaders met in Paris on Thursday.")],
+                    question="<script>steal()</script>")
     html = render.answer_html(answer, {"article.txt": _doc()})
     assert "<script>" not in html
     assert "&lt;script&gt;x()&lt;/script&gt;" in html
@@ -96,12 +89,8 @@ def test_citation_card_shows_sentence_document_and_position() -> None:
 
 
 def test_answer_has_sources_cards_and_no_blank_lines() -> None:
-    answer = Answer(
-        text="Paris [1].\n\nLeaders met in Paris on Thursday. [1]",
-        refused=False,
-        citations=[_cite("Leaders met in Paris on Thursday.")],
-        timings={"total_ms": 42.0},
-    )
+    answer = Answer(text="Paris [1].\n\nLeaders met in Paris on Thursday. [1]", refused=False,
+                    citations=[_cite("Leaders met in Paris on Thursday.")], timings={"total_ms": 42.0})
     html = render.answer_html(answer)
     assert 'class="dq-answer dq-ok dq-done"' in html and "Sources" in html and "dq-card" in html
     assert "\n" not in html  # a blank line would end the HTML block inside the chatbot's markdown
@@ -115,11 +104,8 @@ def test_partial_answer_has_no_cards_yet() -> None:
 
 
 def test_refusal_looks_different_and_labels_related_not_sources() -> None:
-    answer = Answer(
-        text="The documents do not say.",
-        refused=True,
-        related=[_cite("They agreed on troops.", sentence_id=1)],
-    )
+    answer = Answer(text="The documents do not say.", refused=True,
+                    related=[_cite("They agreed on troops.", sentence_id=1)])
     html = render.answer_html(answer, {"article.txt": _doc()})
     assert 'class="dq-answer dq-refused dq-done"' in html
     assert render.REFUSAL_HEADING in html
@@ -137,13 +123,8 @@ def test_confidence_is_shown_and_a_probable_answer_looks_hedged() -> None:
     html = render.answer_html(sure, {"article.txt": _doc()})
     assert "dq-conf-confident" in html and "Confident · 91% likely right" in html
     assert "dq-probable" not in html
-    maybe = Answer(
-        text="Probably Paris [1] — check the cited sentences.",
-        refused=False,
-        citations=[cite],
-        confidence=0.55,
-        certainty="probable",
-    )
+    maybe = Answer(text="Probably Paris [1] — check the cited sentences.", refused=False, citations=[cite],
+                   confidence=0.55, certainty="probable")
     html = render.answer_html(maybe, {"article.txt": _doc()})
     assert 'class="dq-answer dq-ok dq-probable dq-done"' in html
     assert "Not certain · 55% likely right" in html
@@ -152,13 +133,9 @@ def test_confidence_is_shown_and_a_probable_answer_looks_hedged() -> None:
 
 
 def test_an_unsure_refusal_offers_the_passages() -> None:
-    answer = Answer(
-        text="I could not find a sentence that clearly answers this.",
-        refused=True,
-        related=[_cite("They agreed on troops.", sentence_id=1)],
-        certainty="unsure",
-        confidence=0.1,
-    )
+    answer = Answer(text="I could not find a sentence that clearly answers this.", refused=True,
+                    related=[_cite("They agreed on troops.", sentence_id=1)], certainty="unsure",
+                    confidence=0.1)
     html = render.answer_html(answer, {"article.txt": _doc()})
     assert render.UNSURE_HEADING in html and render.REFUSAL_HEADING not in html
     assert 'class="dq-card dq-related"' in html
@@ -181,11 +158,9 @@ def test_backend_failure_is_not_blamed_on_the_question() -> None:
 
 def test_spans_only_for_the_shown_document() -> None:
     other = "Another text entirely."
-    answer = Answer(
-        text="a [1] b [2]",
-        refused=False,
-        citations=[_cite("They agreed on troops."), _cite("Another text", doc=other, doc_id="b.txt")],
-    )
+    answer = Answer(text="a [1] b [2]", refused=False,
+                    citations=[_cite("They agreed on troops."),
+                               _cite("Another text", doc=other, doc_id="b.txt")])
     assert [s.n for s in render.spans_for(answer, "article.txt")] == [1]
     assert [s.n for s in render.spans_for(answer, "b.txt")] == [2]
 
@@ -195,18 +170,9 @@ def test_source_panel_without_documents_says_how_to_add_one() -> None:
 
 
 def test_documents_list_escapes_names_and_offers_only_allowed_actions() -> None:
-    rows = [
-        render.DocRow("<x>.txt", "<x>", 3, 10, "2026-01-02 10:00"),
-        render.DocRow(
-            "session-0123456789abcdef/notes.md",
-            "notes",
-            5,
-            20,
-            "2026-01-02 11:00",
-            mine=True,
-            can_delete=True,
-        ),
-    ]
+    rows = [render.DocRow("<x>.txt", "<x>", 3, 10, "2026-01-02 10:00"),
+            render.DocRow("session-0123456789abcdef/notes.md", "notes", 5, 20, "2026-01-02 11:00", mine=True,
+                          can_delete=True)]
     html = render.documents_html(rows)
     assert "<x>" not in html and "&lt;x&gt;" in html
     assert "3 sentences" in html and "2 documents indexed" in html and "dated 2026-01-02 10:00" in html
@@ -217,12 +183,8 @@ def test_documents_list_escapes_names_and_offers_only_allowed_actions() -> None:
 
 
 def test_progress_shows_one_line_per_file_with_a_bar_while_embedding() -> None:
-    html = render.progress_html(
-        [
-            render.FileProgress("<a>.txt", "embedding", 64, 200),
-            render.FileProgress("b.pdf", "failed", message="is empty"),
-        ]
-    )
+    html = render.progress_html([render.FileProgress("<a>.txt", "embedding", 64, 200),
+                                 render.FileProgress("b.pdf", "failed", message="is empty")])
     assert html.count("<li") == 2 and '<progress max="200" value="64">' in html
     assert "embedding 64 / 200 texts" in html and "&lt;a&gt;.txt" in html
     assert "not indexed — is empty" in html
@@ -230,9 +192,8 @@ def test_progress_shows_one_line_per_file_with_a_bar_while_embedding() -> None:
 
 def test_markdown_sources_read_as_text_with_exact_offsets() -> None:
     """Issue 14 item 10: **bold**, '- ' and '# ' are markup, not words; offsets stay exact."""
-    text = (
-        "# Elmwood news\n\n- **Elmwood council** approved the [tram](http://x.y) plan.\n- It opens in May.\n"
-    )
+    text = ("# Elmwood news\n\n- **Elmwood council** approved the [tram](http://x.y) plan.\n"
+            "- It opens in May.\n")
     doc = _doc(text, doc_id="news.md", title="news")
     first = "- **Elmwood council** approved the [tram](http://x.y) plan."
     cite = _cite(first, doc=text, doc_id="news.md")
@@ -242,4 +203,4 @@ def test_markdown_sources_read_as_text_with_exact_offsets() -> None:
     assert _marked(html) == ["• Elmwood council approved the tram plan."]
     assert "Elmwood news" in html and "# " not in html
     assert render.highlight(text, [], markdown=False).count("**") == 2  # .txt files are shown as they are
-    assert cite.text == text[cite.start : cite.end]
+    assert cite.text == text[cite.start:cite.end]

@@ -52,9 +52,8 @@ def test_throttle_locks_a_client_out_after_repeated_failures_and_doubles() -> No
     assert t.wait_s("1.2.3.4") == 0
 
 
-def test_upload_folder_is_emptied_at_start_only_when_it_is_ours(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_upload_folder_is_emptied_at_start_only_when_it_is_ours(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRADIO_TEMP_DIR", "unchanged")
     ours = tmp_path / "uploads"
     prepare_upload_dir(ours)
@@ -82,9 +81,8 @@ def test_discard_deletes_only_files_in_the_upload_folder(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("stop_early", [False, True])
-def test_discarding_handler_deletes_the_uploads_when_it_ends(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop_early: bool
-) -> None:
+def test_discarding_handler_deletes_the_uploads_when_it_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             stop_early: bool) -> None:
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
     upload = tmp_path / "a1b2" / "notes.txt"
     upload.parent.mkdir()
@@ -118,21 +116,13 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     monkeypatch.setenv("GRADIO_TEMP_DIR", "set-below")
     monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)  # server_options sets it; restored after
     folder = prepare_upload_dir(tmp_path / "uploads")
-    settings = replace(
-        Settings(), max_file_bytes=1000, login_max_failures=3, login_lockout_s=30, upload_dir=folder
-    )
+    settings = replace(Settings(), max_file_bytes=1000, login_max_failures=3, login_lockout_s=30,
+                       upload_dir=folder)
     with gr.Blocks(analytics_enabled=False) as app:
         gr.File(file_count="multiple", type="filepath")
     port = _free_port()
-    app.launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        auth=("ann", "right"),
-        ssr_mode=False,
-        **server_options(settings),
-    )
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+               auth=("ann", "right"), ssr_mode=False, **server_options(settings))
     try:
         yield f"http://127.0.0.1:{port}", folder
     finally:
@@ -153,10 +143,8 @@ def test_live_server_limits_uploads_and_throttles_logins(server: tuple[str, Path
         assert folder in stored.parents  # uploads land in our folder, which is emptied at start
 
         with httpx.Client(base_url=url, timeout=30) as stranger:
-            codes = [
-                stranger.post("/login", data={"username": "ann", "password": f"guess{i}"}).status_code
-                for i in range(6)
-            ]
+            codes = [stranger.post("/login", data={"username": "ann", "password": f"guess{i}"}).status_code
+                     for i in range(6)]
             assert codes[:3] == [400, 400, 400] and codes[3:] == [429, 429, 429]
             locked = stranger.post("/login", data={"username": "ann", "password": "right"})
             assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0

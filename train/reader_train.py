@@ -236,12 +236,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--sample-seed", type=int, default=-1, help="which questions --max-pairs keeps")
     ap.add_argument("--init", default="", help="start from the tensors an earlier run wrote (its --out)")
-    ap.add_argument(
-        "--base",
-        default="",
-        help="base model folder (default: the packaged MiniLM; the GPU "
-        "machine gets train/out/base-fp16 from make reader-device-kit)",
-    )
+    ap.add_argument("--base", default="", help="base model folder (default: the packaged MiniLM; the GPU "
+                    "machine gets train/out/base-fp16 from make reader-device-kit)")
     ap.add_argument("--pool", choices=POOLS, default="cls", help="what the answer head reads")
     ap.add_argument("--shard-mb", type=float, default=0, help="split the saved tensors into files of this MB")
     args = ap.parse_args()

@@ -43,3 +43,4 @@ class AnswerPolicy:
     neighbour_hit: float = 0.6  # a term found only in a neighbouring sentence counts this much; gold
     w_synonym: float = 0.8  # a WordNet synonym of a question word counts nearly as the word; dev
     type_next_own: float = 0.5  # a figure/date in the next sentence counts when own coverage > this; gold
+

@@ -49,20 +49,9 @@ if TYPE_CHECKING:
     from assistant.language.conversation import Turn
     from assistant.retrieval.retrieve import Hit
 
-__all__ = [
-    "INSTALL_HINT",
-    "REFUSAL",
-    "SYSTEM_PROMPT",
-    "ChatFn",
-    "Verified",
-    "answer_from_context",
-    "answer_with_llm",
-    "backend_error",
-    "build_messages",
-    "check_reply",
-    "openai_like_chat",
-    "verify_reply",
-]
+__all__ = ["INSTALL_HINT", "REFUSAL", "SYSTEM_PROMPT", "ChatFn", "Verified", "answer_from_context",
+           "answer_with_llm", "backend_error", "build_messages", "check_reply", "openai_like_chat",
+           "verify_reply"]
 
 REFUSAL = "The documents do not say."
 RELATED_ON_REFUSAL = 3

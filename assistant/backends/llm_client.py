@@ -83,9 +83,8 @@ def _chain_names(exc: BaseException) -> set[str]:
     return names
 
 
-def backend_error(
-    exc: BaseException, settings: Settings, attempts: int = 1, received: int = 0
-) -> BackendError:
+def backend_error(exc: BaseException, settings: Settings, attempts: int = 1,
+                  received: int = 0) -> BackendError:
     """Translate a client exception into a message naming the server, the model and the fix.
 
     ``received``: characters of the reply that had arrived when it failed.
@@ -93,9 +92,8 @@ def backend_error(
     return _classify(exc, settings, attempts, received)[0]
 
 
-def _classify(
-    exc: BaseException, settings: Settings, attempts: int, received: int
-) -> tuple[BackendError, bool]:
+def _classify(exc: BaseException, settings: Settings, attempts: int, received: int
+              ) -> tuple[BackendError, bool]:
     """``(the error to raise, whether another attempt may help)``.
 
     Matched by class name so the ``openai``/``httpx`` packages need not be imported here. A
@@ -198,10 +196,8 @@ def openai_like_chat(settings: Settings) -> ChatFn:
                 error, retryable = _classify(exc, settings, attempt, len("".join(received)))
             if isinstance(earlier, LLMInterrupted) and not isinstance(error, LLMInterrupted):
                 # it was there for this question and is gone now: it died while answering
-                error = LLMInterrupted(
-                    f"{where(settings)} went away while answering ({earlier}; "
-                    "then it could no longer be reached)"
-                )
+                error = LLMInterrupted(f"{where(settings)} went away while answering ({earlier}; "
+                                       "then it could no longer be reached)")
             pause = settings.llm_retry_backoff_s * attempt
             if attempt == attempts or not retryable or time.monotonic() + pause >= deadline:
                 raise error from None

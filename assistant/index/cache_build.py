@@ -58,9 +58,8 @@ def ensure_cache(settings: Settings, cols: Collections, carry: bool = True) -> I
     try:
         generation = read_generation(cols.manifest) or "empty"
     except Exception as exc:
-        raise IndexCorruptError(
-            f"cannot read the manifest of {describe(settings)}: {exc}; try: {repair_hint(settings)}"
-        ) from exc
+        raise IndexCorruptError(f"cannot read the manifest of {describe(settings)}: {exc}; "
+                                f"try: {repair_hint(settings)}") from exc
     root = cache_root(settings)
     snap = _open_intact(root, generation)
     if snap is not None:
@@ -127,9 +126,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _read_rows(
-    settings: Settings, cols: Collections, root: Path | None
-) -> tuple[list[dict[str, Any]], list[tuple], np.ndarray, Carried | None]:
+def _read_rows(settings: Settings, cols: Collections, root: Path | None
+               ) -> tuple[list[dict[str, Any]], list[tuple], np.ndarray, Carried | None]:
     """(documents, sentence rows, vectors) of every current document version, sorted, and what
     the previous cache generation in ``root`` gives unchanged (``cache_carry``; None: nothing):
     only the other documents are read from Chroma."""
@@ -142,10 +140,8 @@ def _read_rows(
     except IndexCorruptError:
         raise
     except Exception as exc:
-        raise IndexCorruptError(
-            f"cannot read the index at {describe(settings)}: {type(exc).__name__}: "
-            f"{exc}; try: {repair_hint(settings)}"
-        ) from exc
+        raise IndexCorruptError(f"cannot read the index at {describe(settings)}: {type(exc).__name__}: "
+                                f"{exc}; try: {repair_hint(settings)}") from exc
     by_doc: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
         by_doc.setdefault(r[0], []).append(i)
@@ -168,9 +164,8 @@ def _read_rows(
     return out_docs, out_rows, np.vstack(parts) if parts else np.zeros((0, DIM), np.float32), carried
 
 
-def _checked_order(
-    settings: Settings, doc: dict[str, Any], entry: ManifestEntry, rows: list[tuple], idx: list[int]
-) -> list[int]:
+def _checked_order(settings: Settings, doc: dict[str, Any], entry: ManifestEntry, rows: list[tuple],
+                   idx: list[int]) -> list[int]:
     """``idx`` (the document's rows) in sentence order, after checking that every sentence the
     manifest counts is there once with offsets inside the text."""
     idx = sorted(idx, key=lambda i: rows[i][1])
@@ -192,24 +187,16 @@ def _read_documents(cols: Collections, current: dict[str, ManifestEntry]) -> lis
         got = cols.documents.get(ids=wanted[a : a + 1000], include=["documents", "metadatas"])
         rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
         for row_id, text, meta in rows:
-            out.append(
-                {
-                    "doc_id": keys[row_id],
-                    "text": text or "",
-                    "source": str(meta.get("source", "")),
-                    "title": str(meta.get("title", keys[row_id])),
-                    "hash": str(meta.get("h", "")),
-                }
-            )
+            out.append({"doc_id": keys[row_id], "text": text or "", "source": str(meta.get("source", "")),
+                        "title": str(meta.get("title", keys[row_id])), "hash": str(meta.get("h", ""))})
     missing = set(keys.values()) - {d["doc_id"] for d in out}
     if missing:
         raise IndexCorruptError(f"the manifest names documents whose text is missing: {sorted(missing)[:3]}")
     return sorted(out, key=lambda d: d["doc_id"])
 
 
-def _read_sentences(
-    cols: Collections, current: dict[str, ManifestEntry], by_ids: bool = False
-) -> tuple[list[tuple], np.ndarray]:
+def _read_sentences(cols: Collections, current: dict[str, ManifestEntry],
+                    by_ids: bool = False) -> tuple[list[tuple], np.ndarray]:
     """Rows (doc_id, sid, start, end, paragraph, heading, entities JSON) of current versions
     (orphans skipped) and their vectors (``_pages``)."""
     live = {doc_key(d, e.content_hash) for d, e in current.items()}
@@ -222,17 +209,8 @@ def _read_sentences(
             chunks.append(emb[keep])
             for j in keep:
                 m = got["metadatas"][j]
-                rows.append(
-                    (
-                        str(m["doc"]),
-                        int(m["sid"]),
-                        int(m["start"]),
-                        int(m["end"]),
-                        int(m.get("para", 0)),
-                        bool(m.get("head", False)),
-                        str(m.get("ents", "")),
-                    )
-                )
+                rows.append((str(m["doc"]), int(m["sid"]), int(m["start"]), int(m["end"]),
+                             int(m.get("para", 0)), bool(m.get("head", False)), str(m.get("ents", ""))))
     vectors = np.vstack(chunks) if chunks else np.zeros((0, DIM), np.float32)
     return rows, vectors
 
@@ -255,14 +233,8 @@ def _pages(cols: Collections, current: dict[str, ManifestEntry], by_ids: bool) -
         offset += PAGE
 
 
-def write_cache(
-    folder: Path,
-    docs: list[dict[str, Any]],
-    rows: list[tuple],
-    vectors: np.ndarray,
-    ivf_from: int | None = None,
-    carried: Carried | None = None,
-) -> None:
+def write_cache(folder: Path, docs: list[dict[str, Any]], rows: list[tuple], vectors: np.ndarray,
+                ivf_from: int | None = None, carried: Carried | None = None) -> None:
     """Write every cache file into ``folder``; ``DONE`` last. The IVF index is written from
     ``ivf_from`` sentences on: the caller's ``Settings.ann_min_sentences`` (the one its
     retriever uses), else the environment's. ``carried``: the previous generation, whose
@@ -273,9 +245,8 @@ def write_cache(
     position = {d["doc_id"]: i for i, d in enumerate(docs)}
     texts = {d["doc_id"]: d["text"] for d in docs}
     sent_texts = [texts[r[0]][r[2] : r[3]] for r in rows]
-    table = np.array(
-        [(position[r[0]], r[1], r[2], r[3], r[4], int(r[5])) for r in rows], dtype=np.int32
-    ).reshape(len(rows), 6)
+    table = np.array([(position[r[0]], r[1], r[2], r[3], r[4], int(r[5])) for r in rows],
+                     dtype=np.int32).reshape(len(rows), 6)
     np.save(folder / "sent_rows.npy", table)
     np.save(folder / "emb.npy", np.ascontiguousarray(vectors, dtype=np.float32))
     Blob.write(folder, "sent_text", sent_texts)
@@ -301,22 +272,15 @@ def write_cache(
         bm25 = bm25s.BM25()
         bm25.index([ts or [EMPTY_TERM] for ts in terms], show_progress=False)
         bm25.save(str(folder / "bm25"), show_progress=False)
-    meta = {
-        "format": CACHE_FORMAT,
-        "sentences": len(rows),
-        "doc_ids": [d["doc_id"] for d in docs],
-        "sources": [d["source"] for d in docs],
-        "titles": [d["title"] for d in docs],
-        "hashes": [d["hash"] for d in docs],
-        "builder": builder_key(),
-    }
+    meta = {"format": CACHE_FORMAT, "sentences": len(rows), "doc_ids": [d["doc_id"] for d in docs],
+            "sources": [d["source"] for d in docs], "titles": [d["title"] for d in docs],
+            "hashes": [d["hash"] for d in docs], "builder": builder_key()}
     _write_json(folder / "meta.json", meta)
     (folder / "DONE").write_text("ok", encoding="utf-8")
 
 
-def _sentence_lists(
-    sent_texts: list[str], origin: np.ndarray, carried: Carried | None
-) -> tuple[list[list[str]], list[list[str]]]:
+def _sentence_lists(sent_texts: list[str], origin: np.ndarray, carried: Carried | None
+                    ) -> tuple[list[list[str]], list[list[str]]]:
     """Each sentence's ``content_terms`` and ``words``: the previous cache's for a carried row
     (``origin`` >= 0), computed for the others."""
     from assistant.language.text import content_terms, words
@@ -326,9 +290,8 @@ def _sentence_lists(
     old = origin.tolist()
     prev_terms, prev_sentences = carried.previous.terms, carried.previous.sentences
     terms = [prev_terms[o] if o >= 0 else content_terms(t) for o, t in zip(old, sent_texts, strict=True)]
-    sent_words = [
-        prev_sentences.sentence_words(o) if o >= 0 else words(t) for o, t in zip(old, sent_texts, strict=True)
-    ]
+    sent_words = [prev_sentences.sentence_words(o) if o >= 0 else words(t)
+                  for o, t in zip(old, sent_texts, strict=True)]
     return terms, sent_words
 
 
@@ -367,15 +330,9 @@ def _distinct_term_ids(ids: np.ndarray, offsets: np.ndarray, n_vocab: int) -> np
     return np.unique(sentence_of * max(1, n_vocab) + ids) % max(1, n_vocab)
 
 
-def _write_corpus_facts(
-    folder: Path,
-    rows: list[tuple],
-    sent_texts: list[str],
-    terms: list[list[str]],
-    sent_words: list[list[str]],
-    position: dict[str, int],
-    carried: Carried | None = None,
-) -> None:
+def _write_corpus_facts(folder: Path, rows: list[tuple], sent_texts: list[str], terms: list[list[str]],
+                        sent_words: list[list[str]], position: dict[str, int],
+                        carried: Carried | None = None) -> None:
     """The corpus facts the answerer and follow-ups read (``core.corpus``), one pass here
     instead of one per question process, each computed by the one function that defines it:
     ``people`` (per document, ``support.document_people``), ``names.json`` (the union of every
@@ -418,28 +375,14 @@ def _sentences(rows: list[tuple], sent_texts: list[str], todo: list[int]) -> lis
     out = []
     for i in todo:
         r = rows[i]
-        out.append(
-            Sentence(
-                doc_id=r[0],
-                sentence_id=r[1],
-                text=sent_texts[i],
-                start=r[2],
-                end=r[3],
-                paragraph=r[4],
-                is_heading=bool(r[5]),
-                entities=entities_from_json(r[6]) if r[6] else (),
-            )
-        )
+        out.append(Sentence(doc_id=r[0], sentence_id=r[1], text=sent_texts[i], start=r[2], end=r[3],
+                            paragraph=r[4], is_heading=bool(r[5]),
+                            entities=entities_from_json(r[6]) if r[6] else ()))
     return out
 
 
-def _merge_previous(
-    carried: Carried,
-    position: dict[str, int],
-    names: set[str],
-    labels: dict[str, set[str]],
-    people: dict[str, set[int]],
-) -> None:
+def _merge_previous(carried: Carried, position: dict[str, int], names: set[str],
+                    labels: dict[str, set[str]], people: dict[str, set[int]]) -> None:
     """Add the previous generation's names, entity labels and person words (its document
     positions renumbered to the new order) to the new documents' ones."""
     names |= carried.names

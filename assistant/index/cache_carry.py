@@ -42,16 +42,8 @@ log = logging.getLogger(__name__)
 _PACKAGE = Path(__file__).resolve().parents[1]
 # What decides the stored terms, words, people and names: the language resources and their data,
 # the support facts, and the cache code itself.
-_BUILDER_GLOBS = (
-    "language/*.py",
-    "data/*",
-    "answering/support.py",
-    "answering/holders.py",
-    "index/*.py",
-    "retrieval/ivf.py",
-    "retrieval/bm25_mmap.py",
-    "core/types.py",
-)
+_BUILDER_GLOBS = ("language/*.py", "data/*", "answering/support.py", "answering/holders.py",
+                  "index/*.py", "retrieval/ivf.py", "retrieval/bm25_mmap.py", "core/types.py")
 
 
 @lru_cache(maxsize=1)
@@ -90,13 +82,8 @@ class Carried:
     def document(self, doc_id: str) -> dict[str, Any]:
         """The document as ``cache_build`` rows it (text, source, title, hash)."""
         d = self.previous.documents[doc_id]
-        return {
-            "doc_id": d.doc_id,
-            "text": d.text,
-            "source": d.source,
-            "title": d.title,
-            "hash": d.content_hash,
-        }
+        return {"doc_id": d.doc_id, "text": d.text, "source": d.source, "title": d.title,
+                "hash": d.content_hash}
 
     def rows(self, doc_id: str) -> list[tuple]:
         """The document's sentence rows (doc_id, sid, start, end, paragraph, heading, entities JSON)."""
@@ -104,17 +91,8 @@ class Carried:
         out = []
         for i in self.ranges[doc_id]:
             r = table.rows[i]
-            out.append(
-                (
-                    doc_id,
-                    int(r[SID]),
-                    int(r[START]),
-                    int(r[END]),
-                    int(r[PARA]),
-                    bool(r[HEAD]),
-                    table.entities_json(i),
-                )
-            )
+            out.append((doc_id, int(r[SID]), int(r[START]), int(r[END]), int(r[PARA]), bool(r[HEAD]),
+                        table.entities_json(i)))
         return out
 
 
@@ -135,11 +113,8 @@ def carried_documents(root: Path, current: Mapping[str, ManifestEntry]) -> Carri
     docs = previous.documents
     wanted = [d for d, e in current.items() if d in docs and docs.content_hash(d) == e.content_hash]
     starts, stops = previous.sentences.doc_ranges(wanted)  # one pair per id: every wanted one is known
-    ranges = {
-        d: range(int(a), int(b))
-        for d, a, b in zip(wanted, starts, stops, strict=True)
-        if b - a == current[d].sentences
-    }
+    ranges = {d: range(int(a), int(b)) for d, a, b in zip(wanted, starts, stops, strict=True)
+              if b - a == current[d].sentences}
     if not ranges:
         return None
     try:
@@ -155,14 +130,9 @@ def _with_tables(carried: Carried) -> Carried:
     centroids = np.load(prev.ivf_dir / "centroids.npy") if prev.ivf_dir is not None else None
     if not carried.grown:
         return replace(carried, centroids=centroids)
-    return replace(
-        carried,
-        names=prev.terms.corpus_names(),
-        labels=prev.terms.entity_labels(),
-        person_words=prev.documents.person_words(),
-        doc_words=prev.documents.words(),
-        centroids=centroids,
-    )
+    return replace(carried, names=prev.terms.corpus_names(), labels=prev.terms.entity_labels(),
+                   person_words=prev.documents.person_words(), doc_words=prev.documents.words(),
+                   centroids=centroids)
 
 
 def origins(carried: Carried | None, doc_ids: list[str], counts: list[int]) -> np.ndarray:
@@ -173,3 +143,4 @@ def origins(carried: Carried | None, doc_ids: list[str], counts: list[int]) -> n
         rows = carried.ranges.get(d) if carried is not None else None
         parts.append(np.arange(rows.start, rows.stop) if rows is not None else np.full(n, -1))
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+

@@ -27,10 +27,8 @@ def read_snapshot(settings: Settings, client: Any | None = None) -> IndexSnapsho
     root = cache_root(settings)
     if client is None and not settings.chroma_host:
         if settings.index_dir.exists() and not settings.index_dir.is_dir():
-            raise IndexCorruptError(
-                f"the index path {settings.index_dir} is a file, not a folder; set "
-                "ASSISTANT_INDEX_DIR (or --index-dir) to a folder"
-            )
+            raise IndexCorruptError(f"the index path {settings.index_dir} is a file, not a folder; set "
+                                    "ASSISTANT_INDEX_DIR (or --index-dir) to a folder")
         gen = current_generation(root)
         try:
             snap = open_cache(root, gen) if gen else None

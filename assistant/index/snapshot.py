@@ -227,14 +227,8 @@ class SentenceTable(CorpusSentences):
         doc, sid, start, end, para, head = self.rows[i].tolist()
         raw = self._entities.text(i)
         return Sentence(
-            doc_id=self._doc_ids[doc],
-            sentence_id=sid,
-            text=self._texts.text(i),
-            start=start,
-            end=end,
-            paragraph=para,
-            is_heading=bool(head),
-            entities=entities_from_json(raw) if raw else (),
+            doc_id=self._doc_ids[doc], sentence_id=sid, text=self._texts.text(i), start=start, end=end,
+            paragraph=para, is_heading=bool(head), entities=entities_from_json(raw) if raw else (),
         )
 
     @overload

@@ -64,10 +64,8 @@ def open_client(settings: Settings) -> Any:
             ) from exc
     path = settings.index_dir
     if path.exists() and not path.is_dir():
-        raise IndexCorruptError(
-            f"the index path {path} is a file, not a folder; set ASSISTANT_INDEX_DIR "
-            "(or --index-dir) to a folder"
-        )
+        raise IndexCorruptError(f"the index path {path} is a file, not a folder; set ASSISTANT_INDEX_DIR "
+                                "(or --index-dir) to a folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -104,12 +102,10 @@ def get_collections(client: Any, settings: Settings, create: bool) -> Collection
     names = collection_names(settings)
     try:
         if create:
-            return Collections(
-                *(
-                    client.get_or_create_collection(n, embedding_function=None, metadata=COLLECTION_METADATA)
-                    for n in names
-                )
-            )
+            return Collections(*(
+                client.get_or_create_collection(n, embedding_function=None, metadata=COLLECTION_METADATA)
+                for n in names
+            ))
         existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
     except Exception as exc:
         raise _unreadable(settings, exc) from exc
@@ -174,27 +170,14 @@ class ManifestEntry:
     stale_sentences: int = 0
 
     def to_metadata(self) -> dict[str, Any]:
-        return {
-            "doc": self.doc_id,
-            "h": self.content_hash,
-            "n": self.sentences,
-            "pend": self.pending,
-            "pend_n": self.pending_sentences,
-            "stale": self.stale,
-            "stale_n": self.stale_sentences,
-        }
+        return {"doc": self.doc_id, "h": self.content_hash, "n": self.sentences, "pend": self.pending,
+                "pend_n": self.pending_sentences, "stale": self.stale, "stale_n": self.stale_sentences}
 
     @classmethod
     def from_metadata(cls, meta: dict[str, Any]) -> ManifestEntry:
-        return cls(
-            str(meta["doc"]),
-            str(meta.get("h", "")),
-            int(meta.get("n", 0)),
-            str(meta.get("pend", "")),
-            int(meta.get("pend_n", 0)),
-            str(meta.get("stale", "")),
-            int(meta.get("stale_n", 0)),
-        )
+        return cls(str(meta["doc"]), str(meta.get("h", "")), int(meta.get("n", 0)),
+                   str(meta.get("pend", "")), int(meta.get("pend_n", 0)),
+                   str(meta.get("stale", "")), int(meta.get("stale_n", 0)))
 
 
 def read_manifest(manifest: Any, page: int = 5000) -> dict[str, ManifestEntry]:

@@ -59,18 +59,8 @@ PEOPLE_NOUNS = r"leaders|people|persons|politicians|presidents|ministers"
 # before a name is not part of the name (extract). Written as the common heads of state and
 # government and their deputies; no word that only one question needed.
 ROLE_TITLES = (
-    "president",
-    "prime minister",
-    "premier",
-    "chancellor",
-    "head of state",
-    "head of government",
-    "foreign minister",
-    "minister",
-    "chief",
-    "leader",
-    "king",
-    "queen",
+    "president", "prime minister", "premier", "chancellor", "head of state", "head of government",
+    "foreign minister", "minister", "chief", "leader", "king", "queen",
 )
 ROLE_PATTERN = "|".join(sorted(ROLE_TITLES, key=len, reverse=True))  # longest first: "prime minister"
 # The titles' own words ("prime", "minister", ...), minus the linking "of" and the place nouns.

@@ -40,7 +40,9 @@ def documents_spelling(key: str, names: Collection[str], known: Collection[str] 
     return close[0] if len(close) == 1 else ""
 
 
-def respell_names(info: Question, known: Collection[str], names: Callable[[], Collection[str]]) -> Question:
+def respell_names(
+    info: Question, known: Collection[str], names: Callable[[], Collection[str]]
+) -> Question:
     """``info`` with each unknown name key (and the same term) in the documents' spelling.
 
     ``known`` holds every word and name of the documents; ``names()`` their entity name keys,

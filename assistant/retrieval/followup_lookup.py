@@ -33,9 +33,8 @@ from assistant.retrieval.bm25_mmap import EMPTY_TERM
 class FollowUpLookup:
     """Per-snapshot lookups for ``conversation.resolve`` (see the module docstring)."""
 
-    def __init__(
-        self, sentences: Sequence[Sentence], bm25: Any, person_words: dict[str, list[int]], doc_starts: Any
-    ) -> None:
+    def __init__(self, sentences: Sequence[Sentence], bm25: Any, person_words: dict[str, list[int]],
+                 doc_starts: Any) -> None:
         """``bm25``: a ``SavedBM25``; ``doc_starts(positions)``: first rows of those documents."""
         self._sentences = sentences
         self._bm25 = bm25

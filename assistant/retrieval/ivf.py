@@ -46,9 +46,8 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(norms, 1e-12)
 
 
-def build(
-    vectors: np.ndarray, k: int | None = None, centroids: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def build(vectors: np.ndarray, k: int | None = None, centroids: np.ndarray | None = None
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(centroids, order, offsets) of spherical k-means over ``vectors`` (float32, n x d);
     given ``centroids`` (an earlier index's), the rows are only assigned to them."""
     if centroids is None:

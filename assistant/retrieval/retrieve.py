@@ -256,10 +256,8 @@ class SentenceRetriever:
         if self._use_subset(allowed):
             rows, fused_rows, dense_rows, bm25 = self._subset([(query, (), 1.0)], allowed, ())
             best = [(int(rows[j]), j) for j in top_k(fused_rows, k)]
-            return [
-                Hit(i, self.sentences[i], float(fused_rows[j]), float(dense_rows[j]), float(bm25[i]))
-                for i, j in best
-            ]
+            return [Hit(i, self.sentences[i], float(fused_rows[j]), float(dense_rows[j]), float(bm25[i]))
+                    for i, j in best]
         fused, dense, bm25 = self.score_all(query, allowed=allowed)
         order = top_k(fused, k)
         return [Hit(i, self.sentences[i], float(fused[i]), float(dense[i]), float(bm25[i])) for i in order]
@@ -308,10 +306,7 @@ class SentenceRetriever:
         return rows, fused_rows, denses[0], bm25s[0]
 
     def _candidates(
-        self,
-        vecs: list[np.ndarray],
-        bm25s: list[np.ndarray],
-        allowed: np.ndarray | None,
+        self, vecs: list[np.ndarray], bm25s: list[np.ndarray], allowed: np.ndarray | None,
         include: Sequence[int],
     ) -> np.ndarray:
         """Rows to score: all allowed ones when a filter leaves few; else the rows of the

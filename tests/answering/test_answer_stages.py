@@ -54,8 +54,6 @@ TOWN = [
         "A committee will oversee the works.",
     ],
 ]
-
-
 def build(paragraphs: list[list[str]], embedder: Any, tmp_path: Any) -> Assistant:
     """An assistant over one document made of ``paragraphs`` of marked-up sentences."""
     text, sentences = "", []
@@ -134,10 +132,8 @@ def test_reason_codes(town: Assistant, question: str, reason: Reason, short: str
 
 def test_follow_next_cites_the_sentence_after_the_last_answer(town: Assistant) -> None:
     first = town.ask("What did Ana Costa say about the bridge?")
-    history = [
-        {"role": "user", "content": "What did Ana Costa say about the bridge?"},
-        {"role": "assistant", "content": first.text},
-    ]
+    history = [{"role": "user", "content": "What did Ana Costa say about the bridge?"},
+               {"role": "assistant", "content": first.text}]
     answer = town.ask("What did she say next?", history)
     assert answer.reason == Reason.FOLLOW_NEXT
     assert [c.text for c in answer.citations] == ["The bridge will cost 90 million euros."]
@@ -151,11 +147,8 @@ def test_another_holder_is_a_feature_of_the_decision(town: Assistant) -> None:
     trace = answer.trace
     assert trace is not None
     holder = CANDIDATE_FEATURES.index("other_holder")
-    spanish = [
-        row[holder]
-        for key, row in zip(trace.candidates, trace.candidate_features, strict=True)
-        if town.sentences[key[1]].text.startswith("The Spanish trucks")
-    ]
+    spanish = [row[holder] for key, row in zip(trace.candidates, trace.candidate_features, strict=True)
+               if town.sentences[key[1]].text.startswith("The Spanish trucks")]
     assert spanish == [1.0]
     assert answer.refused or answer.certainty != "confident"
 

@@ -185,12 +185,8 @@ def test_a_long_name_sharing_one_word_with_the_question_is_still_an_answer() -> 
     ents = (Entity("Pride of Kenyan Girls", "WORK_OF_ART", 37, 58), Entity("Jo Otieno", "PERSON", 82, 91))
     s = Sentence(doc_id="d.txt", sentence_id=0, text=text, start=0, end=len(text), entities=ents)
     assert text[37:58] == "Pride of Kenyan Girls"
-    names = [
-        e.text
-        for e in entity_answers(
-            analyze("What was the Kenyan team's robot called?"), s, frozenset({"WORK_OF_ART"})
-        )
-    ]
+    names = [e.text for e in entity_answers(analyze("What was the Kenyan team's robot called?"), s,
+                                            frozenset({"WORK_OF_ART"}))]
     assert names == ["Pride of Kenyan Girls"]
     # a short name that shares a word with the question is the question's own name
     assert entity_answers(analyze("Who is Otieno?"), s, frozenset({"PERSON"})) == []
@@ -198,19 +194,8 @@ def test_a_long_name_sharing_one_word_with_the_question_is_still_an_answer() -> 
 
 def _evidence(i: int, text: str, score: float, dense: float) -> Evidence:
     s = Sentence(doc_id="d.txt", sentence_id=i, text=text, start=0, end=len(text))
-    return Evidence(
-        index=i,
-        sentence=s,
-        retrieval=score,
-        dense=dense,
-        coverage=0.5,
-        own_coverage=0.5,
-        predicate=0.5,
-        oov=0.0,
-        entities_found=1.0,
-        type_ok=True,
-        score=score,
-    )
+    return Evidence(index=i, sentence=s, retrieval=score, dense=dense, coverage=0.5, own_coverage=0.5,
+                    predicate=0.5, oov=0.0, entities_found=1.0, type_ok=True, score=score)
 
 
 def test_refusal_shows_related_sentences_only_when_close_in_meaning() -> None:

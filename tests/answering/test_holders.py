@@ -8,9 +8,8 @@ from assistant.answering.holders import other_holder, question_holders, sentence
 from assistant.language import lexicon
 from assistant.language.text import expand_alias, is_alias
 
-SENTENCE = (
-    "The Kenyan team's coach, Ana Ruiz, said their robot beat the Chilean and Dutch teams in the first round."
-)
+SENTENCE = ("The Kenyan team's coach, Ana Ruiz, said their robot beat the Chilean and Dutch teams "
+            "in the first round.")
 
 
 def test_a_sentence_about_another_named_team_does_not_answer_for_the_asked_one() -> None:
@@ -47,12 +46,8 @@ def test_people_and_places_are_left_alone() -> None:
 
 
 def test_every_country_of_the_public_table_matches_its_demonyms() -> None:
-    for group in (
-        ["nepal", "nepalese"],
-        ["ghana", "ghanaian", "ghanaians"],
-        ["kenya", "kenyan", "kenyans"],
-        ["switzerland", "swiss"],
-    ):
+    for group in (["nepal", "nepalese"], ["ghana", "ghanaian", "ghanaians"],
+                  ["kenya", "kenyan", "kenyans"], ["switzerland", "swiss"]):
         assert all(is_alias(w) for w in group), group
         assert len({expand_alias(w) for w in group}) == 1, group
     assert expand_alias("americans") == expand_alias("usa")  # the hand groups keep their keys

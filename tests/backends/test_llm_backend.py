@@ -77,9 +77,8 @@ def scripted(make_reply: Callable[[list[dict[str, str]]], str]) -> Callable[[lis
     return chat
 
 
-def ask_llm(
-    assistant: Assistant, reply: Callable[[list[dict[str, str]]], str], question: str = QUESTION
-) -> Answer:
+def ask_llm(assistant: Assistant, reply: Callable[[list[dict[str, str]]], str],
+            question: str = QUESTION) -> Answer:
     assistant._ensure_loaded()
     return answer_with_llm(assistant, turn(question), None, 8, chat=scripted(reply))
 
@@ -87,7 +86,7 @@ def ask_llm(
 def assert_exact(answer: Answer, assistant: Assistant) -> None:
     """Every citation is its document's exact text, and every [n] in the text resolves."""
     for c in answer.citations:
-        assert assistant.documents[c.doc_id].text[c.start : c.end] == c.text
+        assert assistant.documents[c.doc_id].text[c.start:c.end] == c.text
     used = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
     assert used == set(range(1, len(answer.citations) + 1)), (answer.text, answer.citations)
 
@@ -117,13 +116,8 @@ def test_valid_citation_is_kept_with_exact_text(assistant: Assistant) -> None:
 
 
 def test_invented_markers_are_dropped(assistant: Assistant) -> None:
-    answer = ask_llm(
-        assistant,
-        lambda m: (
-            f"Up to 26 countries will send troops [{number_of(m, TROOPS)}][99]."
-            " Spain will lead the force [42]."
-        ),
-    )
+    answer = ask_llm(assistant, lambda m: f"Up to 26 countries will send troops [{number_of(m, TROOPS)}][99]."
+                                          " Spain will lead the force [42].")
     assert not answer.refused
     assert "[99]" not in answer.text and "[42]" not in answer.text
     assert "Spain" not in answer.text  # an uncited claim is not passed on
@@ -150,14 +144,11 @@ def test_marker_pointing_at_an_unrelated_sentence_is_dropped(assistant: Assistan
     assert answer.refused and not answer.citations
 
 
-@pytest.mark.parametrize(
-    "altered",
-    [
-        'Macron said that "up to 40 of them have agreed to send troops" [{n}].',  # changed figure in a quote
-        'The text says "up to 26 of them have refused to send troops" [{n}].',  # changed words in a quote
-        "Up to 30 countries agreed to send troops [{n}].",  # changed figure, no quote
-    ],
-)
+@pytest.mark.parametrize("altered", [
+    'Macron said that "up to 40 of them have agreed to send troops" [{n}].',  # changed figure in a quote
+    'The text says "up to 26 of them have refused to send troops" [{n}].',  # changed words in a quote
+    "Up to 30 countries agreed to send troops [{n}].",  # changed figure, no quote
+])
 def test_altered_quotes_never_become_citations(assistant: Assistant, altered: str) -> None:
     answer = ask_llm(assistant, lambda m: altered.format(n=number_of(m, TROOPS)))
     assert answer.refused and not answer.citations
@@ -167,10 +158,8 @@ def test_altered_quotes_never_become_citations(assistant: Assistant, altered: st
 def test_altered_claim_dropped_but_supported_claim_kept(assistant: Assistant) -> None:
     def reply(m: list[dict[str, str]]) -> str:
         n = number_of(m, TROOPS)
-        return (
-            f'Up to 26 of them "have agreed to send troops" [{n}]. '
-            f'Macron said "up to 40 of them want war" [{n}].'
-        )
+        return (f'Up to 26 of them "have agreed to send troops" [{n}]. '
+                f'Macron said "up to 40 of them want war" [{n}].')
 
     answer = ask_llm(assistant, reply)
     assert not answer.refused
@@ -194,7 +183,7 @@ def test_refusal_phrase_or_nothing_citable_is_a_refusal(assistant: Assistant, re
     assert answer.text == REFUSAL
     assert answer.related, "the on-topic sentences are offered as related (not cited)"
     for c in answer.related:
-        assert assistant.documents[c.doc_id].text[c.start : c.end] == c.text
+        assert assistant.documents[c.doc_id].text[c.start:c.end] == c.text
 
 
 def test_no_sentences_to_show_refuses_without_calling_the_model(assistant: Assistant) -> None:
@@ -231,9 +220,8 @@ def test_server_down_names_the_url_and_how_to_start_one(assistant: Assistant) ->
         openai_like_chat(assistant.settings)([{"role": "user", "content": "hi"}])
 
 
-def test_missing_client_package_names_the_extra(
-    assistant: Assistant, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_client_package_names_the_extra(assistant: Assistant,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "llama_index.llms.openai_like", None)  # import now fails
     answer = assistant.ask(QUESTION, backend="llm")
     assert answer.refused and INSTALL_HINT in answer.error
@@ -251,25 +239,12 @@ def fake_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             requests.append({"path": self.path, "body": body})
             n = number_of(body["messages"], TROOPS)
-            payload = json.dumps(
-                {
-                    "id": "x",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": body["model"],
-                    "choices": [
-                        {
-                            "index": 0,
-                            "finish_reason": "stop",
-                            "message": {
-                                "role": "assistant",
-                                "content": f"Up to 26 countries agreed to send troops [{n}].",
-                            },
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                }
-            ).encode()
+            payload = json.dumps({
+                "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                    "role": "assistant", "content": f"Up to 26 countries agreed to send troops [{n}]."}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))

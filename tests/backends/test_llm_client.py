@@ -46,16 +46,9 @@ def assistant(article_text: str, fake_embedder: Any, tmp_path: Any, server: Fake
     doc = Document(doc_id="article.txt", text=article_text, source="article.txt")
     sentences = split_sentences(article_text, doc.doc_id)
     snapshot = snapshot_from_rows([doc], sentences, fake_embedder.embed([s.text for s in sentences]))
-    settings = replace(
-        Settings.from_env(),
-        index_dir=tmp_path / "unused",
-        backend="llm",
-        llm_base_url=server.url,
-        llm_model=MODEL,
-        llm_read_timeout_s=5.0,
-        llm_timeout_s=10.0,
-        llm_retry_backoff_s=0.01,
-    )
+    settings = replace(Settings.from_env(), index_dir=tmp_path / "unused", backend="llm",
+                       llm_base_url=server.url, llm_model=MODEL, llm_read_timeout_s=5.0, llm_timeout_s=10.0,
+                       llm_retry_backoff_s=0.01)
     return Assistant(settings, snapshot=snapshot, embedder=fake_embedder)
 
 
@@ -68,7 +61,7 @@ def troops_marker(server: FakeLLMServer) -> int:
 def assert_exact(answer: Answer, assistant: Assistant) -> None:
     assert answer.citations
     for c in answer.citations:
-        assert assistant.documents[c.doc_id].text[c.start : c.end] == c.text
+        assert assistant.documents[c.doc_id].text[c.start:c.end] == c.text
 
 
 def test_the_stream_is_assembled_and_leaked_template_tokens_cut(server: FakeLLMServer) -> None:
@@ -100,8 +93,7 @@ def test_a_verified_streamed_answer_is_the_llms(assistant: Assistant, server: Fa
 
 
 def test_server_dying_mid_answer_gives_a_notice_and_the_extractive_answer(
-    assistant: Assistant, server: FakeLLMServer
-) -> None:
+        assistant: Assistant, server: FakeLLMServer) -> None:
     server.plans = [Plan(["Up to 26 countries ", "agreed"], die=True)]
     answer = assistant.ask(QUESTION)
     assert answer.fallback == Reason.LLM_INTERRUPTED and answer.backend == "extractive"
@@ -134,17 +126,13 @@ def test_a_503_while_loading_is_retried(assistant: Assistant, server: FakeLLMSer
     assert len(server.requests) == 2 and answer.reason == Reason.MODEL_DECLINED and not answer.error
 
 
-@pytest.mark.parametrize(
-    ("reply", "code"),
-    [
-        ("Many countries agreed to help Ukraine.", Reason.LLM_UNCITED),
-        ("Spain will lead the cheese festival in Lyon [2].", Reason.LLM_UNVERIFIED),
-        ("Up to 40 countries agreed to send troops [{n}].", Reason.LLM_UNVERIFIED),
-    ],
-)
+@pytest.mark.parametrize(("reply", "code"), [
+    ("Many countries agreed to help Ukraine.", Reason.LLM_UNCITED),
+    ("Spain will lead the cheese festival in Lyon [2].", Reason.LLM_UNVERIFIED),
+    ("Up to 40 countries agreed to send troops [{n}].", Reason.LLM_UNVERIFIED),
+])
 def test_no_or_bad_citations_fall_back_with_a_reason_code(
-    assistant: Assistant, server: FakeLLMServer, reply: str, code: Reason
-) -> None:
+        assistant: Assistant, server: FakeLLMServer, reply: str, code: Reason) -> None:
     server.plans = [Plan(["The documents do not say."])]
     assistant.ask(QUESTION)  # learn the marker of the answering sentence
     server.plans = [Plan([reply.format(n=troops_marker(server))])]
@@ -155,9 +143,8 @@ def test_no_or_bad_citations_fall_back_with_a_reason_code(
     assert_exact(answer, assistant)
 
 
-def test_with_fallback_off_an_unverified_reply_is_a_refusal(
-    assistant: Assistant, server: FakeLLMServer
-) -> None:
+def test_with_fallback_off_an_unverified_reply_is_a_refusal(assistant: Assistant,
+                                                            server: FakeLLMServer) -> None:
     assistant.settings = replace(assistant.settings, llm_fallback=False)
     server.plans = [Plan(["Many countries agreed to help."])]
     answer = assistant.ask(QUESTION)
@@ -180,9 +167,8 @@ def test_unreachable_server_error_names_url_model_and_attempts() -> None:
     assert url in message and MODEL in message and "after 2 attempts" in message
 
 
-def test_loopback_requests_ignore_proxy_variables(
-    server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_loopback_requests_ignore_proxy_variables(server: FakeLLMServer,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     with recording_proxy() as (proxy, seen):
         for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
             monkeypatch.setenv(name, proxy)
@@ -199,26 +185,18 @@ def test_another_host_is_reached_only_as_configured(monkeypatch: pytest.MonkeyPa
     with recording_proxy() as (proxy, seen):
         monkeypatch.setenv("HTTP_PROXY", proxy)
         monkeypatch.delenv("NO_PROXY", raising=False)
-        settings = replace(
-            Settings(), llm_base_url="http://llm.example.test:8080/v1", llm_model=MODEL, llm_retries=0
-        )
+        settings = replace(Settings(), llm_base_url="http://llm.example.test:8080/v1", llm_model=MODEL,
+                           llm_retries=0)
         with pytest.raises(BackendError):
             openai_like_chat(settings)([{"role": "user", "content": "hi"}])
     assert seen == ["POST http://llm.example.test:8080/v1/chat/completions"]
 
 
-@pytest.mark.parametrize(
-    ("url", "local"),
-    [
-        ("http://127.0.0.1:11434/v1", True),
-        ("http://localhost:8000/v1", True),
-        ("http://[::1]:8000/v1", True),
-        ("http://127.8.0.1/v1", True),
-        ("http://10.0.0.5:8000/v1", False),
-        ("https://api.example.com/v1", False),
-        ("http://localhost.example.com/v1", False),
-    ],
-)
+@pytest.mark.parametrize(("url", "local"), [
+    ("http://127.0.0.1:11434/v1", True), ("http://localhost:8000/v1", True), ("http://[::1]:8000/v1", True),
+    ("http://127.8.0.1/v1", True), ("http://10.0.0.5:8000/v1", False), ("https://api.example.com/v1", False),
+    ("http://localhost.example.com/v1", False),
+])
 def test_is_loopback(url: str, local: bool) -> None:
     assert is_loopback(url) is local
 
@@ -233,8 +211,7 @@ def test_a_marker_after_no_claim_cites_nothing() -> None:
 
 
 def test_cli_prints_the_extractive_answer_and_a_note_when_the_server_dies(
-    assistant: Assistant, server: FakeLLMServer
-) -> None:
+        assistant: Assistant, server: FakeLLMServer) -> None:
     import io
 
     from assistant.__main__ import main
@@ -248,8 +225,7 @@ def test_cli_prints_the_extractive_answer_and_a_note_when_the_server_dies(
 
 
 def test_the_web_chat_shows_the_note_under_a_fallback_answer(
-    assistant: Assistant, server: FakeLLMServer
-) -> None:
+        assistant: Assistant, server: FakeLLMServer) -> None:
     pytest.importorskip("gradio", reason="the ui extra is not installed")
     from ui.render import answer_html
 

@@ -52,14 +52,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def settings(real_index: Settings, server: Any) -> Settings:
-    return replace(
-        real_index,
-        backend="llm",
-        llm_base_url=server.url,
-        llm_model=server.model,
-        llm_read_timeout_s=60.0,
-        llm_timeout_s=120.0,
-    )
+    return replace(real_index, backend="llm", llm_base_url=server.url, llm_model=server.model,
+                   llm_read_timeout_s=60.0, llm_timeout_s=120.0)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +66,7 @@ def assert_shown_is_supported(answer: Answer, bot: Assistant) -> None:
     LLM answer that fell back says why."""
     assert not answer.error, answer.error
     for c in answer.citations:
-        assert bot.documents[c.doc_id].text[c.start : c.end] == c.text
+        assert bot.documents[c.doc_id].text[c.start:c.end] == c.text
     used = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
     assert used == set(range(1, len(answer.citations) + 1)), answer
     if answer.fallback:
@@ -90,30 +84,18 @@ def test_ask_answers_through_the_server(bot: Assistant) -> None:
 
 
 def test_the_cli_answers_through_the_server(settings: Settings, bot: Assistant) -> None:
-    env = {
-        **os.environ,
-        "ASSISTANT_LLM_BASE_URL": settings.llm_base_url,
-        "ASSISTANT_LLM_MODEL": settings.llm_model,
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "assistant",
-        QUESTIONS[0],
-        "--backend",
-        "llm",
-        "--index-dir",
-        str(settings.index_dir),
-    ]
-    done = subprocess.run(
-        [*cmd, "--json"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300
-    )
+    env = {**os.environ, "ASSISTANT_LLM_BASE_URL": settings.llm_base_url,
+           "ASSISTANT_LLM_MODEL": settings.llm_model}
+    cmd = [sys.executable, "-m", "assistant", QUESTIONS[0], "--backend", "llm", "--index-dir",
+           str(settings.index_dir)]
+    done = subprocess.run([*cmd, "--json"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT,
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     answer = Answer(**{**data, "citations": [], "related": []})
     assert not answer.error and (data["backend"] == "llm" or data["fallback"] in FALLBACKS)
     for c in data["citations"]:
-        assert bot.documents[c["doc_id"]].text[c["start"] : c["end"]] == c["text"]
+        assert bot.documents[c["doc_id"]].text[c["start"]:c["end"]] == c["text"]
     plain = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300)
     assert plain.returncode == 0 and plain.stdout.strip(), plain.stderr
     assert ("note:" in plain.stderr) == (data["fallback"] != "") or data["backend"] == "llm"
@@ -180,8 +162,7 @@ def test_a_slow_first_token_times_out_to_the_extractive_answer(settings: Setting
 
 
 def test_a_server_killed_mid_answer_gives_a_notice_and_the_extractive_answer(
-    real_index: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+        real_index: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant.backends import llm_client
     from eval.llama_server import llama_server
 
@@ -194,16 +175,12 @@ def test_a_server_killed_mid_answer_gives_a_notice_and_the_extractive_answer(
                     yield part
                     if n == 0:
                         doomed.kill()
-
             return real_read(killing(), *args)
 
         monkeypatch.setattr(llm_client, "_read_stream", kill_after_first_event)
         bot = Assistant(replace(real_index, backend="llm", llm_base_url=doomed.url, llm_model=doomed.model))
-        answer = bot.ask(
-            "Describe in detail everything the article says about the troops and who "
-            "sends them, sentence by sentence.",
-            backend="llm",
-        )
+        answer = bot.ask("Describe in detail everything the article says about the troops and who "
+                         "sends them, sentence by sentence.", backend="llm")
     assert doomed.process.returncode is not None
     assert answer.fallback == Reason.LLM_INTERRUPTED, answer
     assert "stopped in the middle" in answer.notice or "went away" in answer.notice, answer.notice

@@ -28,9 +28,9 @@ from ingest.pipeline import Ingestor
 # Invented text: people, a role referring back to the main actor, quotes, figures.
 DOCS = {
     "harbour.txt": "Mayor Ilse Varga opened the harbour on Monday. Varga said the quay cost 40 million. "
-    "The mayor thanked the dock workers. Ilse Varga will visit again in May.",
+                   "The mayor thanked the dock workers. Ilse Varga will visit again in May.",
     "orchard.txt": "The orchard near Lenz grows 300 apple trees. Farmer Otto Brem planted them in 1990. "
-    "Brem sells cider at the market.",
+                   "Brem sells cider at the market.",
     "river.txt": "The river Saale floods every spring. Engineers built a dam upstream.",
 }
 
@@ -123,6 +123,7 @@ def test_carried_centroids_assign_every_row_to_its_nearest(tmp_path: Path) -> No
     nearest = np.argmax(vectors @ centroids.T, axis=1)
     for c in range(10):
         assert set(order[offsets[c] : offsets[c + 1]].tolist()) == set(np.flatnonzero(nearest == c).tolist())
+
 
 
 def test_the_previous_folder_may_vanish_once_carried(

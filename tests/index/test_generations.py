@@ -23,12 +23,8 @@ def _ingest(settings: Settings, embedder: object, path: Path, text: str) -> None
 def test_a_loaded_assistant_outlives_its_generations_folder(
     tmp_path: Path, tmp_settings: Settings, fake_embedder
 ) -> None:
-    _ingest(
-        tmp_settings,
-        fake_embedder,
-        tmp_path / "harbour.txt",
-        "Mayor Ilse Varga opened the harbour on Monday. The quay cost 40 million.",
-    )
+    _ingest(tmp_settings, fake_embedder, tmp_path / "harbour.txt",
+            "Mayor Ilse Varga opened the harbour on Monday. The quay cost 40 million.")
     bot = Assistant(tmp_settings, embedder=fake_embedder)
     assert bot.sentences  # loaded: the cache is open, nothing read on first use yet
     root = cache_root(tmp_settings)

@@ -36,24 +36,17 @@ def _sentence(doc: str, sid: int, text: str, names: tuple[str, ...] = ()) -> Sen
 def _corpus() -> list[Sentence]:
     """Three invented documents: one with a main actor (3 mentions of Velden, role and pronoun
     references), one with a person mentioned twice, one with none; in (document, sentence) order."""
-    a = [
-        ("Mara Velden met the ministers in Lisbon.", ("Mara Velden", "Lisbon|GPE")),
-        ("The president said the ferries would run.", ()),
-        ("Velden added that she was confident.", ("Velden",)),
-        ("She spoke for an hour.", ()),
-        ("Tomas Brand disagreed with Velden.", ("Tomas Brand", "Velden")),
-        ("Twelve months later the plan changed.", ()),
-    ]
-    b = [
-        ("Ana Costa opened the bridge.", ("Ana Costa",)),
-        ("Costa said it cost 450 million euros.", ("Costa",)),
-        ("The mayor thanked the workers.", ()),
-    ]
-    c = [
-        ("Fruit sales rose in the United States.", ("United States|GPE",)),
-        ("", ()),
-        ("Prices fell in Lisbon.", ("Lisbon|ORG",)),
-    ]
+    a = [("Mara Velden met the ministers in Lisbon.", ("Mara Velden", "Lisbon|GPE")),
+         ("The president said the ferries would run.", ()),
+         ("Velden added that she was confident.", ("Velden",)),
+         ("She spoke for an hour.", ()),
+         ("Tomas Brand disagreed with Velden.", ("Tomas Brand", "Velden")),
+         ("Twelve months later the plan changed.", ())]
+    b = [("Ana Costa opened the bridge.", ("Ana Costa",)),
+         ("Costa said it cost 450 million euros.", ("Costa",)),
+         ("The mayor thanked the workers.", ())]
+    c = [("Fruit sales rose in the United States.", ("United States|GPE",)), ("", ()),
+         ("Prices fell in Lisbon.", ("Lisbon|ORG",))]
     out = []
     for doc, items in (("a.txt", a), ("b.txt", b), ("c.txt", c)):
         out += [_sentence(doc, i, t, p) for i, (t, p) in enumerate(items)]
@@ -148,9 +141,8 @@ def test_a_snapshot_from_rows_checks_its_rows_and_removes_its_folder() -> None:
         snapshot_from_rows([doc], [Sentence("d.txt", 0, "Another one.", 0, 12)], np.zeros((1, 384)))
     with pytest.raises(ValueError, match="no given document"):
         snapshot_from_rows([doc], [Sentence("e.txt", 0, "One", 0, 3)], np.zeros((1, 384)))
-    snap = snapshot_from_rows(
-        {doc.doc_id: doc}, [Sentence("d.txt", 0, "One sentence here.", 0, 18)], np.ones((1, 384))
-    )
+    snap = snapshot_from_rows({doc.doc_id: doc}, [Sentence("d.txt", 0, "One sentence here.", 0, 18)],
+                              np.ones((1, 384)))
     assert snap.sentences.temporary is not None
     root = snap.sentences.temporary.root
     terms = snap.terms  # a table alone holds the folder too
@@ -246,10 +238,8 @@ def test_a_question_reads_a_few_rows_not_the_corpus(tmp_path: Any, fake_embedder
     from assistant import Assistant
     from assistant.core.settings import Settings
 
-    filler = [
-        _sentence("big.txt", i, f"Section {i} describes the harbour works of year {1900 + i}.")
-        for i in range(1500)
-    ]
+    filler = [_sentence("big.txt", i, f"Section {i} describes the harbour works of year {1900 + i}.")
+              for i in range(1500)]
     sentences = sorted(_corpus() + filler, key=lambda s: (s.doc_id, s.sentence_id))
     snap = _snapshot(sentences, fake_embedder)  # the cache's rows are in this order too
     settings = replace(Settings.from_env(), index_dir=tmp_path / "unused")
@@ -257,10 +247,8 @@ def test_a_question_reads_a_few_rows_not_the_corpus(tmp_path: Any, fake_embedder
     first = bot.ask("Who opened the bridge?")
     assert "Ana Costa" in first.text
     bot.ask("Who opened the bridge?", doc_ids=["b.txt", "big.txt"])
-    history = [
-        {"role": "user", "content": "Who opened the bridge?"},
-        {"role": "assistant", "content": first.text},
-    ]
+    history = [{"role": "user", "content": "Who opened the bridge?"},
+               {"role": "assistant", "content": first.text}]
     bot.ask("What did she say next?", history, doc_ids=["b.txt"])
     read = sum(s is not None for s in snap.sentences._lazy._memo)
     assert read < 120, f"{read} of {len(sentences)} rows read"

@@ -83,8 +83,7 @@ def test_garbage_sqlite_file_is_index_corrupt(tmp_settings: Settings, junk: byte
 
 
 def test_missing_sentence_rows_are_corrupt_and_repair_rebuilds_them(
-    tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str
-) -> None:
+        tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
     from ingest.repair import repair
 
     ingestor = _ingest(tmp_settings, fake_embedder, tmp_path, article_text)
@@ -103,8 +102,7 @@ def test_missing_sentence_rows_are_corrupt_and_repair_rebuilds_them(
 
 
 def test_a_cache_of_an_older_format_is_rebuilt_in_place(
-    tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str
-) -> None:
+        tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
     """Same generation, older layout (a new release reads an index the old one wrote): the
     cache is rebuilt from Chroma, not kept (which used to fail an assertion on every start)."""
     import json
@@ -123,8 +121,7 @@ def test_a_cache_of_an_older_format_is_rebuilt_in_place(
 
 @pytest.mark.parametrize("victim", ["names.json", "person_words.json", "people.bin", "sent_text.bin"])
 def test_a_damaged_cache_is_rebuilt_not_a_traceback(
-    tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str, victim: str
-) -> None:
+        tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str, victim: str) -> None:
     """A cache file missing (read at open, or only by a later question) is found when the cache
     is opened and the cache is rebuilt from Chroma: the question is answered, and
     ``--repair`` (which rebuilds through the same path) is not stuck on the damaged folder."""
@@ -135,17 +132,14 @@ def test_a_damaged_cache_is_rebuilt_not_a_traceback(
     damaged = root / f"gen-{current_generation(root)}" / victim
     damaged.unlink()
     bot = Assistant(replace(tmp_settings), embedder=fake_embedder)
-    history = [
-        {"role": "user", "content": "Where was the meeting held?"},
-        {"role": "assistant", "content": "In Paris."},
-    ]
+    history = [{"role": "user", "content": "Where was the meeting held?"},
+               {"role": "assistant", "content": "In Paris."}]
     assert not bot.ask("Who said that?", history).error
     assert damaged.is_file()
 
 
 def test_the_ivf_index_follows_the_settings_given(
-    tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str
-) -> None:
+        tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
     """The cache build writes the IVF index from the ingest's ``ann_min_sentences``, the value
     its retriever uses, not from the environment's."""
     from assistant.index.snapshot import cache_root, current_generation
@@ -161,9 +155,8 @@ def test_the_ivf_index_follows_the_settings_given(
 def test_index_built_with_another_model_is_corrupt(tmp_settings: Settings) -> None:
     client = open_client(tmp_settings)
     for name in collection_names(tmp_settings):
-        client.create_collection(
-            name, embedding_function=None, metadata={**COLLECTION_METADATA, "model": "some-other-model"}
-        )
+        client.create_collection(name, embedding_function=None,
+                                 metadata={**COLLECTION_METADATA, "model": "some-other-model"})
     with pytest.raises(IndexCorruptError, match="some-other-model"):
         read_snapshot(tmp_settings, client=client)
 
@@ -181,8 +174,7 @@ def test_index_path_that_is_a_file_is_one_line(tmp_path: Path, fake_embedder: An
 
 
 def test_garbage_sqlite_on_ingest_is_one_line_and_never_says_delete(
-    tmp_path: Path, tmp_settings: Settings, fake_embedder: Any
-) -> None:
+        tmp_path: Path, tmp_settings: Settings, fake_embedder: Any) -> None:
     tmp_settings.index_dir.mkdir(parents=True)
     (tmp_settings.index_dir / "chroma.sqlite3").write_bytes(b"this is not a database\n" * 100)
     doc = tmp_path / "a.txt"
@@ -210,25 +202,14 @@ def _schema_1_index(settings: Settings, text: str) -> Any:
     docs = client.create_collection(settings.documents_collection, embedding_function=None, metadata=meta)
     for name in (settings.sentences_collection, settings.chunks_collection):
         client.create_collection(name, embedding_function=None, metadata=meta)
-    docs.add(
-        ids=["x"],
-        embeddings=[[0.1] * 384],
-        documents=[text],
-        metadatas=[
-            {
-                "doc_id": "uploaded.txt",
-                "source": "/tmp/gone/uploaded.txt",
-                "content_hash": "h1",
-                "title": "uploaded",
-            }
-        ],
-    )
+    docs.add(ids=["x"], embeddings=[[0.1] * 384], documents=[text],
+             metadatas=[{"doc_id": "uploaded.txt", "source": "/tmp/gone/uploaded.txt", "content_hash": "h1",
+                         "title": "uploaded"}])
     return client
 
 
 def test_ingest_into_an_old_schema_index_upgrades_it_first(
-    tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str
-) -> None:
+        tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
     """``make run`` over an index of the previous version keeps the documents uploaded into it."""
     client = _schema_1_index(tmp_settings, article_text)
     new = tmp_path / "new.txt"
@@ -240,8 +221,7 @@ def test_ingest_into_an_old_schema_index_upgrades_it_first(
 
 
 def test_old_schema_index_says_repair_and_repair_upgrades_it(
-    tmp_settings: Settings, fake_embedder: Any, article_text: str
-) -> None:
+        tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
     """An index written by the schema-1 code (llama-index nodes) is upgraded in place."""
     from ingest.repair import repair
 
@@ -258,15 +238,14 @@ def test_old_schema_index_says_repair_and_repair_upgrades_it(
 
 # -- a good index ---------------------------------------------------------------------------------
 def test_snapshot_round_trip_keeps_exact_offsets(
-    tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str
-) -> None:
+        tmp_path: Path, tmp_settings: Settings, fake_embedder: Any, article_text: str) -> None:
     _ingest(tmp_settings, fake_embedder, tmp_path, article_text)
     snap = read_snapshot(tmp_settings)
     assert list(snap.documents) == ["article.txt"]
     assert snap.embeddings.shape == (len(snap.sentences), 384)
     assert [s.key for s in snap.sentences] == sorted(s.key for s in snap.sentences)
     for s in snap.sentences:
-        assert snap.documents[s.doc_id].text[s.start : s.end] == s.text
+        assert snap.documents[s.doc_id].text[s.start:s.end] == s.text
 
 
 def test_entities_json_round_trip() -> None:
@@ -320,25 +299,14 @@ def test_settings_turn_telemetry_and_hub_access_off_when_read_not_when_imported(
     """Importing the settings changes nothing (issue 20: nothing acts at import time); reading
     them (``Settings.from_env``, what every entry point does first) sets the offline switches,
     without overriding a value the caller set."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("ANONYMIZED_TELEMETRY", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "OPENBLAS_NUM_THREADS")
-    }
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("ANONYMIZED_TELEMETRY", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
+                        "OPENBLAS_NUM_THREADS")}
     env["TRANSFORMERS_OFFLINE"] = "caller"
-    code = (
-        "import os, assistant.core.settings as s; "
-        "print(os.environ.get('HF_HUB_OFFLINE', '-')); s.Settings.from_env(); "
-        "print(os.environ['ANONYMIZED_TELEMETRY'], os.environ['HF_HUB_OFFLINE'], "
-        "os.environ['TRANSFORMERS_OFFLINE'], os.environ['OPENBLAS_NUM_THREADS'])"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=60,
-        check=True,
-    ).stdout.split()
+    code = ("import os, assistant.core.settings as s; "
+            "print(os.environ.get('HF_HUB_OFFLINE', '-')); s.Settings.from_env(); "
+            "print(os.environ['ANONYMIZED_TELEMETRY'], os.environ['HF_HUB_OFFLINE'], "
+            "os.environ['TRANSFORMERS_OFFLINE'], os.environ['OPENBLAS_NUM_THREADS'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=PROJECT_ROOT, timeout=60, check=True).stdout.split()
     assert out == ["-", "False", "1", "caller", "1"]

@@ -25,10 +25,8 @@ def test_only_long_unknown_names_with_one_close_match_are_respelt() -> None:
 def test_the_question_takes_the_documents_spelling() -> None:
     info = respell_names(analyze("Did Otieno meet the mayor?"), {"mayor"}, lambda: {"ottieno"})
     assert ("ottieno",) in info.entity_keys
-    assert (
-        respell_names(analyze("Did Lisbon vote?"), set(), lambda: {"ottieno"}).entity_keys
-        == analyze("Did Lisbon vote?").entity_keys
-    )
+    assert respell_names(analyze("Did Lisbon vote?"), set(), lambda: {"ottieno"}).entity_keys == analyze(
+        "Did Lisbon vote?").entity_keys
 
     def no_table() -> set[str]:
         raise AssertionError("the name table is not needed when every name is known")

@@ -57,17 +57,15 @@ def no_connections(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
 
 @pytest.mark.slow
-def test_numpy_minilm_equals_sentence_transformers(
-    numpy_minilm: NumpyMiniLM, no_connections: list[object]
-) -> None:
+def test_numpy_minilm_equals_sentence_transformers(numpy_minilm: NumpyMiniLM,
+                                                   no_connections: list[object]) -> None:
     from assistant.retrieval.embedder import SentenceTransformerEmbedder
 
     reference = SentenceTransformerEmbedder().embed(TEXTS)
     ours = numpy_minilm.embed(TEXTS)
     assert ours.shape == reference.shape == (len(TEXTS), DIM)
     cosines = np.sum(ours * reference, axis=1) / (
-        np.linalg.norm(ours, axis=1) * np.linalg.norm(reference, axis=1)
-    )
+        np.linalg.norm(ours, axis=1) * np.linalg.norm(reference, axis=1))
     worst = int(np.argmin(cosines))
     assert cosines.min() > 0.9999, f"text {worst} ({TEXTS[worst][:40]!r}) has cosine {cosines[worst]:.6f}"
     assert no_connections == [], f"loading or running a model tried to connect to {no_connections}"
@@ -88,13 +86,9 @@ def test_batch_equals_one_by_one_and_is_deterministic(numpy_minilm: NumpyMiniLM)
 
 
 def test_paraphrase_is_closer_than_an_unrelated_text(numpy_minilm: NumpyMiniLM) -> None:
-    q, para, other = numpy_minilm.embed(
-        [
-            "Where did the leaders meet?",
-            "The meeting of the leaders took place in Paris.",
-            "Sourdough bread needs a long fermentation.",
-        ]
-    )
+    q, para, other = numpy_minilm.embed(["Where did the leaders meet?",
+                                         "The meeting of the leaders took place in Paris.",
+                                         "Sourdough bread needs a long fermentation."])
     assert float(q @ para) > float(q @ other) + 0.1
 
 
@@ -128,18 +122,16 @@ def test_missing_weights_name_the_folder_and_the_fix(tmp_path: Path) -> None:
 
 def _modules_after(code: str) -> dict[str, Any]:
     """Run ``code`` in a fresh interpreter; report which heavy modules it imported."""
-    script = f"import json, sys\n{code}\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
-    proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120
-    )
+    script = (f"import json, sys\n{code}\n"
+              f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def test_importing_and_using_the_embedder_does_not_import_torch() -> None:
-    heavy = _modules_after(
-        "import assistant, assistant.retrieval.embedder\n"
-        "from assistant.retrieval.embedder import get_query_embedder\n"
-        "get_query_embedder().embed(['Where was the meeting held?'])"
-    )
+    heavy = _modules_after("import assistant, assistant.retrieval.embedder\n"
+                           "from assistant.retrieval.embedder import get_query_embedder\n"
+                           "get_query_embedder().embed(['Where was the meeting held?'])")
     assert heavy == [], f"the question path imported {heavy}; keep them out (cold start)"

@@ -28,13 +28,8 @@ def test_top_k_equals_a_stable_full_sort(seed: int) -> None:
 
 
 def test_top_matches_score_all_with_a_follow_up_context(fake_embedder) -> None:
-    texts = [
-        "Paris hosted the meeting.",
-        "Troops will be sent by 26 countries.",
-        "Oil sales rose.",
-        "The meeting in Paris was long.",
-        "Macron spoke about troops.",
-    ]
+    texts = ["Paris hosted the meeting.", "Troops will be sent by 26 countries.", "Oil sales rose.",
+             "The meeting in Paris was long.", "Macron spoke about troops."]
     sents = [Sentence("d", i, t, 0, len(t)) for i, t in enumerate(texts)]
     r = SentenceRetriever(sents, fake_embedder.embed(texts), fake_embedder)
     order, fused, dense = r.top("Where was the meeting?", 3, context="troops Paris")
