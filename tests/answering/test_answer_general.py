@@ -49,8 +49,8 @@ def _exact(bot: Assistant, answer) -> None:
             marks=pytest.mark.xfail(
                 strict=True,
                 reason="the learned candidate model prefers the sentence "
-                "'approved on Monday ... a new bridge' (P 0.16) to the one that says 'will "
-                "be finished in 2030' but not 'bridge' (P 0.13): lexical features",
+                "'approved on Monday ... a new bridge' (P 0.57) to the one that says 'will "
+                "be finished in 2030' but not 'bridge' (P 0.41): lexical features",
             ),
         ),
         ("How many vehicles will cross the bridge every day?", "40,000", "Up to 40,000 vehicles"),
@@ -113,7 +113,7 @@ def test_false_premise_is_corrected_not_affirmed(bridge: Assistant) -> None:
             marks=pytest.mark.xfail(
                 strict=True,
                 reason="answered 'Tagus' (a river mis-tagged as a name) with "
-                "P(right) 0.67: 'designed' is in no document, and in SQuAD's training "
+                "P(right) 0.60: 'designed' is in no document, and in SQuAD's training "
                 "questions a word the document never uses is more often a paraphrase",
             ),
         ),
