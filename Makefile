@@ -84,7 +84,7 @@ bench-scale: setup
 	$(PY) -m eval.bench_scale
 
 # Refit the answerer's decision model (assistant/models/decision.json + its card decision.md) from
-# public SQuAD 2.0 articles and the eval's dev splits: two logistic regressions, a few minutes on 2 cores.
+# public SQuAD 2.0 articles and the eval's dev splits: three linear models, about ten minutes on 2 cores.
 decision-model: setup
 	$(PY) -m train.decision
 

@@ -1,10 +1,11 @@
-"""Fit the two logistic models and choose the thresholds, validated on held-out articles.
+"""Fit the three linear models and choose the thresholds, validated on held-out articles.
 
-Why logistic regression: a few thousand questions, twenty-odd features, and a decision a
-developer must be able to read — one weight per named feature, probabilities that are
-calibrated by construction (checked in the card's reliability table). Out-of-fold predictions
-(``GroupKFold`` over articles/sets: a question is never scored by a model that saw its article)
-give every validation figure and the thresholds.
+Why linear models (two conditional logits over a question's candidates and a sentence's
+options, one logistic regression for P(right)): a few thousand questions, a few dozen
+features, and a decision a developer must be able to read — one weight per named feature,
+probabilities that are calibrated by construction (checked in the card's reliability table).
+Out-of-fold predictions (``folds``, grouped by document: a question is never scored by a
+model that saw its article) give every validation figure and the thresholds.
 """
 
 from __future__ import annotations

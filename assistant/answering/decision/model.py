@@ -1,11 +1,12 @@
-"""The fitted decision model: two logistic regressions and the thresholds chosen with them.
+"""The fitted decision model: three linear models and the thresholds chosen with them.
 
 ``LinearModel.predict`` turns feature rows into probabilities with NumPy alone (no scikit-learn
 on the question path). ``DecisionModel`` holds the candidate model (P(a sentence holds the
-answer)), the answer model (P(the answer is right), calibrated on held-out articles) and the
-two cut-offs that turn that probability into what the user sees (``Band``). Everything is read
-from one JSON file written by ``train/decision/fit.py``; its feature names must match the
-code's (``features``), or loading fails with a message that says how to rebuild it.
+answer)), the span model (P(an option of that sentence is the direct answer)), the answer model
+(P(the answer is right), calibrated on held-out articles) and the two cut-offs that turn that
+probability into what the user sees (``Band``). Everything is read from one JSON file written
+by ``train/decision/fit.py``; its feature names must match the code's (``features``,
+``spans``), or loading fails with a message that says how to rebuild it.
 """
 
 from __future__ import annotations
