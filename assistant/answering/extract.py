@@ -68,13 +68,21 @@ _FIGURE_WORDS = set(content_terms(" ".join([*SCALE_WORDS, FIGURE_OWN_WORDS])))
 _CLAUSE_BREAK = re.compile(r"[,;:–—()]|\b(while|whereas|but|and then)\b", re.IGNORECASE)
 
 
+def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause of ``text`` around ``text[start:end]``: from after the last break (a comma,
+    a dash, "while", "but" ...) before it to the first break after it."""
+    breaks = list(_CLAUSE_BREAK.finditer(text))
+    lo = max((m.end() for m in breaks if m.end() <= start), default=0)
+    hi = min((m.start() for m in breaks if m.start() >= end), default=len(text))
+    return lo, hi
+
+
 def clause_terms(s: Sentence, f: Figure, info: Question, words_only: bool = False) -> int:
     """How many question terms share the figure's clause ("..., while the national government
     will pay about 200 million": national, government). ``words_only``: not counting the
     figures' own words ("million", "euros"), which every money clause shares."""
-    starts = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(s.text) if m.end() <= f.start]
-    ends = [m.start() for m in _CLAUSE_BREAK.finditer(s.text) if m.start() >= f.end] + [len(s.text)]
-    clause = set(content_terms(s.text[starts[-1] : ends[0]]))
+    lo, hi = clause_bounds(s.text, f.start, f.end)
+    clause = set(content_terms(s.text[lo:hi]))
     terms = set(info.terms)
     if words_only:
         terms = {t for t in terms if not re.fullmatch(r"[\d.,]+", t) and t not in _FIGURE_WORDS}

@@ -11,7 +11,8 @@ import re
 
 # Negation that flips a yes/no answer ("Did X agree?" vs "X did not agree"). Written from the
 # gold set's yes/no items (eval/data/gold.jsonl); "none"/"neither"/"cannot" deny a clause too.
-POLARITY_NEGATION = re.compile(r"\b(not|no|never|nor|none|neither|n't|without|cannot)\b")
+NEGATION_WORDS = ("not", "no", "never", "nor", "none", "neither", "without", "cannot")
+POLARITY_NEGATION = re.compile(rf"\b({'|'.join(NEGATION_WORDS)}|n't)\b")
 
 # Negation that *confirms* a negative premise ("Why did X refuse ...?" is supported by "X will
 # not ...", "X voted against ..."). Differs from POLARITY_NEGATION on purpose: "against"

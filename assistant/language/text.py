@@ -327,6 +327,12 @@ _IDIOM_WORDS = {"part": "participate", "place": "happen"}
 _IDIOMS = re.compile(r"\b((?:take|takes|took|taken|taking) (?:part|place))\b")
 
 
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """The word tokens of ``text`` as ``words`` finds them, with their offsets in ``text``:
+    (start, end, folded token); no multi-word names, no possessive dropped."""
+    return [(m.start(), m.end(), fold(m.group(0))) for m in _WORD.finditer(text)]
+
+
 def words(text: str) -> list[str]:
     """Folded word tokens, stopwords kept (numbers keep their separators); multi-word country
     names become one token ("united states" -> "united_states")."""

@@ -48,12 +48,9 @@ def _span_top1(records: Sequence[Record], oof: np.ndarray) -> tuple[float, float
     prior (``model.bootstrap_model``, the rule the span model replaced) and by the model (out of
     fold) states it; how many such questions, of how many with options at all."""
     prior = bootstrap_model().span
-    n, by_prior, by_model, with_options, at = 0, 0, 0, 0, 0
-    for r in records:
-        k = len(r.span_labels)
-        p = oof[at : at + k]
-        at += k
-        with_options += k > 0
+    n, by_prior, by_model, with_options = 0, 0, 0, 0
+    for r, p in per_question(records, oof, spans=True):
+        with_options += len(p) > 0
         if not any(r.span_labels):
             continue
         n += 1

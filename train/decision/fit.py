@@ -218,12 +218,15 @@ def fit_answers(records: Sequence[Record]) -> Fitted:
     return fit_linear(x, y, [r.group for r in used], ANSWER_FEATURES, answer_weights(used))
 
 
-def per_question(records: Sequence[Record], cand_p: np.ndarray) -> Iterator[tuple[Record, np.ndarray]]:
+def per_question(
+    records: Sequence[Record], cand_p: np.ndarray, spans: bool = False
+) -> Iterator[tuple[Record, np.ndarray]]:
     """Each record with its own candidates' slice of ``cand_p`` (one value per candidate, in
-    record order, as ``fit_candidates`` gives them)."""
+    record order, as ``fit_candidates`` gives them; ``spans``: per direct-answer option, as
+    ``fit_spans`` gives them)."""
     at = 0
     for r in records:
-        k = len(r.candidate_labels)
+        k = len(r.span_labels if spans else r.candidate_labels)
         yield r, cand_p[at : at + k]
         at += k
 

@@ -15,6 +15,7 @@ import itertools
 import re
 from collections.abc import Collection
 
+from assistant.language.patterns import NEGATION_WORDS
 from assistant.language.question import Question
 from assistant.language.text import QUESTION_WORDS, STOPWORDS, content_terms, stem, words
 
@@ -28,7 +29,7 @@ ALIGNMENT_FEATURES: tuple[str, ...] = (
     "bigrams",  # share of the question's consecutive content terms found consecutive in the sentence
 )
 
-_NEGATIONS = frozenset({"not", "no", "never", "none", "nor", "neither", "without", "cannot"})
+_NEGATIONS = frozenset(NEGATION_WORDS)
 _DIGITS = re.compile(r"\d[\d,.]*\d|\d")
 _SKIP = STOPWORDS | QUESTION_WORDS
 

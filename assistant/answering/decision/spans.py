@@ -14,14 +14,14 @@ nearest) chose the wrong one of two figures or two cities in the same sentence.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.answering.extract import clause_bounds
 from assistant.core.types import Entity, Sentence
 from assistant.language.figures import Figure
 from assistant.language.question import Question
-from assistant.language.text import fold, stem, words
+from assistant.language.text import fold, stem, word_spans, words
 
 SPAN_FEATURES: tuple[str, ...] = (
     "near_words",  # log(1 + words between the option and the nearest question term)
@@ -46,8 +46,6 @@ SPAN_FEATURES: tuple[str, ...] = (
     "unit_head",  # a figure followed by what the question counts ("how many nurses": "3,000 nurses")
 )
 
-_TOKEN = re.compile(r"[A-Za-z\u00C0-\u024F_]+(?:['’][A-Za-z]+)?|\d+(?:[.,]\d+)*")
-_CLAUSE_BREAK = re.compile(r"[,;:–—()]|\b(while|whereas|but|and then)\b", re.IGNORECASE)
 _PLACES = frozenset({"GPE", "LOC", "FAC"})
 _DATES = frozenset({"DATE", "TIME"})
 
@@ -73,8 +71,8 @@ class SpanOption:
     def of_figure(cls, f: Figure, head_noun: str, sentence: str) -> SpanOption:
         """``f`` of ``sentence``; ``head_noun``: what the question counts ("" if nothing)."""
         head = fold(head_noun)[:5] if head_noun else ""
-        after = _TOKEN.search(sentence, f.end)
-        counts = fold(f.unit) if f.unit else fold(after.group(0)) if after else ""
+        after = [w for a, _, w in word_spans(sentence[f.end :])[:1]]
+        counts = fold(f.unit) if f.unit else after[0] if after else ""
         return cls(
             f.text,
             f.start,
@@ -89,19 +87,17 @@ class SpanOption:
 def span_features(info: Question, sentence: Sentence, options: Sequence[SpanOption]) -> list[list[float]]:
     """One row per option of ``sentence`` (in ``SPAN_FEATURES`` order) for the question ``info``."""
     text = sentence.text
-    toks = [(m.start(), m.end(), fold(m.group(0))) for m in _TOKEN.finditer(text)]
+    toks = word_spans(text)
     terms = set(info.terms)
     q_words = set(words(info.text))
     hits = [i for i, (_, _, w) in enumerate(toks) if w in terms or stem(w) in terms]
-    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
     rows = []
     for n, o in enumerate(options):
         inside = [i for i, (a, b, _) in enumerate(toks) if a < o.end and b > o.start]
         lo, hi = (inside[0], inside[-1]) if inside else (0, 0)
         outside = [i for i in hits if i < lo or i > hi]
         dist = min((lo - i if i < lo else i - hi for i in outside), default=50)
-        start_clause = max((b for b in breaks if b < o.start), default=0)
-        end_clause = min((b for b in breaks if b >= o.end), default=len(text))
+        start_clause, end_clause = clause_bounds(text, o.start, o.end)
         span_words = words(o.text)
         rows.append(
             [
