@@ -15,7 +15,7 @@ from assistant.answering.support import Evidence, SentenceContext
 from assistant.core.types import Sentence
 from assistant.language.figures import find_figures
 from assistant.language.lexicon import antonyms, base_forms
-from assistant.language.patterns import POLARITY_NEGATION, PREMISE_NEGATION
+from assistant.language.patterns import NEGATIVE_IMPLICATIVE, POLARITY_NEGATION, PREMISE_NEGATION
 from assistant.language.question import Question, entity_keys, parse_number_word
 from assistant.language.text import QUESTION_WORDS, STOPWORDS, content_terms, fold, words
 
@@ -40,12 +40,32 @@ def premise_problem(info: Question, ctx: SentenceContext, idxs: list[int]) -> st
 def polarity_differs(info: Question, s: Sentence) -> bool:
     """The clause of ``s`` that best matches the question is negated and the question is not
     (or the reverse): the yes/no answer is then "No". A clause that says the opposite word
-    ("excluded" for "included", WordNet antonyms) counts as a negation; "not excluded" as none."""
+    ("excluded" for "included", WordNet antonyms) counts as a negation; "not excluded" as none.
+    Another clause denies the question too when a word the question asks about stands in the
+    scope of its negation: "The port plans a rail link, although *no budget* has been set" for
+    "Has a budget been set for the rail link?", where the best-matching clause is the link's."""
     clauses = re.split(r"[,;:–—]", fold(s.text))
     terms = set(info.terms)
     best = max(clauses, key=lambda c: len(terms & set(content_terms(c))))
-    negated = bool(POLARITY_NEGATION.search(best)) != _says_the_opposite(info.text, best)
+    negated = _negated(best) != _says_the_opposite(info.text, best)
+    if not negated and not info.negated:
+        negated = any(terms & set(_denied_terms(c)) for c in clauses if c is not best)
     return negated != info.negated
+
+
+def _negated(clause: str) -> bool:
+    """A negation word or a negative implicative verb ("refused to endorse": not endorsed),
+    but not both ("did not fail to sign": signed)."""
+    return bool(POLARITY_NEGATION.search(clause)) != bool(NEGATIVE_IMPLICATIVE.search(clause))
+
+
+def _denied_terms(clause: str) -> list[str]:
+    """The content terms in the scope of a negated clause's negation: from its first cue to the
+    clause's end (a negation in English scopes over what follows it in its clause)."""
+    if not _negated(clause):
+        return []
+    cues = [m for m in (POLARITY_NEGATION.search(clause), NEGATIVE_IMPLICATIVE.search(clause)) if m]
+    return content_terms(clause[min(m.end() for m in cues) :])
 
 
 def _says_the_opposite(question: str, clause: str) -> bool:

@@ -14,6 +14,13 @@ import re
 NEGATION_WORDS = ("not", "no", "never", "nor", "none", "neither", "without", "cannot")
 POLARITY_NEGATION = re.compile(rf"\b({'|'.join(NEGATION_WORDS)}|n't)\b")
 
+# Negative implicative verbs: "X refused to sign" entails that X did not sign. The verbs
+# Karttunen lists as implicatives whose complement is false when the verb is asserted
+# (Karttunen 1971, "Implicative verbs"; Karttunen 2012, "Simple and phrasal implicatives":
+# fail, neglect, forget, refuse, decline), in the "verb to ..." construction that carries the
+# implication. A yes/no question about the complement is then answered "No".
+NEGATIVE_IMPLICATIVE = re.compile(r"\b(?:fail|neglect|forg[eo]t|refus|declin)\w*\s+to\b")
+
 # Negation that *confirms* a negative premise ("Why did X refuse ...?" is supported by "X will
 # not ...", "X voted against ..."). Differs from POLARITY_NEGATION on purpose: "against"
 # states opposition, and "none"/"neither"/"cannot" were never needed (gold set, dev splits).

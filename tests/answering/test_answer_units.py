@@ -169,9 +169,22 @@ def test_who_questions_expect_the_labels_their_noun_names(question: str, labels:
         ("Was the harbour included in the plan?", "The harbour was not included in the plan.", True),
         ("Did the ferry win the race?", "The ferry lost the race by a minute.", True),
         ("Did the ferry win the race?", "The ferry won the race after it lost the first one.", False),
+        # a word the question asks about in the scope of another clause's negation
+        ("Has a budget been set for the tram line to Oakfield?",
+         "The city also plans a tram line to Oakfield, although no budget has been set for it yet.", True),
+        ("Was the mayor at the opening?",
+         "The mayor attended the opening, where no decision was made.", False),
+        # negative implicative verbs: "refused to endorse" is "did not endorse"; two negations cancel
+        ("Has the union endorsed the plan?",
+         "The union, led by its chair, has refused to endorse the plan.", True),
+        ("Did the minister comment on the report?", "The minister declined to comment on the report.", True),
+        ("Did the minister comment on the report?",
+         "The minister did not fail to comment on the report.", False),
     ],
 )
-def test_yes_no_polarity_reads_antonyms_as_negation(question: str, sentence: str, differs: bool) -> None:
+def test_yes_no_polarity_reads_antonyms_scopes_and_implicatives_as_negation(
+    question: str, sentence: str, differs: bool
+) -> None:
     from assistant.answering.premises import polarity_differs
 
     s = Sentence(doc_id="d.txt", sentence_id=0, text=sentence, start=0, end=len(sentence))
