@@ -48,9 +48,10 @@ def polarity_differs(info: Question, s: Sentence) -> bool:
     terms = set(info.terms)
     best = max(clauses, key=lambda c: len(terms & set(content_terms(c))))
     negated = _negated(best) != _says_the_opposite(info.text, best)
-    if not negated and not info.negated:
+    asked_negated = _negated(fold(info.text))  # "Will X face sanctions if it refuses to talk?"
+    if not negated and not asked_negated:
         negated = any(terms & set(_denied_terms(c)) for c in clauses if c is not best)
-    return negated != info.negated
+    return negated != asked_negated
 
 
 def _negated(clause: str) -> bool:

@@ -180,6 +180,9 @@ def test_who_questions_expect_the_labels_their_noun_names(question: str, labels:
         ("Did the minister comment on the report?", "The minister declined to comment on the report.", True),
         ("Did the minister comment on the report?",
          "The minister did not fail to comment on the report.", False),
+        # ... and the question's own implicative counts as its negation
+        ("Will the club face a fine if it refuses to play the match?",
+         "If the club refuses to play the match, there will be a fine, the league said.", False),
     ],
 )
 def test_yes_no_polarity_reads_antonyms_scopes_and_implicatives_as_negation(
