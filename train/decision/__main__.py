@@ -22,7 +22,7 @@ from assistant.answering.decision.model import DEFAULT_PATH, bootstrap_model
 from assistant.core.settings import Settings
 from train.decision.card import write_card
 from train.decision.collect import collect, read, write
-from train.decision.data import WORK, eval_dev_sets, squad_training_sets
+from train.decision.data import WORK, eval_dev_sets, foreign_question_sets, squad_training_sets
 from train.decision.fit import build_model, choose_cite_threshold, fit_answers, fit_candidates, fit_spans
 
 
@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true", help="reuse the records of a pass already collected")
     args = ap.parse_args(argv)
     settings = Settings.from_env()
-    sets = eval_dev_sets() + squad_training_sets()
+    squad = squad_training_sets()
+    sets = eval_dev_sets() + squad + foreign_question_sets(squad)
     first, second, third = (WORK / f"phase{i}.jsonl" for i in (1, 2, 3))
     if not (args.reuse and first.exists()):
         print(f"pass 1: {write(collect(sets, bootstrap_model(), settings), first)} questions")

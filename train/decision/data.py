@@ -10,16 +10,18 @@ Wikipedia text; the ten articles of ``train/data/squad-dev-v2.0.json`` that are 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from eval.build_sets import SQUAD_DEV, SQUAD_TEST, _squad_items, squad_doc_id
+from eval.build_sets import NO_ANSWER, SQUAD_DEV, SQUAD_TEST, _squad_items, squad_doc_id
 from eval.dataset import GoldItem, select
 from eval.suites import SETS, QuestionSet
 
 ROOT = Path(__file__).resolve().parents[2]
 SQUAD_JSON = ROOT / "train" / "data" / "squad-dev-v2.0.json"
 WORK = ROOT / ".decision-data"
+FOREIGN_PER_ARTICLE = 20  # off-topic questions asked of each SQuAD article (``foreign_question_sets``)
 
 
 @dataclass(frozen=True)
@@ -63,4 +65,30 @@ def eval_dev_sets() -> list[TrainingSet]:
         items = select(replace(qs, every=1).load(), split="dev")
         if items:
             out.append(TrainingSet(qs, tuple(items), f"eval:{qs.name}"))
+    return out
+
+
+def foreign_question_sets(
+    sets: Sequence[TrainingSet], per_article: int = FOREIGN_PER_ARTICLE
+) -> list[TrainingSet]:
+    """Off-topic questions: each SQuAD article is asked the first ``per_article`` answerable
+    questions of the next one (in the source's order), labelled unanswerable.
+
+    Why: SQuAD's unanswerable questions are all about their own article, written to look
+    answerable; users also ask about what the documents never cover ("What will the weather be
+    tomorrow?"). Without such questions P(right) never sees one that passes the rules (a name
+    the documents do use) and then matches nothing. Each set keeps the article's group, so it
+    is held out with the article it is asked of."""
+    out = []
+    for ts, other in zip(sets, [*sets[1:], *sets[:1]], strict=True):
+        if ts is other or not ts.items:
+            continue
+        doc_id = ts.items[0].doc_id
+        asked = [it for it in other.items if it.answerable][:per_article]
+        items = tuple(
+            replace(it, id=f"foreign-{it.id}", category="off_topic", answerable=False,
+                    reference=NO_ANSWER, must=(), evidence=(), doc_id=doc_id)
+            for it in asked
+        )
+        out.append(TrainingSet(ts.qs, items, ts.group))
     return out
