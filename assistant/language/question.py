@@ -390,11 +390,23 @@ def _focus(q: str) -> str:
     return ""
 
 
+# A question word in capitals after the first word of a question not itself in capitals is an
+# acronym ("How did the WHO describe ...?": the World Health Organization), not the question word.
+_CAPITAL_QUESTION_WORD = re.compile(r"(?<=\S )(?:WHO|WHOM|WHOSE|WHAT|WHICH|WHERE|WHEN|WHY|HOW)\b")
+
+
+def _asked(question: str) -> str:
+    """``question`` folded for classifying, its acronyms that spell a question word masked."""
+    if question.isupper():
+        return fold(question)
+    return fold(_CAPITAL_QUESTION_WORD.sub("acronym", question))
+
+
 def analyze(question: str) -> Question:
     """Classify ``question`` and pull out what the answer must contain."""
     q = fold(question)
     injection = bool(_INJECTION.search(q))
-    kind = _kind(q)
+    kind = _kind(_asked(question))
     ents = question_entities(question)
     plain = same_durations(question)  # "twelve months" is "a year", not the number 12
     stated = [f for f in find_figures(plain) if not f.is_year]

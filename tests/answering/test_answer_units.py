@@ -43,6 +43,10 @@ from assistant.requests.validate import clean_question
         ("What is the new line called?", "name"),
         ("How much of the 90 million euros will not come from the state?", "arithmetic"),
         ("How deep is the harbour?", "how_much"),
+        # a question word in capitals inside the question is an acronym (the World Health Organization)
+        ("What did the WHO say about the outbreak?", "quote"),
+        ("When did the WHO declare a pandemic?", "when"),
+        ("WHO WON THE RACE?", "who"),
     ],
 )
 def test_question_kinds(question: str, kind: str) -> None:
