@@ -14,10 +14,10 @@ from assistant.answering.extract import readable
 from assistant.answering.support import Evidence, SentenceContext
 from assistant.core.types import Sentence
 from assistant.language.figures import find_figures
-from assistant.language.lexicon import antonyms, base_forms
+from assistant.language.lexicon import says_the_opposite
 from assistant.language.patterns import NEGATIVE_IMPLICATIVE, POLARITY_NEGATION, PREMISE_NEGATION
 from assistant.language.question import Question, entity_keys, parse_number_word
-from assistant.language.text import QUESTION_WORDS, STOPWORDS, content_terms, fold, words
+from assistant.language.text import content_terms, fold, words
 
 
 def premise_problem(info: Question, ctx: SentenceContext, idxs: list[int]) -> str:
@@ -47,7 +47,7 @@ def polarity_differs(info: Question, s: Sentence) -> bool:
     clauses = re.split(r"[,;:–—]", fold(s.text))
     terms = set(info.terms)
     best = max(clauses, key=lambda c: len(terms & set(content_terms(c))))
-    negated = _negated(best) != _says_the_opposite(info.text, best)
+    negated = _negated(best) != says_the_opposite(info.text, best)
     asked_negated = _negated(fold(info.text))  # "Will X face sanctions if it refuses to talk?"
     if not negated and not asked_negated:
         negated = any(terms & set(_denied_terms(c)) for c in clauses if c is not best)
@@ -67,17 +67,6 @@ def _denied_terms(clause: str) -> list[str]:
         return []
     cues = [m for m in (POLARITY_NEGATION.search(clause), NEGATIVE_IMPLICATIVE.search(clause)) if m]
     return content_terms(clause[min(m.end() for m in cues) :])
-
-
-def _says_the_opposite(question: str, clause: str) -> bool:
-    """Does the clause hold an antonym of a question word that it does not itself hold?"""
-    held = set().union(*(base_forms(w) for w in words(clause))) if clause.strip() else set()
-    for w in words(question):
-        if w in STOPWORDS or w in QUESTION_WORDS or base_forms(w) & held:
-            continue
-        if antonyms(w) & held:
-            return True
-    return False
 
 
 _PLACE_LIKE = frozenset({"GPE", "LOC", "ORG", "NORP", "FAC"})

@@ -23,7 +23,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.language.text import content_terms, words
+from assistant.language.text import QUESTION_WORDS, STOPWORDS, content_terms, words
 
 log = logging.getLogger(__name__)
 
@@ -289,6 +289,18 @@ def base_forms(word: str) -> frozenset[str]:
     if wn is None:
         return frozenset({word})
     return frozenset(lemma for _pos, lemma in wn.lemmas(word)) | {word}
+
+
+def says_the_opposite(question: str, text: str) -> bool:
+    """Does ``text`` hold a WordNet antonym of a question word that it does not itself hold?
+    ("Was the harbour included?" against "The harbour was excluded"; no WordNet: never.)"""
+    held = set().union(*(base_forms(w) for w in words(text))) if text.strip() else set()
+    for w in words(question):
+        if w in STOPWORDS or w in QUESTION_WORDS or base_forms(w) & held:
+            continue
+        if antonyms(w) & held:
+            return True
+    return False
 
 
 def synonyms_in(text: str, vocabulary: set[str]) -> dict[str, frozenset[str]]:

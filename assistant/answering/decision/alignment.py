@@ -15,6 +15,7 @@ import itertools
 import re
 from collections.abc import Collection
 
+from assistant.language.lexicon import says_the_opposite
 from assistant.language.patterns import NEGATION_WORDS
 from assistant.language.question import Question
 from assistant.language.text import QUESTION_WORDS, STOPWORDS, content_terms, stem, words
@@ -22,6 +23,7 @@ from assistant.language.text import QUESTION_WORDS, STOPWORDS, content_terms, st
 ALIGNMENT_FEATURES: tuple[str, ...] = (
     "swapped",  # question words missing from the sentence where a neighbouring word matches next to another
     "negation_differs",  # one of the question and the sentence is negated, the other not
+    "antonym",  # the sentence says the opposite of a question word (WordNet: "excluded" for "included")
     "number_missing",  # the question states a number (a year, a figure) the sentence does not
     "sentence_missing",  # question content terms not in the sentence itself, nor a synonym of them
     "missing_known",  # ... of which the documents use elsewhere (a swapped name, date or place)
@@ -84,6 +86,7 @@ def alignment_features(
     return [
         float(swapped_words(q_toks, s_toks, paraphrased)),
         float(_negated(q_toks) != _negated(s_toks)),
+        float(says_the_opposite(info.text, sentence)),
         float(any(n.replace(",", "") not in s_numbers for n in _DIGITS.findall(info.text))),
         float(len(missing)),
         float(sum(t in vocabulary for t in missing)),
