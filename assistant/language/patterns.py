@@ -12,7 +12,8 @@ import re
 # Negation that flips a yes/no answer ("Did X agree?" vs "X did not agree"). Written from the
 # gold set's yes/no items (eval/data/gold.jsonl); "none"/"neither"/"cannot" deny a clause too.
 NEGATION_WORDS = ("not", "no", "never", "nor", "none", "neither", "without", "cannot")
-POLARITY_NEGATION = re.compile(rf"\b({'|'.join(NEGATION_WORDS)}|n't)\b")
+# "n't" ends its word ("didn't"): no word boundary before it
+POLARITY_NEGATION = re.compile(rf"\b({'|'.join(NEGATION_WORDS)})\b|n't\b")
 
 # Negative implicative verbs: "X refused to sign" entails that X did not sign. The verbs
 # Karttunen lists as implicatives whose complement is false when the verb is asserted
@@ -24,7 +25,7 @@ NEGATIVE_IMPLICATIVE = re.compile(r"\b(?:fail|neglect|forg[eo]t|refus|declin)\w*
 # Negation that *confirms* a negative premise ("Why did X refuse ...?" is supported by "X will
 # not ...", "X voted against ..."). Differs from POLARITY_NEGATION on purpose: "against"
 # states opposition, and "none"/"neither"/"cannot" were never needed (gold set, dev splits).
-PREMISE_NEGATION = re.compile(r"\b(not|no|never|nor|n't|without|against)\b")
+PREMISE_NEGATION = re.compile(r"\b(not|no|never|nor|without|against)\b|n't\b")
 
 # The plural noun a list question asks for: "which (two|other|...) *countries*". Used by the
 # question parser for both the list's item labels and its head noun.

@@ -173,6 +173,7 @@ def test_who_questions_expect_the_labels_their_noun_names(question: str, labels:
         ("Was the harbour included in the plan?", "The harbour was not included in the plan.", True),
         ("Did the ferry win the race?", "The ferry lost the race by a minute.", True),
         ("Did the ferry win the race?", "The ferry won the race after it lost the first one.", False),
+        ("Did the union endorse the plan?", "The union didn't endorse the plan.", True),  # "n't"
         # a word the question asks about in the scope of another clause's negation
         ("Has a budget been set for the tram line to Oakfield?",
          "The city also plans a tram line to Oakfield, although no budget has been set for it yet.", True),
