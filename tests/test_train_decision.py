@@ -13,7 +13,6 @@ from train.decision.fit import (
     accuracy_at,
     answer_weights,
     build_model,
-    choose_thresholds,
     fit_answers,
     fit_candidates,
     fit_linear,
@@ -117,21 +116,3 @@ def test_answer_weights_give_squad_the_product_sets_share_of_unanswerable_questi
     assert w[squad & unanswerable].sum() / w[squad].sum() == pytest.approx(product_share)
     assert w[squad].sum() == pytest.approx(base[squad].sum())  # each source still weighs half
     assert np.array_equal(w[~squad], base[~squad])
-
-
-def test_confident_threshold_holds_the_target_at_every_higher_threshold() -> None:
-    # product answers: right at low P (a lucky run), wrong in the middle, right at the top. The
-    # lowest threshold touching 85% right is 0.05; answers from there on would mix in the
-    # middle's wrong ones, so the band starts above them.
-    p = np.concatenate([np.linspace(0.05, 0.3, 40), np.linspace(0.5, 0.69, 10), np.linspace(0.7, 0.99, 30)])
-    right = [True] * 40 + [False] * 10 + [True] * 30
-    feats = [0.0] * len(ANSWER_FEATURES)
-    records = [
-        Record(f"q{i}", "eval:news", True, "what", "answered", [], [], feats, r) for i, r in enumerate(right)
-    ]
-    _, confident = choose_thresholds(records, p)
-    assert confident > 0.3  # not in the lucky run
-    for t in np.arange(confident, 0.99, 0.01):
-        sel = p >= t
-        if sel.sum() >= 20:
-            assert np.mean(np.asarray(right)[sel]) >= 0.85

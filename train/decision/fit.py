@@ -253,11 +253,9 @@ def accuracy_at(records: Sequence[Record], p: np.ndarray, t: float) -> float:
 
 def choose_thresholds(records: Sequence[Record], p: np.ndarray) -> tuple[float, float]:
     """The answer threshold that maximises (weighted) strict accuracy out of fold (smoothed over
-    ``SMOOTH`` grid steps either side), and the confident threshold: the lowest from which on
-    the product-like questions' answers are right ``CONFIDENT_PRECISION`` of the time at every
-    higher threshold too (over ``CONFIDENT_MIN`` answers at least). Why every higher one: the
-    share right is not monotone in the threshold, and the first threshold that touches the
-    target is often a lucky dip that the test splits do not repeat."""
+    ``SMOOTH`` grid steps either side), and the
+    lowest threshold at which the product-like questions' answers are right
+    ``CONFIDENT_PRECISION`` of the time (over ``CONFIDENT_MIN`` answers at least)."""
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
     acc = np.asarray([accuracy_at(records, p, t) for t in grid])
     # the accuracy curve is flat near its top (answering a few more answerable questions costs as
@@ -271,13 +269,11 @@ def choose_thresholds(records: Sequence[Record], p: np.ndarray) -> tuple[float, 
     right = np.asarray([r.right for r in used])[product]
     p_product = p[product]
     confident_t = 0.99
-    for t in grid[::-1]:  # from the top down, until the share right falls short
+    for t in grid:
         sel = p_product >= t
-        if sel.sum() < CONFIDENT_MIN:
-            continue
-        if right[sel].mean() < CONFIDENT_PRECISION:
+        if sel.sum() >= CONFIDENT_MIN and right[sel].mean() >= CONFIDENT_PRECISION:
+            confident_t = float(t)
             break
-        confident_t = float(t)
     return answer_t, max(confident_t, answer_t)
 
 
