@@ -12,7 +12,6 @@ Output: one row of ``ALIGNMENT_FEATURES``.
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections.abc import Collection
 
@@ -30,8 +29,6 @@ ALIGNMENT_FEATURES: tuple[str, ...] = (
     "missing_known",  # ... of which the documents use elsewhere (a swapped name, date or place)
     "focus_missing",  # the noun naming what is asked for ("what *profession* ...") is not in it
     "bigrams",  # share of the question's consecutive content terms found consecutive in the sentence
-    "sentence_new",  # log(1 + the sentence's content terms the question does not say): a sentence that
-    # only restates the question ("X says that has changed" for "Why does X say it has changed?")
 )
 
 _NEGATIONS = frozenset(NEGATION_WORDS)
@@ -95,5 +92,4 @@ def alignment_features(
         float(sum(t in vocabulary for t in missing)),
         float(bool(focus) and any(t not in in_sentence for t in focus)),
         len(pairs & s_pairs) / len(pairs) if pairs else 0.0,
-        math.log1p(len(said - set(q_terms) - set().union(*info.synonyms.values()))),
     ]
