@@ -198,3 +198,6 @@ def test_alignment_features_count_the_word_that_differs() -> None:
     assert row("Why were the valleys flooded in 2004?", text)["number_missing"] == 1.0
     assert row("Why were the valleys flooded in 1998?", text)["number_missing"] == 0.0
     assert row("Why did the dams of the valleys break?", text)["sentence_missing"] >= 2.0
+    # the sentence says the opposite of a question word (WordNet antonym)
+    assert row("Why were the northern valleys flooded last?", text)["antonym"] == 1.0
+    assert same["antonym"] == 0.0
