@@ -105,7 +105,9 @@ def write_card(
         "",
         "## Data",
         f"- {len(records)} questions: {groups.get('squad', 0)} from the ten SQuAD 2.0 dev articles the eval "
-        "never uses (`train/data/squad-dev-v2.0.json`, CC BY-SA 4.0), "
+        "never uses (`train/data/squad-dev-v2.0.json`, CC BY-SA 4.0; "
+        f"{sum(r.item_id.startswith('foreign-') for r in records)} of them off-topic: each article asked "
+        "the next one's questions, `data.foreign_question_sets`), "
         f"{groups.get('eval', 0)} from the *dev* splits of the eval sets (news, the article sets, SQuAD's "
         "two dev articles). No test-split item is read. Each source weighs half (`fit.weights`); for "
         "P(right) and the threshold, SQuAD's unanswerable questions weigh as often as the product sets' "
