@@ -1,6 +1,6 @@
 """Re-measure the rules' hand-set numbers (``assistant.answering.policy``) on the *dev* splits.
 
-``python -m eval.tune_policy --set gold --set news yes_coverage=0.5,0.6,0.7`` loads each set's
+``python -m eval.tune_policy --set gold --set news premise_dense=0.3,0.35,0.4`` loads each set's
 dev items and cached eval index once, then, for every combination of the values given (any
 ``AnswerPolicy`` field), hands each assistant that policy (``Assistant.use_answer_policy``) and
 prints the strict accuracy (the direct answer must be right; unanswerable items must be refused)

@@ -594,13 +594,11 @@ def _short_list(st: State) -> Decision:
 
 
 def _short_yesno(st: State) -> Decision:
-    """Yes / No by the polarity of the best matching clause; "The documents say:" when unsure."""
-    best = _best(st)
-    if polarity_differs(st.info, best.sentence):
-        st.lead = "No."
-    else:
-        st.lead = "Yes." if best.own_coverage >= st.ctx.policy.yes_coverage else "The documents say:"
-    st.draft.short = st.lead.rstrip(".:") if st.lead != "The documents say:" else ""
+    """Yes / No by the polarity of the best matching clause (``premises.polarity_differs``).
+    Always one of the two: how sure it is, P(right) says, and a doubtful one is hedged or
+    refused by the decision like any other answer."""
+    st.lead = "No." if polarity_differs(st.info, _best(st).sentence) else "Yes."
+    st.draft.short = st.lead.rstrip(".")
     return None
 
 

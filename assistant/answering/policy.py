@@ -28,7 +28,6 @@ class AnswerPolicy:
     related_min_dense: float = 0.37
     same_noun_similarity: float = 0.5  # MiniLM cosine at which two nouns count the same thing
     # (synonym pairs scored > 0.6 on the gold set's counted nouns, unrelated ones < 0.4)
-    yes_coverage: float = 0.6  # own coverage for a plain "Yes." (else "The documents say:"); gold
     premise_predicate: float = 0.6  # a substituted-name premise needs this predicate coverage ...; gold
     premise_dense: float = 0.35  # ... and this cosine; hand-set on the gold set's false premises
     short_sentence_words: int = 7  # a best sentence shorter than this is cited with the next one; gold

@@ -263,8 +263,8 @@ def test_the_model_passed_in_decides(town: Assistant) -> None:
 def test_policy_grid_is_typed_like_the_fields() -> None:
     from eval.tune_policy import parse_grid
 
-    grid = parse_grid(["yes_coverage=0.4,0.5", "candidates=8"])
-    assert grid == {"yes_coverage": [0.4, 0.5], "candidates": [8]}
+    grid = parse_grid(["premise_dense=0.3,0.4", "candidates=8"])
+    assert grid == {"premise_dense": [0.3, 0.4], "candidates": [8]}
     with pytest.raises(SystemExit):
         parse_grid(["no_such_field=1"])
 
@@ -300,14 +300,19 @@ def test_llm_backend_decisions_carry_reasons(town: Assistant) -> None:
 
 def test_the_rules_policy_is_passed_in(town: Assistant) -> None:
     """The hand-set numbers reach the rules through the assistant (``use_answer_policy``), never
-    through a module global: a policy that asks for a stricter plain "Yes." gives "The documents
-    say:" on one assistant and leaves another as it was."""
+    through a module global: a policy that offers no sentence as related to a refused question
+    changes one assistant and leaves another as it was."""
     from assistant.answering.policy import AnswerPolicy
 
-    bot = Assistant(town.settings, snapshot=town._snapshot, embedder=town._embedder)
-    bot.use_decision_model(fixed_model())
-    bot.use_answer_policy(AnswerPolicy(yes_coverage=1.01))
-    question = "Did Ana Costa say the bridge will open in 2027?"
-    assert town.ask(question).short_answer == "Yes"
-    assert bot.ask(question).short_answer == ""
-    assert bot.answer_context().support.policy.yes_coverage == 1.01
+    unsure = _sure(0.01)
+    bot, other = (
+        Assistant(town.settings, snapshot=town._snapshot, embedder=town._embedder) for _ in range(2)
+    )
+    for b in (bot, other):
+        b.use_decision_model(unsure)
+    bot.use_answer_policy(AnswerPolicy(related_min_dense=1.01))
+    other.use_answer_policy(AnswerPolicy(related_min_dense=-1.0))
+    question = "How much will the bridge cost?"
+    assert bot.ask(question).refused and not bot.ask(question).related
+    assert other.ask(question).refused and other.ask(question).related
+    assert bot.answer_context().support.policy.related_min_dense == 1.01
