@@ -21,7 +21,7 @@ from eval.suites import SETS, QuestionSet
 ROOT = Path(__file__).resolve().parents[2]
 SQUAD_JSON = ROOT / "train" / "data" / "squad-dev-v2.0.json"
 WORK = ROOT / ".decision-data"
-FOREIGN_PER_ARTICLE = 60  # off-topic questions asked of each SQuAD article (``foreign_question_sets``)
+FOREIGN_PER_ARTICLE = 20  # off-topic questions asked of each SQuAD article (``foreign_question_sets``)
 
 
 @dataclass(frozen=True)
