@@ -39,8 +39,9 @@ def premise_problem(info: Question, ctx: SentenceContext, idxs: list[int]) -> st
 
 def polarity_differs(info: Question, s: Sentence) -> bool:
     """The clause of ``s`` that best matches the question is negated and the question is not
-    (or the reverse): the yes/no answer is then "No". A clause that says the opposite word
-    ("excluded" for "included", WordNet antonyms) counts as a negation; "not excluded" as none.
+    (or the reverse; ``_negated`` reads both the same way): the yes/no answer is then "No". A
+    clause that says the opposite word ("excluded" for "included", WordNet antonyms) counts as
+    a negation; "not excluded" as none.
     Another clause denies the question too when a word the question asks about stands in the
     scope of its negation: "The port plans a rail link, although *no budget* has been set" for
     "Has a budget been set for the rail link?", where the best-matching clause is the link's."""

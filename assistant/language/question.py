@@ -18,7 +18,6 @@ from assistant.language.patterns import (
     LIST_QUESTION_NOUNS,
     NAME_LIST_NOUNS,
     PEOPLE_NOUNS,
-    POLARITY_NEGATION,
     ROLE_PATTERN,
 )
 from assistant.language.text import (
@@ -157,7 +156,6 @@ class Question:
     folded: str = ""  # fold(text): lower case, plain quotes and dashes
     list_noun: str = ""  # the plural after which/what ("countries" in "which two countries ...")
     list_labels: frozenset[str] = frozenset()  # entity labels that can be items of the list asked for
-    negated: bool = False  # the question itself is negated ("... did not ...")
     pronoun: bool = False  # it says it/this/them ...: a follow-up's earlier topic fills it in
     speech: bool = False  # it uses a verb of saying ("who said ...")
     about_documents: str = ""  # "headings" | "people": a question about the documents themselves
@@ -452,7 +450,6 @@ def analyze(question: str) -> Question:
         folded=q,
         list_noun=head_m.group(1) if head_m else "",
         list_labels=_list_labels(q),
-        negated=bool(POLARITY_NEGATION.search(q)),
         pronoun=bool(re.search(r"\b(it|its|this|that|them|these|those)\b", q)),
         speech=bool(set(words(question)) & SPEECH_VERBS),
         about_documents=_about_documents(question, kind),
