@@ -49,25 +49,29 @@ def polarity_differs(info: Question, s: Sentence) -> bool:
     terms = set(info.terms)
     best = max(clauses, key=lambda c: len(terms & set(content_terms(c))))
     negated = _negated(best) != says_the_opposite(info.text, best)
-    asked_negated = _negated(fold(info.text))  # "Will X face sanctions if it refuses to talk?"
+    asked_negated = _negated(info.folded)  # "Will X face sanctions if it refuses to talk?"
     if not negated and not asked_negated:
         negated = any(terms & set(_denied_terms(c)) for c in clauses if c is not best)
     return negated != asked_negated
 
 
+def _cues(clause: str) -> list[re.Match[str]]:
+    """The clause's first negation word and first negative implicative verb ("refused to
+    endorse": not endorsed), those it has."""
+    return [m for m in (POLARITY_NEGATION.search(clause), NEGATIVE_IMPLICATIVE.search(clause)) if m]
+
+
 def _negated(clause: str) -> bool:
-    """A negation word or a negative implicative verb ("refused to endorse": not endorsed),
-    but not both ("did not fail to sign": signed)."""
-    return bool(POLARITY_NEGATION.search(clause)) != bool(NEGATIVE_IMPLICATIVE.search(clause))
+    """A negation word or a negative implicative verb, but not both ("did not fail to sign":
+    signed)."""
+    return len(_cues(clause)) == 1
 
 
 def _denied_terms(clause: str) -> list[str]:
-    """The content terms in the scope of a negated clause's negation: from its first cue to the
+    """The content terms in the scope of a negated clause's negation: from its cue to the
     clause's end (a negation in English scopes over what follows it in its clause)."""
-    if not _negated(clause):
-        return []
-    cues = [m for m in (POLARITY_NEGATION.search(clause), NEGATIVE_IMPLICATIVE.search(clause)) if m]
-    return content_terms(clause[min(m.end() for m in cues) :])
+    cues = _cues(clause)
+    return content_terms(clause[cues[0].end() :]) if len(cues) == 1 else []
 
 
 _PLACE_LIKE = frozenset({"GPE", "LOC", "ORG", "NORP", "FAC"})

@@ -14,6 +14,7 @@ import numpy as np
 from assistant.answering.decision import DecisionModel, LinearModel
 from assistant.answering.decision.model import bootstrap_model
 from train.decision.collect import Record
+from train.decision.data import FOREIGN_ID
 from train.decision.fit import accuracy_at, decided_p, per_question, source, strict_hit
 
 
@@ -106,7 +107,7 @@ def write_card(
         "## Data",
         f"- {len(records)} questions: {groups.get('squad', 0)} from the ten SQuAD 2.0 dev articles the eval "
         "never uses (`train/data/squad-dev-v2.0.json`, CC BY-SA 4.0; "
-        f"{sum(r.item_id.startswith('foreign-') for r in records)} of them off-topic: each article asked "
+        f"{sum(r.item_id.startswith(FOREIGN_ID) for r in records)} of them off-topic: each article asked "
         "the next one's questions, `data.foreign_question_sets`), "
         f"{groups.get('eval', 0)} from the *dev* splits of the eval sets (news, the article sets, SQuAD's "
         "two dev articles). No test-split item is read. Each source weighs half (`fit.weights`); for "

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SQUAD_JSON = ROOT / "train" / "data" / "squad-dev-v2.0.json"
 WORK = ROOT / ".decision-data"
 FOREIGN_PER_ARTICLE = 20  # off-topic questions asked of each SQuAD article (``foreign_question_sets``)
+FOREIGN_ID = "foreign-"  # what the ids of those questions start with
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def foreign_question_sets(
         doc_id = ts.items[0].doc_id
         asked = [it for it in other.items if it.answerable][:per_article]
         items = tuple(
-            replace(it, id=f"foreign-{it.id}", category="off_topic", answerable=False,
+            replace(it, id=f"{FOREIGN_ID}{it.id}", category="off_topic", answerable=False,
                     reference=NO_ANSWER, must=(), evidence=(), doc_id=doc_id)
             for it in asked
         )
