@@ -2,7 +2,8 @@
 
 One place for each, with where it came from, so two stages can never disagree about what a
 negation or a list question looks like. Lists used by one function only stay next to it.
-All patterns match *folded* text (``assistant.language.text.fold``: lower case, plain quotes).
+All patterns match *folded* text (``assistant.language.text.fold``: lower case, no accents;
+typographic quotes are kept, so patterns that need an apostrophe accept both).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import re
 # Negation that flips a yes/no answer ("Did X agree?" vs "X did not agree"). Written from the
 # gold set's yes/no items (eval/data/gold.jsonl); "none"/"neither"/"cannot" deny a clause too.
 NEGATION_WORDS = ("not", "no", "never", "nor", "none", "neither", "without", "cannot")
-# "n't" ends its word ("didn't"): no word boundary before it
-POLARITY_NEGATION = re.compile(rf"\b({'|'.join(NEGATION_WORDS)})\b|n't\b")
+# "n't" ends its word ("didn't"): no word boundary before it; news text often writes it with a
+# typographic apostrophe ("didn’t"), which ``fold`` keeps
+POLARITY_NEGATION = re.compile(rf"\b({'|'.join(NEGATION_WORDS)})\b|n['’]t\b")
 
 # Negative implicative verbs: "X refused to sign" entails that X did not sign. The verbs
 # Karttunen lists as implicatives whose complement is false when the verb is asserted
@@ -25,7 +27,7 @@ NEGATIVE_IMPLICATIVE = re.compile(r"\b(?:fail|neglect|forg[eo]t|refus|declin)\w*
 # Negation that *confirms* a negative premise ("Why did X refuse ...?" is supported by "X will
 # not ...", "X voted against ..."). Differs from POLARITY_NEGATION on purpose: "against"
 # states opposition, and "none"/"neither"/"cannot" were never needed (gold set, dev splits).
-PREMISE_NEGATION = re.compile(r"\b(not|no|never|nor|without|against)\b|n't\b")
+PREMISE_NEGATION = re.compile(r"\b(not|no|never|nor|without|against)\b|n['’]t\b")
 
 # The plural noun a list question asks for: "which (two|other|...) *countries*". Used by the
 # question parser for both the list's item labels and its head noun.

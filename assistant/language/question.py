@@ -62,8 +62,8 @@ _ARITH_DIFF = re.compile(
     r"minus|subtract)\b"
 )
 _REMAINDER = re.compile(
-    r"\b(not|n't|never|remaining|remainder|rest|left over|other|others|except|excluding|apart from|"
-    r"besides|uncovered|outstanding)\b"
+    r"\b(not|never|remaining|remainder|rest|left over|other|others|except|excluding|apart from|"
+    r"besides|uncovered|outstanding)\b|n't\b"  # "n't" ends its word: no boundary before it
 )
 _ARITH_SUM = re.compile(
     r"\b(combined|in total|total|sum|together|altogether|in all|add up|added|plus|"
@@ -401,7 +401,9 @@ def _asked(question: str) -> str:
 
 
 def analyze(question: str) -> Question:
-    """Classify ``question`` and pull out what the answer must contain."""
+    """Classify ``question`` and pull out what the answer must contain. A typographic
+    apostrophe (phones and word processors type "didn’t", "Macron’s") is read as a plain one."""
+    question = question.replace("’", "'")
     q = fold(question)
     injection = bool(_INJECTION.search(q))
     kind = _kind(_asked(question))

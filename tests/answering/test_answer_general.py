@@ -70,6 +70,11 @@ def _exact(bot: Assistant, answer) -> None:
             "300 million euros",
             "The European Union will contribute",
         ),
+        (  # ... asked with a contraction, typed with a typographic apostrophe
+            "How much of the 450 million euros won’t come from the European Union?",
+            "300 million euros",
+            "The European Union will contribute",
+        ),
         ("Which political groups opposed the plan in the vote?", "Socialists", "voted against"),  # synonyms
         ("How many cars are expected to cross it daily?", "40,000", "Up to 40,000 vehicles"),  # paraphrase
         ("How much will the bridge cost, 450 million euros?", "450 million", "450 million euros"),  # restated

@@ -174,6 +174,8 @@ def test_who_questions_expect_the_labels_their_noun_names(question: str, labels:
         ("Did the ferry win the race?", "The ferry lost the race by a minute.", True),
         ("Did the ferry win the race?", "The ferry won the race after it lost the first one.", False),
         ("Did the union endorse the plan?", "The union didn't endorse the plan.", True),  # "n't"
+        ("Did the union endorse the plan?", "The union didn’t endorse the plan.", True),  # typographic
+        ("Didn’t the union endorse the plan?", "The union didn't endorse the plan.", False),
         # a word the question asks about in the scope of another clause's negation
         ("Has a budget been set for the tram line to Oakfield?",
          "The city also plans a tram line to Oakfield, although no budget has been set for it yet.", True),
@@ -197,6 +199,13 @@ def test_yes_no_polarity_reads_antonyms_scopes_and_implicatives_as_negation(
 
     s = Sentence(doc_id="d.txt", sentence_id=0, text=sentence, start=0, end=len(sentence))
     assert polarity_differs(analyze(question), s) is differs
+
+
+@pytest.mark.parametrize("apostrophe", ["'", "’"])
+def test_a_typographic_apostrophe_reads_as_a_plain_one(apostrophe: str) -> None:
+    info = analyze(f"Didn{apostrophe}t the mayor{apostrophe}s office sign the deal?")
+    assert info.kind == "yesno"
+    assert info.terms == analyze("Didn't the mayor's office sign the deal?").terms
 
 
 def test_a_long_name_sharing_one_word_with_the_question_is_still_an_answer() -> None:
