@@ -116,3 +116,31 @@ def test_answer_weights_give_squad_the_product_sets_share_of_unanswerable_questi
     assert w[squad & unanswerable].sum() / w[squad].sum() == pytest.approx(product_share)
     assert w[squad].sum() == pytest.approx(base[squad].sum())  # each source still weighs half
     assert np.array_equal(w[~squad], base[~squad])
+
+
+def test_compare_fits_trees_with_the_same_folds_and_reports_both_families(tmp_path, capsys) -> None:
+    from train.decision.collect import write
+    from train.decision.compare import main, top1, tree_candidates_oof
+
+    records = _records()
+    trees_p = tree_candidates_oof(records)
+    assert len(trees_p) == sum(len(r.candidate_labels) for r in records)
+    assert top1(records, trees_p, "squad") > 0.6  # the informative feature, out of fold (chance: 1/6)
+    for i in (1, 3):
+        write(records, tmp_path / f"phase{i}.jsonl")
+    assert main(["--work", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "candidate top-1, linear (conditional logit)",
+        "candidate top-1, trees",
+        "P(right), linear",
+        "P(right), trees",
+    ]
+    assert all("product" in line and "squad" in line for line in lines)
+
+
+def test_compare_says_what_to_run_without_records(tmp_path, capsys) -> None:
+    from train.decision.compare import main
+
+    assert main(["--work", str(tmp_path)]) == 2
+    assert "make decision-model" in capsys.readouterr().err
