@@ -57,7 +57,7 @@ from assistant.answering.support import (
 )
 from assistant.core.types import Answer, Citation, DecisionTrace, Document, QuestionKind, Reason, Sentence
 from assistant.language.conversation import Turn
-from assistant.language.figures import Figure, find_figures
+from assistant.language.figures import PERCENT, Figure, find_figures
 from assistant.language.lexicon import noun_kind, synonyms_in
 from assistant.language.patterns import CURRENCY
 from assistant.language.question import Question, analyze
@@ -478,6 +478,22 @@ def _short_figure(st: State) -> Decision:
     return None
 
 
+def _short_share(st: State) -> Decision:
+    """A percentage question the documents answer with a stated percentage (``compute``
+    declines to work one out then): that percentage, chosen by the span model as a figure is.
+    Other arithmetic ``compute`` declined is answered by the sentences alone."""
+    if st.info.operation != "share":
+        return None
+    best = _best(st)
+    figs = [f for f in figure_options(st.info, best.sentence) if f.unit in PERCENT]
+    pick = _pick_span(st, best.sentence, [SpanOption.of_figure(f, "", best.sentence.text) for f in figs])
+    if pick is None:
+        return None
+    st.draft.short = figs[pick].text
+    st.lead = f"{st.draft.short[0].upper()}{st.draft.short[1:]} [{st.draft.cite(best.sentence, best.score)}]."
+    return None
+
+
 def _pick_span(st: State, sentence: Sentence, options: list[SpanOption]) -> int | None:
     """Which of ``options`` (the names or figures of ``sentence`` that could answer) the span
     model finds likeliest to be the direct answer (``None`` when there is none); the options,
@@ -637,6 +653,7 @@ SHORT_ANSWERS: dict[QuestionKind, Stage] = {
     QuestionKind.NAME: _short_entity,
     QuestionKind.LIST: _short_list,
     QuestionKind.YESNO: _short_yesno,
+    QuestionKind.ARITHMETIC: _short_share,
 }
 
 # The answer, stage by stage: each returns a decision (an Answer with its Reason) or None.
@@ -694,18 +711,27 @@ def _about_the_documents(info: Question, ctx: SentenceContext, allowed: np.ndarr
     return None
 
 
+_SIGN_NAMES = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
+
+
 def _counted_noun(fig: Figure, src: Sentence, cands: list[Evidence]) -> str:
     """What a figure counts: its unit, the noun right after it ("Two parties"), or, for a
     bare figure ("Up to 26 of them"), the noun another candidate sentence states with the
     same value ("at least 26 countries")."""
     if fig.unit:
-        return fig.unit
+        return _SIGN_NAMES.get(fig.unit, fig.unit)  # "$159 million" counts dollars
     after = re.match(r"\s+([a-z]+)", src.text[fig.end :])
     if after and after.group(1) not in STOPWORDS and noun_kind(after.group(1)) is not None:
         return after.group(1)
     for c in cands[:6]:
         for g in find_figures(c.sentence.text):
-            if g.unit and abs(g.value - fig.value) < 1e-9 and not CURRENCY.search(g.unit):
+            # a percentage or a sum of money with the same value counts nothing
+            if (
+                g.unit
+                and abs(g.value - fig.value) < 1e-9
+                and not CURRENCY.search(g.unit)
+                and g.unit not in PERCENT
+            ):
                 return g.unit
     return ""
 

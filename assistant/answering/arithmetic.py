@@ -14,10 +14,10 @@ from assistant.answering.extract import clause_terms, figure_answer
 from assistant.answering.policy import AnswerPolicy
 from assistant.answering.support import Evidence, SentenceContext
 from assistant.core.types import Sentence
-from assistant.language.figures import Figure, find_figures, format_value, quantities
+from assistant.language.figures import PERCENT, Figure, find_figures, format_value, quantities
 from assistant.language.patterns import CURRENCY, MONEY_TERMS
 from assistant.language.question import Question, entity_keys
-from assistant.language.text import fold, stem
+from assistant.language.text import STOPWORDS, fold, stem
 
 
 def _is_money(f: Figure, s: Sentence) -> bool:
@@ -26,6 +26,26 @@ def _is_money(f: Figure, s: Sentence) -> bool:
     # "about 115,000 million" after "167,000 million euros": a scaled figure in a sentence that
     # talks money is money too.
     return bool(f.scale_word) and bool(CURRENCY.search(s.text))
+
+
+def _counts(f: Figure, s: Sentence) -> str:
+    """The stem of what ``f`` counts: its unit, else the word right after it ("240,000
+    residents"); '' when neither says."""
+    if f.unit:
+        return "%" if f.unit in PERCENT else stem(fold(f.unit))
+    after = re.match(r"\s+([A-Za-z]+)", s.text[f.end :])
+    word = fold(after.group(1)) if after else ""
+    return stem(word) if word and word not in STOPWORDS else ""
+
+
+def _commensurable(f: Figure, s: Sentence, g: Figure, t: Sentence) -> bool:
+    """Can ``f`` (of ``s``) and ``g`` (of ``t``) be added or compared? Both money or neither,
+    and they count the same thing when both say what: 30 percent plus 350,000 people, or
+    240,000 residents against 80 schools, is no figure at all."""
+    a, b = _counts(f, s), _counts(g, t)
+    if _is_money(f, s) != _is_money(g, t) or (a == "%") != (b == "%"):
+        return False
+    return not a or not b or a == b or _is_money(f, s)
 
 
 def _figure_candidates(
@@ -139,12 +159,12 @@ def compute(info: Question, ctx: SentenceContext, cands: list[Evidence], draft: 
     found = _pick_operands(info, cands, ctx.policy)
     if info.operation == "share" and len(found) >= 1:
         name, f, s = found[0]
+        if any(g.unit in PERCENT for t in (s, cands[0].sentence) for g in quantities(t)):
+            return False  # the documents state a share: the sentence answers, nothing to work out
         peers = [
             g
             for g in find_figures(s.text)
-            if not g.is_year
-            and g.scale_word == f.scale_word
-            and (g.unit == f.unit or not g.unit or not f.unit)
+            if not g.is_year and g.scale_word == f.scale_word and _commensurable(f, s, g, s)
         ]
         total = sum(g.value for g in peers)
         if len(peers) < 2 or total <= 0:
@@ -158,7 +178,7 @@ def compute(info: Question, ctx: SentenceContext, cands: list[Evidence], draft: 
             f"stated in total ({f.text} / ({parts})) [{n}]."
         )
         return True
-    if len(found) < 2:
+    if len(found) < 2 or not _commensurable(found[0][1], found[0][2], found[1][1], found[1][2]):
         return False
     (n1, f1, s1), (n2, f2, s2) = found[0], found[1]
     m1, m2 = draft.cite(s1, 1.0), draft.cite(s2, 1.0)

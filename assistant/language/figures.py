@@ -19,23 +19,32 @@ _MODIFIERS = (
 )
 _NUMWORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 _UNITS = (
-    r"(?:\s+(?:" + CURRENCY_NAMES + r"|percent|per cent|%|"
+    r"(?:\s*%|\s+(?:" + CURRENCY_NAMES + r"|percent|per cent|"
     r"people|men|women|soldiers|troops|countries|nations|km|kilometres|kilometers|tons|tonnes|"
     r"metres|meters|metre|meter|centimetres|centimeters|millimetres|millimeters|feet|foot|miles|mile|"
     r"hectares|acres|kilograms|kg|grams|litres|liters|knots|mph|degrees))?"
 )
+# A currency sign before the number ("$414 million", "€2.5bn") is the figure's unit.
+_SIGN = r"(?P<sign>[$€£¥]\s?)?"
+# "three-quarters", "two-thirds": a fraction, not a count of three or two
+_NOT_FRACTION = r"(?!-(?:quarter|third|half|halve|fifth|sixth|eighth|tenth)s?\b)"
 MENTION = re.compile(
-    r"(?<![\w.])"
+    r"(?<![\w.$€£¥])"
     + _MODIFIERS
+    + _SIGN
     + r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|(?:"
     + _NUMWORD
     + r")(?:[- ](?:"
     + _NUMWORD
     + r"))?|a (?:million|billion|thousand|hundred|dozen))"
-    r"(?P<scale>\s+(?:thousand|million|billion|trillion|bn|millions|billions))?" + _UNITS + r"(?!\w)",
+    + _NOT_FRACTION
+    + r"(?P<scale>\s+(?:thousand|million|billion|trillion|bn|millions|billions)|bn)?"
+    + _UNITS
+    + r"(?!\w)",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
+PERCENT = frozenset({"%", "percent", "per cent"})  # the units of a figure that is a share
 
 
 # "How deep / high / heavy ...?": the units that measure it, and the words that say a figure
@@ -111,6 +120,7 @@ def find_figures(text: str) -> list[Figure]:
         if scale_word:
             value *= SCALE_WORDS.get(scale_word, 1.0)
         tail = text[m.end("scale") if m.group("scale") else m.end("num") : m.end()].strip().lower()
+        tail = tail or (m.group("sign") or "").strip()
         surface = m.group(0).strip()
         if num.lower() in {"one"} and not scale_word:
             continue  # "one" is mostly a pronoun ("the Italian one", "no one")

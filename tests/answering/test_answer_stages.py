@@ -191,6 +191,36 @@ def test_question_kinds_answered(town: Assistant, question: str, kind: QuestionK
     check(answer, town)
 
 
+FIGURES = [
+    [
+        "About [34%|PERCENT] of the residents of [Norwick|GPE] are under 25, and "
+        "[12 percent|PERCENT] are over 70.",
+        "[Norwick|GPE] has [240,000|CARDINAL] residents, while [Eastfield|GPE] has [80|CARDINAL] schools.",
+    ]
+]
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    from tests.conftest import FakeEmbedder
+
+    return build(FIGURES, FakeEmbedder(), tmp_path_factory.mktemp("figures"))
+
+
+def test_a_stated_percentage_answers_a_percentage_question(figures: Assistant) -> None:
+    """Nothing to work out: the share is stated (it was once "computed" from 34 and 240,000)."""
+    answer = figures.ask("What percentage of Norwick's residents are under 25?")
+    assert answer.kind == QuestionKind.ARITHMETIC and answer.reason == Reason.ANSWERED, answer.text
+    assert answer.short_answer == "About 34%"
+    check(answer, figures)
+
+
+def test_figures_that_count_different_things_are_not_compared(figures: Assistant) -> None:
+    answer = figures.ask("How many more residents does Norwick have than Eastfield?")
+    assert answer.reason != Reason.COMPUTED, answer.text
+    check(answer, figures)
+
+
 def _sure(p_right: float, thresholds: tuple[float, float] = (0.3, 0.7)) -> DecisionModel:
     """The fixed candidate model with an answer model that always says ``p_right``."""
     shipped = fixed_model()

@@ -70,6 +70,21 @@ def test_figures_with_scale_and_unit() -> None:
     assert find_figures("at least twenty-six nations")[0].value == 26
 
 
+@pytest.mark.parametrize(
+    ("text", "figures"),
+    [
+        ("About 34% of them", [("About 34%", 34.0, "%")]),  # a percent sign is the unit
+        ("12 per cent", [("12 per cent", 12.0, "per cent")]),
+        ("grants of $414 million", [("$414 million", 414e6, "$")]),  # so is a currency sign
+        ("a €2.5bn deal", [("€2.5bn", 2.5e9, "€")]),
+        ("nearly three-quarters of them and two-thirds", []),  # fractions count no three or two
+        ("a 26-nation coalition", [("26", 26.0, "")]),
+    ],
+)
+def test_figures_read_signs_and_fractions(text: str, figures: list[tuple[str, float, str]]) -> None:
+    assert [(f.text, f.value, f.unit) for f in find_figures(text)] == figures
+
+
 def test_renumber_keeps_used_citations_in_order() -> None:
     cites = [Citation("a", "d", 0, 0, 1), Citation("b", "d", 1, 2, 3), Citation("c", "d", 2, 4, 5)]
     text, kept = renumber("First [3]. Then [1] [1]. Unknown [9].", cites)
