@@ -38,7 +38,8 @@ MENTION = re.compile(
     + _NUMWORD
     + r"))?|a (?:million|billion|thousand|hundred|dozen))"
     + _NOT_FRACTION
-    + r"(?P<scale>\s+(?:thousand|million|billion|trillion|bn|millions|billions)|bn)?"
+    # "bn" may be written on; "m" too after a currency sign ("£30m"; "30m" alone may be metres)
+    + r"(?P<scale>\s+(?:thousand|million|billion|trillion|bn|millions|billions)|bn|(?(sign)m|(?!)))?"
     + _UNITS
     + r"(?!\w)",
     re.IGNORECASE,

@@ -77,6 +77,7 @@ def test_figures_with_scale_and_unit() -> None:
         ("12 per cent", [("12 per cent", 12.0, "per cent")]),
         ("grants of $414 million", [("$414 million", 414e6, "$")]),  # so is a currency sign
         ("a €2.5bn deal", [("€2.5bn", 2.5e9, "€")]),
+        ("a £30m grant for the 30m tower", [("£30m", 30e6, "£")]),  # "30m" alone may be metres
         ("nearly three-quarters of them and two-thirds", []),  # fractions count no three or two
         ("a 26-nation coalition", [("26", 26.0, "")]),
     ],
