@@ -29,7 +29,8 @@ _SIGN = r"(?P<sign>[$€£¥]\s?)?"
 # "three-quarters", "two-thirds": a fraction, not a count of three or two
 _NOT_FRACTION = r"(?!-(?:quarter|third|half|halve|fifth|sixth|eighth|tenth)s?\b)"
 MENTION = re.compile(
-    r"(?<![\w.$€£¥])"
+    # not inside a number, after a sign, or in a designation ("STS-133", "F-16", "COVID-19")
+    r"(?<![\w.$€£¥])(?-i:(?<![A-Z]-))"
     + _MODIFIERS
     + _SIGN
     + r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|(?:"

@@ -80,6 +80,8 @@ def test_figures_with_scale_and_unit() -> None:
         ("a £30m grant for the 30m tower", [("£30m", 30e6, "£")]),  # "30m" alone may be metres
         ("nearly three-quarters of them and two-thirds", []),  # fractions count no three or two
         ("a 26-nation coalition", [("26", 26.0, "")]),
+        ("its 39th flight, STS-133, and two F-16 jets", [("two", 2.0, "")]),  # designations count nothing
+        ("by mid-2020", [("2020", 2020.0, "")]),
     ],
 )
 def test_figures_read_signs_and_fractions(text: str, figures: list[tuple[str, float, str]]) -> None:
