@@ -119,8 +119,9 @@ def _with_context(
     supported: frozenset[int] = frozenset(),
 ) -> list[int]:
     """The best sentence plus the neighbour it leans on (anaphora, a quote that continues); a
-    very short best sentence takes the next one only when that one is itself likely to hold
-    the answer (``supported``: rows the decision model gives at least its cite threshold)."""
+    very short best sentence takes the next one when that one is itself likely to hold the
+    answer (``supported``: rows the decision model gives at least its cite threshold), or when
+    it answers a why-question without giving any reason."""
     i = ev.index
     idxs = [i]
     s = ctx.sentences[i]
@@ -163,7 +164,13 @@ def _with_context(
             or re.match(
                 r"^\W*(that is why|this is why|because|so that|which is why)\b", n_text, re.IGNORECASE
             )
-            or (len(words(s.text)) < ctx.policy.short_sentence_words and same_para and nxt in supported)
+            or (
+                len(words(s.text)) < ctx.policy.short_sentence_words
+                and same_para
+                # a short sentence that gives no reason cannot answer "why" alone ("Environmental
+                # groups have also raised objections."): what follows it does
+                and (nxt in supported or (kind == "why" and not _CAUSAL.search(s.text)))
+            )
         ):
             idxs.append(nxt)
     return idxs

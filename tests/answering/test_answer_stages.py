@@ -221,6 +221,26 @@ def test_figures_that_count_different_things_are_not_compared(figures: Assistant
     check(answer, figures)
 
 
+def test_a_short_why_answer_without_a_reason_takes_the_next_sentence(
+    fake_embedder: Any, tmp_path: Any
+) -> None:
+    bot = build(
+        [
+            [
+                "The fishermen have also raised objections.",
+                "The new quay could harm the oyster beds north of the harbour, their union said.",
+            ],
+            ["The quay will open in [2028|DATE]."],
+        ],
+        fake_embedder,
+        tmp_path,
+    )
+    answer = bot.ask("Why are the fishermen objecting?")
+    assert answer.kind == QuestionKind.WHY and not answer.refused, answer.text
+    assert [c.text[:20] for c in answer.citations] == ["The fishermen have a", "The new quay could h"]
+    check(answer, bot)
+
+
 def _sure(p_right: float, thresholds: tuple[float, float] = (0.3, 0.7)) -> DecisionModel:
     """The fixed candidate model with an answer model that always says ``p_right``."""
     shipped = fixed_model()
