@@ -14,18 +14,10 @@ from assistant.answering.extract import clause_terms, figure_answer
 from assistant.answering.policy import AnswerPolicy
 from assistant.answering.support import Evidence, SentenceContext
 from assistant.core.types import Sentence
-from assistant.language.figures import PERCENT, Figure, find_figures, format_value, quantities
-from assistant.language.patterns import CURRENCY, MONEY_TERMS
+from assistant.language.figures import PERCENT, Figure, find_figures, format_value, is_money, quantities
+from assistant.language.patterns import MONEY_TERMS
 from assistant.language.question import Question, entity_keys
 from assistant.language.text import STOPWORDS, fold, stem
-
-
-def _is_money(f: Figure, s: Sentence) -> bool:
-    if f.unit and CURRENCY.search(f.unit):
-        return True
-    # "about 115,000 million" after "167,000 million euros": a scaled figure in a sentence that
-    # talks money is money too.
-    return bool(f.scale_word) and bool(CURRENCY.search(s.text))
 
 
 def _counts(f: Figure, s: Sentence) -> str:
@@ -43,9 +35,9 @@ def _commensurable(f: Figure, s: Sentence, g: Figure, t: Sentence) -> bool:
     and they count the same thing when both say what: 30 percent plus 350,000 people, or
     240,000 residents against 80 schools, is no figure at all."""
     a, b = _counts(f, s), _counts(g, t)
-    if _is_money(f, s) != _is_money(g, t) or (a == "%") != (b == "%"):
+    if is_money(f, s) != is_money(g, t) or (a == "%") != (b == "%"):
         return False
-    return not a or not b or a == b or _is_money(f, s)
+    return not a or not b or a == b or is_money(f, s)
 
 
 def _figure_candidates(
@@ -72,7 +64,7 @@ def _figure_candidates(
                 for pos in mentions
             )
             cost += rank * p.figure_rank_cost
-            if wants_money != _is_money(f, s):
+            if wants_money != is_money(f, s):
                 cost += p.figure_kind_cost
             out.append((cost, f, s))
     return sorted(out, key=lambda x: x[0])

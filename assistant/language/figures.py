@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.core.types import Sentence
-from assistant.language.patterns import CURRENCY_NAMES
+from assistant.language.patterns import CURRENCY, CURRENCY_NAMES
 from assistant.language.text import NUMBER_WORDS, SCALE_WORDS
 
 _MODIFIERS = (
@@ -138,6 +138,14 @@ def find_figures(text: str) -> list[Figure]:
             )
         )
     return out
+
+
+def is_money(f: Figure, s: Sentence) -> bool:
+    """Is ``f`` (a figure of ``s``) a sum of money? A currency is its unit, or it is scaled
+    ("about 115,000 million") in a sentence that names a currency."""
+    if f.unit and CURRENCY.search(f.unit):
+        return True
+    return bool(f.scale_word) and bool(CURRENCY.search(s.text))
 
 
 def quantities(s: Sentence) -> list[Figure]:

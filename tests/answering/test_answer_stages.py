@@ -116,6 +116,7 @@ REASONS = [
     ("Which parties voted against the plan?", Reason.WRONG_KIND, None),
     ("Where do the builders live?", Reason.WRONG_KIND, None),
     ("How many soldiers were hired?", Reason.COUNTS_OTHER, None),
+    ("How much did the workers cost?", Reason.WRONG_KIND, None),  # 400 workers: no sum of money
     ("What colour is the sky over the mountains?", Reason.LOW_CONFIDENCE, None),
 ]
 
