@@ -336,13 +336,20 @@ def word_spans(text: str) -> list[tuple[int, int, str]]:
 def words(text: str) -> list[str]:
     """Folded word tokens, stopwords kept (numbers keep their separators); multi-word country
     names become one token ("united states" -> "united_states")."""
+    return list(_words(text))
+
+
+# A question's words and each candidate sentence's are asked for by several features of one
+# answer; cached per text (a fresh list each time: callers may change theirs).
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
     out = []
     folded = _MULTIWORD.sub(lambda m: m.group(0).replace(" ", "_"), fold(text))
     folded = _IDIOMS.sub(lambda m: _IDIOM_WORDS[m.group(1).split()[-1]], folded)
     for m in _WORD.finditer(folded):
         w = m.group(0).replace("’", "'")
         out.append(w[:-2] if w.endswith("'s") else w)
-    return out
+    return tuple(out)
 
 
 # Durations said two ways: "twelve months" is "a year" (both sides of a comparison are
@@ -365,12 +372,17 @@ def same_durations(text: str) -> str:
 
 def content_terms(text: str) -> list[str]:
     """Stemmed tokens without stopwords: what BM25 and support checks compare."""
+    return list(_content_terms(text))
+
+
+@lru_cache(maxsize=8192)
+def _content_terms(text: str) -> tuple[str, ...]:
     out = []
     for w in words(same_durations(text)):
         if w in STOPWORDS or w in QUESTION_WORDS:
             continue
         out.append(expand_alias(w) if w in _alias_index() else stem(w))
-    return out
+    return tuple(out)
 
 
 # Abbreviations, older names and seats of government the public country table (below) does not
