@@ -49,7 +49,10 @@ def polarity_differs(info: Question, s: Sentence) -> bool:
     terms = set(info.terms)
     best = max(clauses, key=lambda c: len(terms & set(content_terms(c))))
     negated = _negated(best) != says_the_opposite(info.text, best)
-    asked_negated = _negated(info.folded)  # "Will X face sanctions if it refuses to talk?"
+    # "Will X face sanctions if it refuses to talk?": the question's own negation counts; the
+    # contracted auxiliary it opens with does not ("Didn't the council approve it?" asks whether
+    # it did: "Yes" when it did, as English answers such questions)
+    asked_negated = _negated(_LEADING_NEGATIVE_AUX.sub("", info.folded))
     if not negated and not asked_negated:
         negated = any(terms & set(_denied_terms(c)) for c in clauses if c is not best)
     return negated != asked_negated
@@ -59,6 +62,9 @@ def _cues(clause: str) -> list[re.Match[str]]:
     """The clause's first negation word and first negative implicative verb ("refused to
     endorse": not endorsed), those it has."""
     return [m for m in (POLARITY_NEGATION.search(clause), NEGATIVE_IMPLICATIVE.search(clause)) if m]
+
+
+_LEADING_NEGATIVE_AUX = re.compile(r"^\W*([a-z]+)n['’]t\b")
 
 
 def _negated(clause: str) -> bool:

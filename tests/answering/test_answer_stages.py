@@ -178,6 +178,9 @@ KINDS = [
     ("What did Ana Costa say about the bridge?", QuestionKind.QUOTE, ""),
     ("Will trains cross the bridge?", QuestionKind.YESNO, "No"),
     ("Did Ana Costa say the bridge will open in 2027?", QuestionKind.YESNO, "Yes"),
+    # a negative question is answered by the fact, as English does ("No, they won't")
+    ("Won’t trains cross the bridge?", QuestionKind.YESNO, "No"),
+    ("Didn't Ana Costa say the bridge will open in 2027?", QuestionKind.YESNO, "Yes"),
     ("How much more will the EU pay than the state?", QuestionKind.ARITHMETIC, "30 million euros"),
     ("What is the new bridge called?", QuestionKind.NAME, "Ponte Nova"),
     ("What will the European Union pay?", QuestionKind.WHAT, ""),

@@ -193,7 +193,9 @@ def test_who_questions_expect_the_labels_their_noun_names(question: str, labels:
         ("Did the ferry win the race?", "The ferry won the race after it lost the first one.", False),
         ("Did the union endorse the plan?", "The union didn't endorse the plan.", True),  # "n't"
         ("Did the union endorse the plan?", "The union didn’t endorse the plan.", True),  # typographic
-        ("Didn’t the union endorse the plan?", "The union didn't endorse the plan.", False),
+        # a question opened by a negative auxiliary asks about the fact: "No" when it did not happen
+        ("Didn’t the union endorse the plan?", "The union didn't endorse the plan.", True),
+        ("Didn't the union endorse the plan?", "The union endorsed the plan.", False),
         # a word the question asks about in the scope of another clause's negation
         ("Has a budget been set for the tram line to Oakfield?",
          "The city also plans a tram line to Oakfield, although no budget has been set for it yet.", True),
