@@ -57,9 +57,9 @@ from assistant.answering.support import (
 )
 from assistant.core.types import Answer, Citation, DecisionTrace, Document, QuestionKind, Reason, Sentence
 from assistant.language.conversation import Turn
-from assistant.language.figures import PERCENT, Figure, find_figures, is_money
+from assistant.language.figures import PERCENT, Figure, asks_for_money, find_figures, is_money
 from assistant.language.lexicon import noun_kind, synonyms_in
-from assistant.language.patterns import CURRENCY, MONEY_TERMS
+from assistant.language.patterns import CURRENCY
 from assistant.language.question import Question, analyze
 from assistant.language.spelling import respell_names
 from assistant.language.text import SPEECH_VERBS, STOPWORDS, fold, stem, words
@@ -476,7 +476,7 @@ def _short_figure(st: State) -> Decision:
             f"{REFUSAL_NOT_STATED} how many {info.head_noun}: the closest figure, {fig.text}, "
             f"counts {counted}.",
         )
-    if info.kind == "how_much" and set(info.terms) & _MONEY_STEMS and not is_money(fig, src):
+    if info.kind == "how_much" and asks_for_money(info.terms) and not is_money(fig, src):
         return st.no_direct_answer(  # "How much will the toll cost?": not "up to 40,000" vehicles
             Reason.WRONG_KIND,
             f"{REFUSAL_NOT_STATED} what it costs: the closest figure, {fig.text}, is no sum of money.",
@@ -723,7 +723,6 @@ def _about_the_documents(info: Question, ctx: SentenceContext, allowed: np.ndarr
     return None
 
 
-_MONEY_STEMS = frozenset(stem(t) for t in MONEY_TERMS)  # a question with one asks for a sum of money
 _SIGN_NAMES = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
 
 

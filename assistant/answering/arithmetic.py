@@ -14,8 +14,15 @@ from assistant.answering.extract import clause_terms, figure_answer
 from assistant.answering.policy import AnswerPolicy
 from assistant.answering.support import Evidence, SentenceContext
 from assistant.core.types import Sentence
-from assistant.language.figures import PERCENT, Figure, find_figures, format_value, is_money, quantities
-from assistant.language.patterns import MONEY_TERMS
+from assistant.language.figures import (
+    PERCENT,
+    Figure,
+    asks_for_money,
+    find_figures,
+    format_value,
+    is_money,
+    quantities,
+)
 from assistant.language.question import Question, entity_keys
 from assistant.language.text import STOPWORDS, fold, stem
 
@@ -35,16 +42,17 @@ def _commensurable(f: Figure, s: Sentence, g: Figure, t: Sentence) -> bool:
     and they count the same thing when both say what: 30 percent plus 350,000 people, or
     240,000 residents against 80 schools, is no figure at all."""
     a, b = _counts(f, s), _counts(g, t)
-    if is_money(f, s) != is_money(g, t) or (a == "%") != (b == "%"):
+    money = is_money(f, s)
+    if money != is_money(g, t) or (a == "%") != (b == "%"):
         return False
-    return not a or not b or a == b or is_money(f, s)
+    return money or not a or not b or a == b
 
 
 def _figure_candidates(
     info: Question, keys: tuple[str, ...], cands: list[Evidence], p: AnswerPolicy
 ) -> list[tuple[float, Figure, Sentence]]:
     """(cost, figure, sentence) for the figures that follow a mention of the entity ``keys``."""
-    wants_money = bool(set(info.terms) & {stem(t) for t in MONEY_TERMS}) or info.kind == "how_much"
+    wants_money = asks_for_money(info.terms) or info.kind == "how_much"
     out: list[tuple[float, Figure, Sentence]] = []
     for rank, ev in enumerate(cands[:6]):
         s = ev.sentence

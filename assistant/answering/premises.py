@@ -64,7 +64,7 @@ def _cues(clause: str) -> list[re.Match[str]]:
     return [m for m in (POLARITY_NEGATION.search(clause), NEGATIVE_IMPLICATIVE.search(clause)) if m]
 
 
-_LEADING_NEGATIVE_AUX = re.compile(r"^\W*([a-z]+)n['’]t\b")
+_LEADING_NEGATIVE_AUX = re.compile(r"^\W*[a-z]+n['’]t\b")
 
 
 def _negated(clause: str) -> bool:

@@ -7,11 +7,12 @@ are all mentions with a value, a scale word and (when stated) a unit.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from assistant.core.types import Sentence
-from assistant.language.patterns import CURRENCY, CURRENCY_NAMES
-from assistant.language.text import NUMBER_WORDS, SCALE_WORDS
+from assistant.language.patterns import CURRENCY, CURRENCY_NAMES, MONEY_TERMS
+from assistant.language.text import NUMBER_WORDS, SCALE_WORDS, stem
 
 _MODIFIERS = (
     r"(?:(?:up to|at least|at most|more than|less than|fewer than|over|about|around|nearly|"
@@ -146,6 +147,15 @@ def is_money(f: Figure, s: Sentence) -> bool:
     if f.unit and CURRENCY.search(f.unit):
         return True
     return bool(f.scale_word) and bool(CURRENCY.search(s.text))
+
+
+_MONEY_STEMS = frozenset(stem(t) for t in MONEY_TERMS)
+
+
+def asks_for_money(terms: Collection[str]) -> bool:
+    """Do a question's content terms (stemmed) ask about money ("cost", "pay", "funding":
+    ``MONEY_TERMS``)? A figure answering it should be money (``is_money``)."""
+    return not _MONEY_STEMS.isdisjoint(terms)
 
 
 def quantities(s: Sentence) -> list[Figure]:

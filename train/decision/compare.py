@@ -24,15 +24,14 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
-from assistant.answering.decision import ANSWER_FEATURES
 from train.decision.collect import Record, read
 from train.decision.data import WORK
 from train.decision.fit import (
     answer_weights,
     choose_thresholds,
     decided_p,
+    fit_answers,
     fit_candidates,
-    fit_linear,
     folds,
     per_question,
     source,
@@ -119,12 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tree_c = tree_candidates_oof(first)
     for name, p in (("linear (conditional logit)", linear_c), ("trees", tree_c)):
         print(f"candidate top-1, {name}: " + ", ".join(f"{s} {top1(first, p, s):.3f}" for s in SOURCES))
-    used = [r for r in third if r.answer_features]
-    x = np.asarray([r.answer_features for r in used], float)
-    y = np.asarray([int(r.right) for r in used])
-    linear_a = fit_linear(x, y, [r.group for r in used], ANSWER_FEATURES, answer_weights(used)).oof
-    print(f"P(right), linear: {answer_line(third, linear_a)}")
-    print(f"P(right), trees: {answer_line(third, tree_answers_oof(used))}")
+    print(f"P(right), linear: {answer_line(third, fit_answers(third).oof)}")
+    print(f"P(right), trees: {answer_line(third, tree_answers_oof([r for r in third if r.answer_features]))}")
     return 0
 
 
